@@ -92,8 +92,7 @@ Status Mean(const RangePlan& plan, std::span<const ConstSlice> inputs, std::span
   const std::vector<WorkItem> items = merge_internal::SplitIntoBlocks(plan);
   return merge_internal::ForEachBlock(
       plan, inputs, &out, items, threads, [&](size_t, const WorkItem& item, auto x, auto* y) -> Status {
-        thread_local std::vector<double> acc(merge_internal::kBlock);
-        if (merge_internal::MeanBlock(x, w.data(), n, item.count, y, acc.data())) return Status::Ok();
+        if (merge_internal::MeanBlock(x, w.data(), n, item.count, y)) return Status::Ok();
         return merge_internal::LocateNonFinite(plan.segments[item.segment], item.offset, item.count, x, n);
       });
 }

@@ -155,8 +155,8 @@ Status Weiszfeld::WriteOutput(Estimate& y, const MutableSlice& out) {
 // median iff the pull of the others, R = sum_j w_j (x_j - x_k) / |x_j - x_k|, has
 // |R| <= eta. |R|^2 follows from pairwise distances alone, through
 // (x_j - x_k).(x_l - x_k) = (D_jk + D_lk - D_jl) / 2 with D the squared distances.
-// The margin leaves exact ties (two equal weights) to the iteration, which then
-// returns the midpoint rather than an arbitrary end.
+// The margin covers the rounding of the f32 pairwise sums, and leaves exact ties (two
+// equal weights) to the iteration, which returns the midpoint, not an arbitrary end.
 std::optional<size_t> Weiszfeld::OptimalInput() const {
   std::vector<size_t> index(n_ * n_, 0);
   for (size_t j = 0, p = 0; j < n_; ++j) {
@@ -181,7 +181,7 @@ std::optional<size_t> Weiszfeld::OptimalInput() const {
     for (size_t j : others) {
       for (size_t l : others) r2 += a[j] * a[l] * (d2(j, k) + d2(l, k) - d2(j, l)) / 2;
     }
-    if (std::sqrt(std::max(r2, 0.0)) <= eta * (1 - 1e-9)) return k;
+    if (std::sqrt(std::max(r2, 0.0)) <= eta * (1 - 1e-6)) return k;
   }
   return std::nullopt;
 }

@@ -83,8 +83,8 @@ Status ForEachBlock(const RangePlan& plan, std::span<const ConstSlice> inputs, c
 
 // out[j] = sum_i w[i] * x[i][j] accumulated in f64, with w summing to 1.
 // Returns false if any result is not finite.
-bool MeanBlock(const float* const* x, const double* w, size_t n, size_t count, float* out, double* acc);
-bool MeanBlock(const double* const* x, const double* w, size_t n, size_t count, double* out, double* acc);
+bool MeanBlock(const float* const* x, const double* w, size_t n, size_t count, float* out);
+bool MeanBlock(const double* const* x, const double* w, size_t n, size_t count, double* out);
 
 // Comparators (a < b) of a sorting network for n values.
 using Network = std::vector<std::pair<uint16_t, uint16_t>>;
