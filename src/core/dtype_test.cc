@@ -43,9 +43,13 @@ TEST(HalfTest, F16KnownValues) {
 TEST(HalfTest, EveryF16AndBF16ValueRoundTripsThroughF32) {
   for (uint32_t h = 0; h < 0x10000; ++h) {
     const float f = F16ToF32(static_cast<uint16_t>(h));
-    if (!std::isnan(f)) EXPECT_EQ(F32ToF16(f), h) << std::hex << h;
+    if (!std::isnan(f)) {
+      EXPECT_EQ(F32ToF16(f), h) << std::hex << h;
+    }
     const float b = BF16ToF32(static_cast<uint16_t>(h));
-    if (!std::isnan(b)) EXPECT_EQ(F32ToBF16(b), h) << std::hex << h;
+    if (!std::isnan(b)) {
+      EXPECT_EQ(F32ToBF16(b), h) << std::hex << h;
+    }
   }
 }
 

@@ -194,7 +194,9 @@ TEST_P(MergeSizes, GeoMedianMatchesReference) {
   EXPECT_LE(Distance(y, ref), 1e-3 * scale) << "n=" << n;
   EXPECT_TRUE(report.converged);
   EXPECT_LE(report.relative_change, 1e-6);
-  if (n == 1) EXPECT_EQ(report.iterations, 0);
+  if (n == 1) {
+    EXPECT_EQ(report.iterations, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, MergeSizes,
