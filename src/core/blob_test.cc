@@ -36,7 +36,7 @@ void ExpectSameModel(const Model& a, const Model& b) {
     const auto& x = a.tensors()[i].data;
     const auto& y = b.tensors()[i].data;
     ASSERT_EQ(x.size(), y.size());
-    EXPECT_EQ(std::memcmp(x.data(), y.data(), x.size()), 0) << a.tensors()[i].spec.name;
+    EXPECT_TRUE(std::ranges::equal(x.span(), y.span())) << a.tensors()[i].spec.name;
   }
 }
 

@@ -36,6 +36,7 @@ std::optional<DType> ParseDType(std::string_view name) {
 bool IsValidDType(uint8_t raw) { return raw >= 1 && raw <= 4; }
 
 void ConvertToF32(DType dtype, const std::byte* src, size_t n, float* dst) {
+  if (n == 0) return;  // an empty tensor may have null pointers; memcpy forbids them
   switch (dtype) {
     case DType::kF32:
       std::memcpy(dst, src, n * 4);
@@ -61,6 +62,7 @@ void ConvertToF32(DType dtype, const std::byte* src, size_t n, float* dst) {
 }
 
 void ConvertFromF32(DType dtype, const float* src, size_t n, std::byte* dst) {
+  if (n == 0) return;
   switch (dtype) {
     case DType::kF32:
       std::memcpy(dst, src, n * 4);

@@ -157,8 +157,7 @@ Model Merge(const Inputs& in, MergeMethod method, MergeReport* report = nullptr,
 
 bool SameBytes(const Model& a, const Model& b) {
   for (size_t i = 0; i < a.tensors().size(); ++i) {
-    const auto& x = a.tensors()[i].data;
-    if (std::memcmp(x.data(), b.tensors()[i].data.data(), x.size()) != 0) return false;
+    if (!std::ranges::equal(a.tensors()[i].data.span(), b.tensors()[i].data.span())) return false;
   }
   return true;
 }
