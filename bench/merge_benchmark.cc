@@ -69,7 +69,9 @@ Fixture& GetFixture(int n) {
   return *f;
 }
 
-StatusOr<MergeReport> Run(Fixture& f, MergeOptions o) { return MergeRange(f.plan, f.slices, f.weights, f.out_slice, o); }
+StatusOr<MergeReport> Run(Fixture& f, MergeOptions o) {
+  return MergeRange(f.plan, f.slices, f.weights, f.out_slice, o);
+}
 
 void BM_Merge(benchmark::State& state, MergeMethod method) {
   Fixture& f = GetFixture(static_cast<int>(state.range(0)));
@@ -121,8 +123,10 @@ void BM_GeoMedianFull(benchmark::State& state) {
   int iterations = 0;
   for (auto _ : state) {
     auto r = Run(f, o);
-    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
-    else iterations = r->iterations;
+    if (!r.ok())
+      state.SkipWithError(r.status().ToString().c_str());
+    else
+      iterations = r->iterations;
   }
   state.counters["weiszfeld_iterations"] = iterations;
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * f.InputBytes()));
@@ -158,10 +162,23 @@ void BM_ReadBandwidth(benchmark::State& state) {
 
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Merge, mean, MergeMethod::kMean)
-    ->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+    ->Arg(4)
+    ->Arg(16)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Merge, coordmedian, MergeMethod::kCoordMedian)
-    ->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_GeoMedianIteration)->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+    ->Arg(4)
+    ->Arg(16)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(1.0);
+BENCHMARK(BM_GeoMedianIteration)
+    ->Arg(4)
+    ->Arg(16)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(3);
 BENCHMARK(BM_GeoMedianFull)->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

@@ -26,6 +26,14 @@ std::string Shape(const TensorSpec& t) {
   return out.str();
 }
 
+// Pads to `width` characters, counting UTF-8 code points (names are valid UTF-8), so the
+// columns line up with non-ASCII names too.
+std::string PadRight(const std::string& s, size_t width) {
+  size_t chars = 0;
+  for (char c : s) chars += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return chars >= width ? s : s + std::string(width - chars, ' ');
+}
+
 // Streams the blob through the reader without keeping the payload: every check runs.
 void Info(const std::string& path) {
   auto source = FileSource::Open(path);
@@ -49,8 +57,9 @@ void Info(const std::string& path) {
               static_cast<unsigned long long>(TotalElements(layout.schema)));
   for (size_t i = 0; i < layout.schema.size(); ++i) {
     const TensorSpec& t = layout.schema[i];
-    std::printf("  %4zu  %-40s %-5s %-20s %llu bytes\n", i, t.name.c_str(), std::string(DTypeName(t.dtype)).c_str(),
-                Shape(t).c_str(), static_cast<unsigned long long>(t.NumBytes()));
+    std::printf("  %4zu  %s %-5s %-20s %llu bytes\n", i, PadRight(t.name, 40).c_str(),
+                std::string(DTypeName(t.dtype)).c_str(), Shape(t).c_str(),
+                static_cast<unsigned long long>(t.NumBytes()));
   }
 }
 
@@ -64,7 +73,9 @@ struct MergeArgs {
 
 void Merge(const MergeArgs& args) {
   const auto method = ParseMergeMethod(args.method);
-  if (!method) Fail(InvalidArgument("unknown merge method '" + args.method + "'; expected mean, coordmedian or geomedian"));
+  if (!method)
+    Fail(InvalidArgument("unknown merge method '" + args.method +
+                         "'; expected mean, coordmedian or geomedian"));
   std::vector<uint32_t> weights = args.weights;
   if (weights.empty()) weights.assign(args.inputs.size(), 1);
   if (weights.size() != args.inputs.size()) {
@@ -114,7 +125,8 @@ void AddModelCommand(CLI::App& app) {
   merge->add_option("--weights", args->weights, "One integer weight in 1..100 per input (default: all 1)")
       ->delimiter(',');
   merge->add_option("-o,--output", args->output, "Path of the merged blob")->required();
-  merge->add_option("--threads", args->threads, "Threads to merge with (0: all cores)")->capture_default_str();
+  merge->add_option("--threads", args->threads, "Threads to merge with (0: all cores)")
+      ->capture_default_str();
   merge->add_option("inputs", args->inputs, "Input blobs")->required()->check(CLI::ExistingFile);
   merge->callback([args] { Merge(*args); });
 }

@@ -18,7 +18,9 @@ void PutAt(std::vector<std::byte>& out, size_t offset, T v) {
   std::memcpy(out.data() + offset, &v, sizeof(T));
 }
 
-uint64_t TableEntryBytes(const TensorSpec& t) { return 2 + t.name.size() + 1 + 1 + 8 * t.shape.size() + 8 + 8; }
+uint64_t TableEntryBytes(const TensorSpec& t) {
+  return 2 + t.name.size() + 1 + 1 + 8 * t.shape.size() + 8 + 8;
+}
 
 }  // namespace
 

@@ -29,14 +29,16 @@ inline constexpr uint64_t kBlobHeaderBytes = 64;
 inline constexpr uint64_t kBlobAlignment = 64;
 inline constexpr uint32_t kMaxBlobTensors = 1u << 20;
 
-inline constexpr uint64_t AlignUp(uint64_t n) { return (n + kBlobAlignment - 1) / kBlobAlignment * kBlobAlignment; }
+inline constexpr uint64_t AlignUp(uint64_t n) {
+  return (n + kBlobAlignment - 1) / kBlobAlignment * kBlobAlignment;
+}
 
 struct BlobLayout {
   ModelSchema schema;
   uint64_t table_bytes = 0;
-  uint64_t payload_offset = 0;            // file offset of the payload
-  uint64_t payload_bytes = 0;             // includes padding after the last tensor
-  std::vector<uint64_t> tensor_offsets;   // relative to payload_offset
+  uint64_t payload_offset = 0;           // file offset of the payload
+  uint64_t payload_bytes = 0;            // includes padding after the last tensor
+  std::vector<uint64_t> tensor_offsets;  // relative to payload_offset
   uint64_t footer_offset() const { return payload_offset + payload_bytes; }
   uint64_t footer_bytes() const { return 8 + 4 + 4 * schema.size() + 4; }
   uint64_t file_bytes() const { return footer_offset() + footer_bytes(); }

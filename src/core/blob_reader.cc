@@ -40,20 +40,29 @@ std::string BlobReader::TensorAt(size_t i) const {
   return "tensor " + std::to_string(i) + " " + layout_.schema[i].ToString();
 }
 
-Status BlobReader::ReadExact(std::span<std::byte> dst, const char* what) {
+StatusOr<size_t> BlobReader::ReadUpTo(std::span<std::byte> dst) {
   size_t got = 0;
   while (got < dst.size()) {
     ASSIGN_OR_RETURN(size_t n, source_->Read(dst.subspan(got)));
-    if (n == 0) {
-      std::string m = "blob truncated: the stream ended at offset " + std::to_string(pos_ + got) +
-                      " while reading " + what;
-      if (file_bytes_ > 0) m += "; the header says the blob is " + std::to_string(file_bytes_) + " bytes";
-      return DataLoss(m);
-    }
+    if (n == 0) break;
     got += n;
   }
-  sha_.Update(dst);
-  pos_ += dst.size();
+  sha_.Update(dst.first(got));
+  pos_ += got;
+  return got;
+}
+
+Status BlobReader::Truncated(uint64_t offset, const char* what) const {
+  std::string m =
+      "blob truncated: the stream ended at offset " + std::to_string(offset) + " while reading " + what;
+  if (file_bytes_ > 0) m += "; the header says the blob is " + std::to_string(file_bytes_) + " bytes";
+  return DataLoss(m);
+}
+
+Status BlobReader::ReadExact(std::span<std::byte> dst, const char* what) {
+  const uint64_t start = pos_;
+  ASSIGN_OR_RETURN(size_t got, ReadUpTo(dst));
+  if (got < dst.size()) return Truncated(start + got, what);
   return Status::Ok();
 }
 
@@ -75,24 +84,37 @@ Status BlobReader::SkipPadding(uint64_t n, const char* what) {
 }
 
 Status BlobReader::ParseHeader(std::span<const std::byte> h, uint32_t* table_crc) {
-  if (std::memcmp(h.data(), kBlobMagic, 8) != 0) {
-    return InvalidArgument("not a Swarm model blob: bytes 0..7 are '" + Printable(h.first(8)) +
-                           "', expected 'SWRMBLOB'");
+  // Magic and version first, even from a short stream: a later version may change
+  // everything after offset 12, and a file of another kind should be called that.
+  const size_t magic = std::min<size_t>(h.size(), 8);
+  if (magic > 0 && std::memcmp(h.data(), kBlobMagic, magic) != 0) {
+    return InvalidArgument("not a Swarm model blob: bytes 0.." + std::to_string(magic - 1) + " are '" +
+                           Printable(h.first(magic)) + "', expected 'SWRMBLOB'");
   }
-  const uint32_t version = Get<uint32_t>(h, 8);
-  if (version != kBlobVersion) {
-    return InvalidArgument("unsupported blob format version " + std::to_string(version) +
-                           " (offset 8); this build reads version " + std::to_string(kBlobVersion));
+  if (h.size() >= 12) {
+    const uint32_t version = Get<uint32_t>(h, 8);
+    if (version != kBlobVersion) {
+      return InvalidArgument("unsupported blob format version " + std::to_string(version) +
+                             " (offset 8); this build reads version " + std::to_string(kBlobVersion));
+    }
   }
+  if (h.size() < kBlobHeaderBytes) return Truncated(h.size(), "the 64-byte header");
   const uint32_t stored = Get<uint32_t>(h, 60);
   const uint32_t computed = Crc32c(h.first(60));
   if (stored != computed) {
     return DataLoss("blob header corrupted (offsets 0..63): checksum at offset 60 is " + Hex32(stored) +
                     ", the header's bytes give " + Hex32(computed));
   }
+  for (size_t i = 52; i < 60; ++i) {
+    if (h[i] != std::byte{0}) {
+      return DataLoss("blob header has a non-zero reserved byte at offset " + std::to_string(i) +
+                      "; offsets 52..59 must be zero in version 1");
+    }
+  }
   const uint32_t flags = Get<uint32_t>(h, 12);
   if (flags != 0) {
-    return InvalidArgument("unsupported blob flags " + Hex32(flags) + " at offset 12; version 1 defines none");
+    return InvalidArgument("unsupported blob flags " + Hex32(flags) +
+                           " at offset 12; version 1 defines none");
   }
   file_bytes_ = Get<uint64_t>(h, 40);
   *table_crc = Get<uint32_t>(h, 48);
@@ -110,8 +132,8 @@ Status BlobReader::ParseTable(std::span<const std::byte> table, uint32_t count) 
   };
   for (uint32_t i = 0; i < count; ++i) {
     const uint64_t entry_offset = kBlobHeaderBytes + p;
-    const std::string where = "tensor table entry " + std::to_string(i) + " (offset " +
-                              std::to_string(entry_offset) + ")";
+    const std::string where =
+        "tensor table entry " + std::to_string(i) + " (offset " + std::to_string(entry_offset) + ")";
     RETURN_IF_ERROR(need(2, i));
     const uint16_t name_len = Get<uint16_t>(table, p);
     p += 2;
@@ -156,9 +178,9 @@ Status BlobReader::Open() {
   if (opened_) return FailedPrecondition("BlobReader::Open called twice");
   opened_ = true;
   std::array<std::byte, kBlobHeaderBytes> header;
-  RETURN_IF_ERROR(ReadExact(header, "the 64-byte header"));
+  ASSIGN_OR_RETURN(size_t got, ReadUpTo(header));
   uint32_t table_crc = 0;
-  RETURN_IF_ERROR(ParseHeader(header, &table_crc));
+  RETURN_IF_ERROR(ParseHeader(std::span(header).first(got), &table_crc));
   const uint32_t count = Get<uint32_t>(header, 16);
   const uint32_t table_bytes = Get<uint32_t>(header, 20);
   if (count > kMaxBlobTensors) {
@@ -174,7 +196,7 @@ Status BlobReader::Open() {
   RETURN_IF_ERROR(ReadExact(table, "the tensor table"));
   const uint32_t computed = Crc32c(table);
   if (computed != table_crc) {
-    return DataLoss("tensor table corrupted (offsets 64.." + std::to_string(64 + table_bytes) +
+    return DataLoss("tensor table corrupted (offsets 64.." + std::to_string(64 + table_bytes - 1) +
                     "): stored checksum " + Hex32(table_crc) + ", computed " + Hex32(computed));
   }
   RETURN_IF_ERROR(ParseTable(table, count));
@@ -204,7 +226,8 @@ StatusOr<PayloadPiece> BlobReader::Next(std::span<std::byte> dst) {
   const uint64_t size = layout_.schema[tensor_].NumBytes();
   const uint64_t k = std::min<uint64_t>({dst.size(), size - tensor_read_, kPiece});
   if (k == 0) return InvalidArgument("BlobReader::Next needs a non-empty buffer");
-  const std::string what = "the payload of " + TensorAt(tensor_) + " at its byte " + std::to_string(tensor_read_);
+  const std::string what =
+      "the payload of " + TensorAt(tensor_) + " at its byte " + std::to_string(tensor_read_);
   RETURN_IF_ERROR(ReadExact(dst.first(k), what.c_str()));
   crcs_[tensor_] = Crc32cExtend(crcs_[tensor_], dst.first(k));
   PayloadPiece piece{tensor_, tensor_read_, k};
@@ -232,21 +255,22 @@ StatusOr<Digest> BlobReader::Finish() {
   const uint32_t computed = Crc32c(f.first(footer.size() - 4));
   if (std::memcmp(f.data(), kBlobFooterMagic, 8) != 0 || Get<uint32_t>(f, 8) != n || stored != computed) {
     return DataLoss("blob footer corrupted (offsets " + std::to_string(footer_offset) + ".." +
-                    std::to_string(footer_offset + footer.size()) + ")");
+                    std::to_string(footer_offset + footer.size() - 1) + ")");
   }
   for (size_t i = 0; i < n; ++i) {
     const uint32_t want = Get<uint32_t>(f, 12 + 4 * i);
     if (want != crcs_[i]) {
       const uint64_t start = layout_.payload_offset + layout_.tensor_offsets[i];
       return DataLoss("blob corrupted: " + TensorAt(i) + " (file offsets " + std::to_string(start) + ".." +
-                      std::to_string(start + layout_.schema[i].NumBytes()) + ") has checksum " +
+                      std::to_string(start + layout_.schema[i].NumBytes() - 1) + ") has checksum " +
                       Hex32(crcs_[i]) + ", the footer records " + Hex32(want));
     }
   }
   std::byte extra;
   ASSIGN_OR_RETURN(size_t more, source_->Read(std::span(&extra, 1)));
   if (more != 0) {
-    return DataLoss("blob has trailing bytes at offset " + std::to_string(pos_) + ": its header says it ends there");
+    return DataLoss("blob has trailing bytes at offset " + std::to_string(pos_) +
+                    ": its header says it ends there");
   }
   return sha_.Finish();
 }

@@ -20,9 +20,9 @@
 namespace swarm {
 
 struct PayloadPiece {
-  size_t tensor = 0;       // index in the schema
-  uint64_t offset = 0;     // byte offset inside that tensor
-  uint64_t size = 0;       // bytes written to the caller's buffer; 0 at the end of the payload
+  size_t tensor = 0;    // index in the schema
+  uint64_t offset = 0;  // byte offset inside that tensor
+  uint64_t size = 0;    // bytes written to the caller's buffer; 0 at the end of the payload
 };
 
 class BlobReader {
@@ -41,7 +41,10 @@ class BlobReader {
   StatusOr<Digest> Finish();
 
  private:
+  // Reads until `dst` is full or the stream ends; returns the bytes read.
+  StatusOr<size_t> ReadUpTo(std::span<std::byte> dst);
   Status ReadExact(std::span<std::byte> dst, const char* what);
+  Status Truncated(uint64_t offset, const char* what) const;
   Status ParseHeader(std::span<const std::byte> header, uint32_t* table_crc);
   Status ParseTable(std::span<const std::byte> table, uint32_t count);
   Status SkipPadding(uint64_t n, const char* what);

@@ -89,7 +89,8 @@ TEST(BlobTest, StreamingInRandomPiecesGivesTheSameBytes) {
   const auto whole = Serialize(m);
   // Concatenate the payload, then feed it in random piece sizes that cross tensors.
   std::vector<std::byte> payload;
-  for (const Tensor& t : m.tensors()) payload.insert(payload.end(), t.data.span().begin(), t.data.span().end());
+  for (const Tensor& t : m.tensors())
+    payload.insert(payload.end(), t.data.span().begin(), t.data.span().end());
   std::mt19937 rng(7);
   VectorSink sink;
   BlobWriter writer(&sink, m.schema());
@@ -144,7 +145,8 @@ TEST(BlobTest, EveryTruncationIsAnErrorNamingTheOffset) {
     auto r = Parse(std::span(bytes).first(len));
     ASSERT_FALSE(r.ok()) << "truncated to " << len << " bytes was accepted";
     EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << len;
-    EXPECT_THAT(r.status().message(), HasSubstr("truncated: the stream ended at offset " + std::to_string(len)));
+    EXPECT_THAT(r.status().message(),
+                HasSubstr("truncated: the stream ended at offset " + std::to_string(len)));
   }
   auto layout = *ComputeBlobLayout(m.schema());
   auto r = Parse(std::span(bytes).first(layout.payload_offset + 8));
@@ -178,8 +180,9 @@ TEST(BlobTest, CorruptionMessagesSayWhereAndWhat) {
   Status s = flip(b_start + 3);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss);
   EXPECT_THAT(s.message(), HasSubstr("tensor 1 'b' f16[7] (file offsets " + std::to_string(b_start) + ".." +
-                                     std::to_string(b_start + 14) + ") has checksum"));
-  EXPECT_THAT(flip(layout.payload_offset + 60).message(), HasSubstr("non-zero byte in the padding after tensor 0"));
+                                     std::to_string(b_start + 13) + ") has checksum"));
+  EXPECT_THAT(flip(layout.payload_offset + 60).message(),
+              HasSubstr("non-zero byte in the padding after tensor 0"));
   EXPECT_THAT(flip(layout.footer_offset() + 2).message(), HasSubstr("blob footer corrupted"));
 }
 
@@ -195,6 +198,60 @@ TEST(BlobTest, WrongVersionAndTrailingBytes) {
             "unsupported blob format version 2 (offset 8); this build reads version 1");
   bytes.push_back(std::byte{0});
   EXPECT_THAT(Parse(bytes).status().message(), HasSubstr("trailing bytes at offset"));
+}
+
+// Sets header bytes and recomputes the header checksum, so that the check under test is
+// the one that fires.
+std::vector<std::byte> WithHeaderBytes(std::vector<std::byte> blob, size_t offset,
+                                       std::vector<uint8_t> bytes) {
+  for (size_t i = 0; i < bytes.size(); ++i) blob[offset + i] = std::byte{bytes[i]};
+  const uint32_t crc = Crc32c(std::span(blob).first(60));
+  std::memcpy(blob.data() + 60, &crc, 4);
+  return blob;
+}
+
+TEST(BlobTest, ReservedHeaderBytesMustBeZero) {
+  const auto good = Serialize(RandomModel({{"w", DType::kF32, {2}}}, 9));
+  EXPECT_EQ(
+      Parse(WithHeaderBytes(good, 55, {1})).status().message(),
+      "blob header has a non-zero reserved byte at offset 55; offsets 52..59 must be zero in version 1");
+}
+
+TEST(BlobTest, MagicAndVersionAreCheckedBeforeTheStreamIsKnownToBeLongEnough) {
+  const auto good = Serialize(RandomModel({{"w", DType::kF32, {2}}}, 10));
+  const std::string zip = "PK\x03\x04 not a blob at all, forty bytes.....";
+  EXPECT_THAT(Parse(std::as_bytes(std::span(zip))).status().message(),
+              HasSubstr("not a Swarm model blob: bytes 0..7 are 'PK?? not'"));
+  EXPECT_THAT(Parse(std::span(good).first(3)).status().message(), HasSubstr("blob truncated"));
+  const auto v2 = WithHeaderBytes(good, 8, {2, 0, 0, 0});
+  EXPECT_THAT(Parse(std::span(v2).first(12)).status().message(),
+              HasSubstr("unsupported blob format version 2"));
+  EXPECT_THAT(Parse(std::span(good).first(12)).status().message(),
+              HasSubstr("stream ended at offset 12 while reading the 64-byte header"));
+  EXPECT_THAT(Parse({}).status().message(),
+              HasSubstr("stream ended at offset 0 while reading the 64-byte header"));
+}
+
+TEST(BlobTest, NamesMustBeUtf8WithoutControlCharacters) {
+  for (const std::string& bad :
+       {std::string("a\xff"), std::string("a\0b", 3), std::string("tab\there"), std::string("\xc0\xaf"),
+        std::string("\xed\xa0\x80"), std::string("\xe2\x82")}) {
+    Model m({{bad, DType::kF32, {1}}});
+    VectorSink sink;
+    auto d = WriteModel(m, &sink);
+    ASSERT_FALSE(d.ok()) << "accepted the name '" << bad << "'";
+    EXPECT_THAT(d.status().message(), HasSubstr("expected UTF-8 text without control characters"));
+  }
+  const Model good({{"\xc3\xa9tage.\xe2\x82\xac.\xf0\x9f\x90\x9d", DType::kF32, {1}}});
+  EXPECT_TRUE(Parse(Serialize(good)).ok());
+}
+
+TEST(BlobTest, EmptyTensorsMayHaveHugeOtherDimensions) {
+  const Model m({{"e", DType::kF32, {uint64_t{1} << 40, uint64_t{1} << 40, 0}}, {"w", DType::kF64, {3}}});
+  auto back = Parse(Serialize(m));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->schema(), m.schema());
+  EXPECT_FALSE(ValidateSchema({{"big", DType::kF32, {uint64_t{1} << 40, uint64_t{1} << 40}}}).ok());
 }
 
 TEST(BlobTest, FileWriteIsAtomic) {

@@ -43,7 +43,7 @@ class BlobWriter {
   BlobLayout layout_;
   Sha256 sha_;
   std::vector<uint32_t> crcs_;
-  size_t tensor_ = 0;          // tensor receiving the next byte
+  size_t tensor_ = 0;           // tensor receiving the next byte
   uint64_t tensor_filled_ = 0;  // bytes of it written so far
   bool begun_ = false;
   bool finished_ = false;

@@ -32,7 +32,8 @@ StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const std::filesystem::path
   tmp += ".tmp." + std::to_string(rd());
   std::FILE* f = std::fopen(tmp.c_str(), "wbx");
   if (f == nullptr) {
-    return Unavailable("cannot create '" + tmp.string() + "' to write '" + path.string() + "': " + ErrnoText());
+    return Unavailable("cannot create '" + tmp.string() + "' to write '" + path.string() +
+                       "': " + ErrnoText());
   }
   return std::unique_ptr<FileSink>(new FileSink(path, std::move(tmp), f));
 }

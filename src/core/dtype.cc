@@ -38,9 +38,7 @@ bool IsValidDType(uint8_t raw) { return raw >= 1 && raw <= 4; }
 void ConvertToF32(DType dtype, const std::byte* src, size_t n, float* dst) {
   if (n == 0) return;  // an empty tensor may have null pointers; memcpy forbids them
   switch (dtype) {
-    case DType::kF32:
-      std::memcpy(dst, src, n * 4);
-      return;
+    case DType::kF32: std::memcpy(dst, src, n * 4); return;
     case DType::kF64:
       for (size_t i = 0; i < n; ++i) {
         double d;
@@ -64,9 +62,7 @@ void ConvertToF32(DType dtype, const std::byte* src, size_t n, float* dst) {
 void ConvertFromF32(DType dtype, const float* src, size_t n, std::byte* dst) {
   if (n == 0) return;
   switch (dtype) {
-    case DType::kF32:
-      std::memcpy(dst, src, n * 4);
-      return;
+    case DType::kF32: std::memcpy(dst, src, n * 4); return;
     case DType::kF64:
       for (size_t i = 0; i < n; ++i) {
         const double d = src[i];

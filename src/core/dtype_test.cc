@@ -26,13 +26,13 @@ TEST(HalfTest, F16KnownValues) {
   EXPECT_EQ(F32ToF16(1.0f), 0x3c00);
   EXPECT_EQ(F32ToF16(-2.0f), 0xc000);
   EXPECT_EQ(F32ToF16(65504.0f), 0x7bff);
-  EXPECT_EQ(F32ToF16(65519.0f), 0x7bff);  // below the halfway point to 65536
-  EXPECT_EQ(F32ToF16(65520.0f), 0x7c00);  // halfway: ties to even overflows to infinity
-  EXPECT_EQ(F32ToF16(0x1p-24f), 0x0001);  // smallest subnormal
-  EXPECT_EQ(F32ToF16(0x1p-25f), 0x0000);  // halfway to zero: ties to even
-  EXPECT_EQ(F32ToF16(0x3p-25f), 0x0002);  // halfway between 1 and 2 steps: even is 2
-  EXPECT_EQ(F32ToF16(1.0f + 0x1p-11f), 0x3c00);        // tie, rounds to even
-  EXPECT_EQ(F32ToF16(1.0f + 0x3p-11f), 0x3c02);        // tie, rounds up to even
+  EXPECT_EQ(F32ToF16(65519.0f), 0x7bff);         // below the halfway point to 65536
+  EXPECT_EQ(F32ToF16(65520.0f), 0x7c00);         // halfway: ties to even overflows to infinity
+  EXPECT_EQ(F32ToF16(0x1p-24f), 0x0001);         // smallest subnormal
+  EXPECT_EQ(F32ToF16(0x1p-25f), 0x0000);         // halfway to zero: ties to even
+  EXPECT_EQ(F32ToF16(0x3p-25f), 0x0002);         // halfway between 1 and 2 steps: even is 2
+  EXPECT_EQ(F32ToF16(1.0f + 0x1p-11f), 0x3c00);  // tie, rounds to even
+  EXPECT_EQ(F32ToF16(1.0f + 0x3p-11f), 0x3c02);  // tie, rounds up to even
   EXPECT_EQ(F32ToF16(std::numeric_limits<float>::infinity()), 0x7c00);
   EXPECT_TRUE(std::isnan(F16ToF32(F32ToF16(std::nanf("")))));
   EXPECT_EQ(F16ToF32(0x0001), 0x1p-24f);
@@ -55,9 +55,9 @@ TEST(HalfTest, EveryF16AndBF16ValueRoundTripsThroughF32) {
 
 TEST(HalfTest, BF16RoundsToNearestEven) {
   EXPECT_EQ(F32ToBF16(1.0f), 0x3f80);
-  EXPECT_EQ(F32ToBF16(1.0f + 0x1p-8f), 0x3f80);   // tie: even
-  EXPECT_EQ(F32ToBF16(1.0f + 0x3p-8f), 0x3f82);   // tie: even (up)
-  EXPECT_EQ(F32ToBF16(1.0f + 0x1p-9f), 0x3f80);   // below the tie
+  EXPECT_EQ(F32ToBF16(1.0f + 0x1p-8f), 0x3f80);  // tie: even
+  EXPECT_EQ(F32ToBF16(1.0f + 0x3p-8f), 0x3f82);  // tie: even (up)
+  EXPECT_EQ(F32ToBF16(1.0f + 0x1p-9f), 0x3f80);  // below the tie
 }
 
 TEST(HalfTest, BulkConversionsMatchScalar) {

@@ -33,15 +33,15 @@ inline uint16_t F32ToF16(float f) {
   const uint32_t u = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   const uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00u;        // NaN
-  if (abs >= 0x477ff000u) return sign | 0x7c00u;       // rounds to >= 65520: infinity
-  if (abs < 0x38800000u) {                             // below 2^-14: subnormal or zero
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
+  if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to >= 65520: infinity
+  if (abs < 0x38800000u) {                        // below 2^-14: subnormal or zero
     // Scale so that the f16 subnormal step 2^-24 becomes 1 and let the FPU round (RNE).
     const float scaled = std::bit_cast<float>(abs) * 0x1p24f;
     return sign | static_cast<uint16_t>(__builtin_nearbyintf(scaled));
   }
-  uint32_t r = abs - (112u << 23);                     // rebias exponent 127 -> 15
-  r += 0xfffu + ((r >> 13) & 1u);                      // round to nearest even
+  uint32_t r = abs - (112u << 23);  // rebias exponent 127 -> 15
+  r += 0xfffu + ((r >> 13) & 1u);   // round to nearest even
   return sign | static_cast<uint16_t>(r >> 13);
 }
 

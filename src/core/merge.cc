@@ -35,7 +35,8 @@ StatusOr<RangePlan> PlanRange(const ModelSchema& schema, CoordRange range) {
   for (size_t t = 0; t < schema.size() && coord < range.end; ++t) {
     const uint64_t n = schema[t].NumElements();
     const uint64_t lo = std::max(coord, range.begin), hi = std::min(coord + n, range.end);
-    if (lo < hi) plan.segments.push_back(Segment{t, schema[t].name, schema[t].dtype, lo - coord, hi - lo, lo});
+    if (lo < hi)
+      plan.segments.push_back(Segment{t, schema[t].name, schema[t].dtype, lo - coord, hi - lo, lo});
     coord += n;
   }
   return plan;
@@ -97,8 +98,8 @@ Status Mean(const RangePlan& plan, std::span<const ConstSlice> inputs, std::span
       });
 }
 
-Status CoordMedian(const RangePlan& plan, std::span<const ConstSlice> inputs, std::span<const uint32_t> weights,
-                   const MutableSlice& out, int threads) {
+Status CoordMedian(const RangePlan& plan, std::span<const ConstSlice> inputs,
+                   std::span<const uint32_t> weights, const MutableSlice& out, int threads) {
   const size_t n = inputs.size();
   const std::vector<float> wf(weights.begin(), weights.end());
   const std::vector<double> wd(weights.begin(), weights.end());
@@ -109,7 +110,10 @@ Status CoordMedian(const RangePlan& plan, std::span<const ConstSlice> inputs, st
       plan, inputs, &out, items, threads, [&](size_t, const WorkItem& item, auto x, auto* y) -> Status {
         using W = std::remove_pointer_t<decltype(y)>;
         const W* w = nullptr;
-        if constexpr (std::is_same_v<W, float>) w = wf.data(); else w = wd.data();
+        if constexpr (std::is_same_v<W, float>)
+          w = wf.data();
+        else
+          w = wd.data();
         if (merge_internal::CoordMedianBlock(x, w, n, item.count, y, net, equal)) return Status::Ok();
         return merge_internal::LocateNonFinite(plan.segments[item.segment], item.offset, item.count, x, n);
       });
@@ -140,14 +144,11 @@ StatusOr<MergeReport> MergeRange(const RangePlan& plan, std::span<const ConstSli
   RETURN_IF_ERROR(ValidateMergeArgs(plan, inputs, weights, out));
   const int threads = ResolveThreads(options.threads);
   switch (options.method) {
-    case MergeMethod::kMean:
-      RETURN_IF_ERROR(Mean(plan, inputs, weights, out, threads));
-      return MergeReport{};
+    case MergeMethod::kMean: RETURN_IF_ERROR(Mean(plan, inputs, weights, out, threads)); return MergeReport{};
     case MergeMethod::kCoordMedian:
       RETURN_IF_ERROR(CoordMedian(plan, inputs, weights, out, threads));
       return MergeReport{};
-    case MergeMethod::kGeoMedian:
-      return merge_internal::GeoMedian(plan, inputs, weights, out, options);
+    case MergeMethod::kGeoMedian: return merge_internal::GeoMedian(plan, inputs, weights, out, options);
   }
   return InvalidArgument("unknown merge method");
 }

@@ -98,38 +98,36 @@ Status Weiszfeld::Reduce(size_t width) {
 
 Status Weiszfeld::UpdatePass(const std::vector<double>& c, bool with_change, bool pairs) {
   std::fill(block_sums_.begin(), block_sums_.end(), 0.0);
-  RETURN_IF_ERROR(ForEachBlock(plan_, inputs_, nullptr, items_, threads_,
-                               [&](size_t k, const WorkItem& item, auto x, auto) -> Status {
-                                 using W = std::remove_cv_t<std::remove_pointer_t<std::remove_pointer_t<decltype(x)>>>;
-                                 thread_local std::vector<double> acc(kBlock);
-                                 const W* y_cur = with_change ? cur_.At<W>(item) : nullptr;
-                                 double* sums = &block_sums_[k * stride_];
-                                 if (!GeoPassBlock(x, c.data(), n_, item.count, y_cur, next_.At<W>(item),
-                                                   acc.data(), sums)) {
-                                   return LocateNonFinite(plan_.segments[item.segment], item.offset, item.count,
-                                                          x, n_);
-                                 }
-                                 if (pairs) GeoPairBlock(x, n_, item.count, sums + n_ + 2);
-                                 return Status::Ok();
-                               }));
+  RETURN_IF_ERROR(ForEachBlock(
+      plan_, inputs_, nullptr, items_, threads_, [&](size_t k, const WorkItem& item, auto x, auto) -> Status {
+        using W = std::remove_cv_t<std::remove_pointer_t<std::remove_pointer_t<decltype(x)>>>;
+        thread_local std::vector<double> acc(kBlock);
+        const W* y_cur = with_change ? cur_.At<W>(item) : nullptr;
+        double* sums = &block_sums_[k * stride_];
+        if (!GeoPassBlock(x, c.data(), n_, item.count, y_cur, next_.At<W>(item), acc.data(), sums)) {
+          return LocateNonFinite(plan_.segments[item.segment], item.offset, item.count, x, n_);
+        }
+        if (pairs) GeoPairBlock(x, n_, item.count, sums + n_ + 2);
+        return Status::Ok();
+      }));
   return Reduce(pairs ? stride_ : n_ + 2);
 }
 
 Status Weiszfeld::BlendPass(double beta, double change2) {
   std::fill(block_sums_.begin(), block_sums_.end(), 0.0);
-  RETURN_IF_ERROR(ForEachBlock(plan_, inputs_, nullptr, items_, threads_,
-                               [&](size_t k, const WorkItem& item, auto x, auto) -> Status {
-                                 using W = std::remove_cv_t<std::remove_pointer_t<std::remove_pointer_t<decltype(x)>>>;
-                                 W* y = next_.At<W>(item);
-                                 const W* prev = cur_.At<W>(item);
-                                 double* sums = &block_sums_[k * stride_];
-                                 for (size_t j = 0; j < item.count; ++j) {
-                                   y[j] = static_cast<W>((1 - beta) * y[j] + beta * prev[j]);
-                                   sums[n_ + 1] += static_cast<double>(y[j]) * y[j];
-                                 }
-                                 GeoDistanceBlock(x, n_, item.count, y, sums);
-                                 return Status::Ok();
-                               }));
+  RETURN_IF_ERROR(ForEachBlock(
+      plan_, inputs_, nullptr, items_, threads_, [&](size_t k, const WorkItem& item, auto x, auto) -> Status {
+        using W = std::remove_cv_t<std::remove_pointer_t<std::remove_pointer_t<decltype(x)>>>;
+        W* y = next_.At<W>(item);
+        const W* prev = cur_.At<W>(item);
+        double* sums = &block_sums_[k * stride_];
+        for (size_t j = 0; j < item.count; ++j) {
+          y[j] = static_cast<W>((1 - beta) * y[j] + beta * prev[j]);
+          sums[n_ + 1] += static_cast<double>(y[j]) * y[j];
+        }
+        GeoDistanceBlock(x, n_, item.count, y, sums);
+        return Status::Ok();
+      }));
   RETURN_IF_ERROR(Reduce(n_ + 2));
   sums_[n_] = (1 - beta) * (1 - beta) * change2;  // ||y' - y|| shrinks with the blend
   return Status::Ok();

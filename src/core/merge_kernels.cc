@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <array>
-#include <utility>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 #include "core/merge_internal.h"
 
@@ -55,10 +55,11 @@ constexpr auto FixedNetwork() {
   }();
   std::array<std::pair<uint16_t, uint16_t>, kSize> net{};
   size_t c = 0;
-  ForEachComparator(N, [&](size_t a, size_t b) { net[c++] = {static_cast<uint16_t>(a), static_cast<uint16_t>(b)}; });
+  ForEachComparator(N, [&](size_t a, size_t b) {
+    net[c++] = {static_cast<uint16_t>(a), static_cast<uint16_t>(b)};
+  });
   return net;
 }
-
 
 typedef float V4f __attribute__((vector_size(16)));
 typedef double V4d __attribute__((vector_size(32)));
@@ -89,8 +90,11 @@ template <typename T>
 SWARM_INLINE bool MeanBody(const T* const* x, const double* w, size_t n, size_t count, T* out) {
   V4d check = {};  // a - a is 0 for finite a, NaN otherwise
   size_t j = 0;
+  // Sums start at -0.0, the additive identity of IEEE arithmetic (+0.0 is not: it would
+  // turn a single input's -0.0 into +0.0), so one input comes back bit for bit.
+  constexpr V4d kZero = {-0.0, -0.0, -0.0, -0.0};
   for (; j + 16 <= count; j += 16) {
-    V4d a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    V4d a0 = kZero, a1 = kZero, a2 = kZero, a3 = kZero;
     for (size_t i = 0; i < n; ++i) {
       const T* p = x[i] + j;
       // Many concurrent streams outrun the hardware prefetchers; ask ahead.
@@ -109,7 +113,7 @@ SWARM_INLINE bool MeanBody(const T* const* x, const double* w, size_t n, size_t 
   }
   double tail_check = 0;
   for (; j < count; ++j) {
-    double a = 0;
+    double a = -0.0;
     for (size_t i = 0; i < n; ++i) a += w[i] * x[i][j];
     out[j] = static_cast<T>(a);
     tail_check += a - a;
@@ -471,7 +475,8 @@ SWARM_KERNEL void GeoDistanceBlock(const double* const* x, size_t n, size_t coun
 
 Network SortingNetwork(size_t n) {
   Network net;
-  ForEachComparator(n, [&](size_t a, size_t b) { net.emplace_back(static_cast<uint16_t>(a), static_cast<uint16_t>(b)); });
+  ForEachComparator(
+      n, [&](size_t a, size_t b) { net.emplace_back(static_cast<uint16_t>(a), static_cast<uint16_t>(b)); });
   return net;
 }
 

@@ -17,8 +17,8 @@
 namespace swarm {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ElementAsDouble;
+using ::testing::HasSubstr;
 using testing::MixedSchema;
 using testing::RandomModel;
 using testing::SetElement;
@@ -180,7 +180,8 @@ TEST_P(MergeSizes, CoordMedianMatchesReference) {
 
 TEST_P(MergeSizes, GeoMedianMatchesReference) {
   const auto [n, equal] = GetParam();
-  const ModelSchema schema = {{"a", DType::kF32, {300}}, {"b", DType::kF64, {7, 11}}, {"c", DType::kF32, {1}}};
+  const ModelSchema schema = {
+      {"a", DType::kF32, {300}}, {"b", DType::kF64, {7, 11}}, {"c", DType::kF32, {1}}};
   const Inputs in = MakeInputs(schema, n, equal, 37 + n);
   MergeReport report;
   const Model got = Merge(in, MergeMethod::kGeoMedian, &report);
@@ -199,8 +200,7 @@ TEST_P(MergeSizes, GeoMedianMatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, MergeSizes,
-                         ::testing::Combine(::testing::Values(1, 2, 3, 4, 5, 8, 16, 17),
-                                            ::testing::Bool()));
+                         ::testing::Combine(::testing::Values(1, 2, 3, 4, 5, 8, 16, 17), ::testing::Bool()));
 
 TEST(MergeTest, CoordMedianForManyInputsUsesBothPaths) {
   // Up to 64 inputs take the vector sorting network; more take the sorting fallback.
@@ -212,7 +212,15 @@ TEST(MergeTest, CoordMedianForManyInputsUsesBothPaths) {
 }
 
 TEST(MergeTest, MeanOfOneModelIsThatModel) {
-  const Inputs in = MakeInputs(MixedSchema(), 1, false, 3);
+  Inputs in = MakeInputs(MixedSchema(), 1, false, 3);
+  // Negative zeros too: every element's bytes are little-endian, so -0.0 is all zeros
+  // but for 0x80 in the element's last byte, whatever the dtype.
+  for (Tensor& t : in.models[0].tensors()) {
+    const size_t size = DTypeSize(t.spec.dtype);
+    if (t.data.size() == 0) continue;
+    std::fill_n(t.data.data(), size, std::byte{0});
+    t.data.data()[size - 1] = std::byte{0x80};
+  }
   EXPECT_TRUE(SameBytes(Merge(in, MergeMethod::kMean), in.models[0]));
   EXPECT_TRUE(SameBytes(Merge(in, MergeMethod::kCoordMedian), in.models[0]));
   EXPECT_TRUE(SameBytes(Merge(in, MergeMethod::kGeoMedian), in.models[0]));
@@ -254,7 +262,7 @@ TEST(MergeTest, CoordMedianTieRule) {
   EXPECT_EQ(MedianOf({1, 2, 3}, {1, 1, 2}), 2.5);        // cumulative weight hits half exactly at 2
   EXPECT_EQ(MedianOf({1, 2, 3}, {1, 1, 3}), 3);
   EXPECT_EQ(MedianOf({1, 2, 3}, {3, 1, 1}), 1);
-  EXPECT_EQ(MedianOf({5, 5, 1, 9}, {1, 1, 1, 1}), 5);    // equal values tie harmlessly
+  EXPECT_EQ(MedianOf({5, 5, 1, 9}, {1, 1, 1, 1}), 5);  // equal values tie harmlessly
   EXPECT_EQ(MedianOf({1, 7}, {1, 1}), 4);
   EXPECT_EQ(MedianOf({1, 7}, {1, 2}), 7);
   EXPECT_EQ(MedianOf({-2}, {50}), -2);
@@ -389,9 +397,7 @@ TEST(MergeTest, ShardedGeoMedianAgreesWithTheWholeOne) {
     ASSERT_TRUE(r.ok());
     reports[s] = *r;
   };
-  {
-    std::jthread t0(shard, 0), t1(shard, 1);
-  }
+  { std::jthread t0(shard, 0), t1(shard, 1); }
   EXPECT_EQ(reports[0].iterations, reports[1].iterations);
   EXPECT_LE(Distance(Flatten(out), whole), 1e-5 * Distance(whole, Flat(whole.size(), 0.0)));
 }
@@ -404,8 +410,9 @@ TEST(MergeTest, SchemaMismatchNamesTheFirstDifferingTensor) {
   other[4].shape = {10, 36};
   in.models[2] = RandomModel(other, 1);
   auto r = MergeModels(in.ptrs(), in.weights, MergeOptions{});
-  EXPECT_EQ(r.status().message(),
-            "schema mismatch at tensor 4: input 0 has 'fc.weight' f16[10,37], input 2 has 'fc.weight' f16[10,36]");
+  EXPECT_EQ(
+      r.status().message(),
+      "schema mismatch at tensor 4: input 0 has 'fc.weight' f16[10,37], input 2 has 'fc.weight' f16[10,36]");
 }
 
 TEST(MergeTest, NonFiniteInputsNameInputTensorAndIndex) {

@@ -41,7 +41,8 @@ TEST(ModelTest, CompareSchemasNamesFirstDifference) {
   EXPECT_THAT(CompareSchemas(a, b, "x", "y").message(), HasSubstr("'w' f16[3,5]"));
   b = a;
   b.push_back({"extra", DType::kF32, {1}});
-  EXPECT_THAT(CompareSchemas(a, b, "x", "y").message(), HasSubstr("x has 2 tensors, y has 3 (first extra tensor 'extra'"));
+  EXPECT_THAT(CompareSchemas(a, b, "x", "y").message(),
+              HasSubstr("x has 2 tensors, y has 3 (first extra tensor 'extra'"));
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ int ResolveThreads(int requested) {
 }
 
 Status ParallelFor(int threads, size_t items, const std::function<Status(size_t, size_t)>& fn) {
-  const size_t parts = std::clamp<size_t>(static_cast<size_t>(std::max(threads, 1)), 1, std::max<size_t>(items, 1));
+  const size_t parts =
+      std::clamp<size_t>(static_cast<size_t>(std::max(threads, 1)), 1, std::max<size_t>(items, 1));
   if (parts == 1) return fn(0, items);
   std::vector<Status> results(parts);
   {

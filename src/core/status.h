@@ -96,14 +96,13 @@ class [[nodiscard]] StatusOr {
 #define SWARM_CONCAT_INNER(a, b) a##b
 #define SWARM_CONCAT(a, b) SWARM_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                    \
-  do {                                           \
-    ::swarm::Status swarm_status_ = (expr);      \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::swarm::Status swarm_status_ = (expr);        \
     if (!swarm_status_.ok()) return swarm_status_; \
   } while (0)
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(SWARM_CONCAT(swarm_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(SWARM_CONCAT(swarm_statusor_, __LINE__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                          \
   if (!tmp.ok()) return tmp.status();         \

@@ -1,0 +1,100 @@
+"""The `swarm` binary as a user runs it: usage errors exit 2 with a message naming the
+problem, failed commands exit 1 with one, and nothing is written on failure.
+
+Run: /usr/bin/python3 cli_test.py --swarm PATH_TO_SWARM [unittest args]
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "formats"))
+import blob_v1  # noqa: E402
+
+SWARM = None  # set from --swarm before unittest.main
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = tmp.name
+
+    def swarm(self, *args, code, says=()):
+        """Runs swarm, checks its exit status and that stderr (or stdout on success) says
+        each of `says`; returns the output."""
+        r = subprocess.run([SWARM, *args], capture_output=True, text=True)
+        out = r.stdout if code == 0 else r.stderr
+        self.assertEqual(r.returncode, code, f"swarm {' '.join(args)}\n{r.stdout}{r.stderr}")
+        for words in says:
+            self.assertIn(words, out)
+        return out
+
+    def model(self, name, values, tensor="w", dtype="f32"):
+        arr = np.asarray(values, {"f32": "<f4", "f64": "<f8"}[dtype])
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(blob_v1.write_blob([(tensor, dtype, arr.shape, arr.tobytes())]))
+        return path
+
+    def test_commands_and_usage_errors(self):
+        self.swarm("--help", code=0, says=["model"])
+        self.swarm(code=2, says=["'swarm' needs a command: model"])
+        self.swarm("bogus", code=2, says=["unknown command 'swarm bogus'", "model"])
+        self.swarm("model", code=2, says=["'swarm model' needs a command: info, merge"])
+        self.swarm("model", "frob", code=2, says=["unknown command 'swarm model frob'", "info, merge"])
+        self.swarm("model", "info", os.path.join(self.dir, "missing.blob"), code=2, says=["does not exist"])
+        self.swarm("model", "merge", self.model("a", [1]), code=2, says=["--output is required"])
+
+    def test_merge_argument_errors(self):
+        a, b = self.model("a", [1, 2]), self.model("b", [3, 4])
+        out = os.path.join(self.dir, "out.blob")
+        self.swarm("model", "merge", "--method", "median", "-o", out, a, b, code=1,
+                   says=["unknown merge method 'median'", "mean, coordmedian or geomedian"])
+        self.swarm("model", "merge", "--weights", "1", "-o", out, a, b, code=1,
+                   says=["got 1 weights for 2 inputs"])
+        for w in ("0,1", "1,101"):
+            self.swarm("model", "merge", "--weights", w, "-o", out, a, b, code=1, says=["1..100"])
+        self.swarm("model", "merge", "--weights", "x,1", "-o", out, a, b, code=2, says=["--weights"])
+        self.assertFalse(os.path.exists(out), "a failed merge left an output file")
+
+    def test_merge_input_errors(self):
+        a = self.model("a", [1, 2])
+        out = os.path.join(self.dir, "out.blob")
+        self.swarm("model", "merge", "-o", out, a, self.model("b", [1, 2, 3]), code=1,
+                   says=["schema mismatch at tensor 0", "f32[2]", "f32[3]"])
+        self.swarm("model", "merge", "-o", out, a, self.model("c", [1, 2], tensor="v"), code=1,
+                   says=["schema mismatch at tensor 0", "'w'", "'v'"])
+        self.swarm("model", "merge", "-o", out, a, self.model("n", [1, float("nan")]), code=1,
+                   says=["input 1", "tensor 'w' element 1", "NaN"])
+        self.swarm("model", "merge", "-o", out, a, self.model("i", [float("-inf"), 1]), code=1,
+                   says=["input 1", "element 0", "finite"])
+        self.assertFalse(os.path.exists(out), "a failed merge left an output file")
+        self.swarm("model", "merge", "-o", os.path.join(self.dir, "no", "such", "dir.blob"), a, code=1,
+                   says=["no/such"])
+
+    def test_merge_methods(self):
+        a, b, c = self.model("a", [1, 10]), self.model("b", [2, 20]), self.model("c", [30, 30])
+        out = os.path.join(self.dir, "out.blob")
+        expected = {"mean": [11, 20], "coordmedian": [2, 20]}
+        for method, want in expected.items():
+            self.swarm("model", "merge", "--method", method, "-o", out, a, b, c, code=0,
+                       says=[f"merged 3 models with {method}", "sha256: "])
+            with open(out, "rb") as f:
+                (_, _, _, data), = blob_v1.read_blob(f.read())
+            np.testing.assert_allclose(np.frombuffer(data, "<f4"), want, rtol=1e-6)
+        said = self.swarm("model", "merge", "--method", "geomedian", "--weights", "1,1,2", "-o", out, a, b, c,
+                          code=0, says=["iterations"])
+        self.assertRegex(said, r"\(\d+ iterations, (converged|stopped at the iteration limit)")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--swarm" not in args or args.index("--swarm") + 1 >= len(args):
+        sys.exit("usage: cli_test.py --swarm PATH_TO_SWARM [unittest args]")
+    i = args.index("--swarm")
+    SWARM = args[i + 1]
+    unittest.main(argv=[sys.argv[0]] + args[:i] + args[i + 2:])
