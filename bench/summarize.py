@@ -21,8 +21,10 @@ def main(cpp_path, numpy_path):
         numpy = json.load(f)
     bandwidth = {}
     rows = {}
-    for b in cpp["benchmarks"]:
-        name = b["name"]
+    # With --benchmark_repetitions, use each benchmark's median over the repetitions.
+    benchmarks = [b for b in cpp["benchmarks"] if b.get("aggregate_name", "median") == "median"]
+    for b in benchmarks:
+        name = b.get("run_name", b["name"])
         if name.startswith("BM_ReadBandwidth/"):
             bandwidth[int(b["threads"])] = b["bytes_per_second"]
             continue
@@ -50,9 +52,9 @@ def main(cpp_path, numpy_path):
             entry["numpy_input_bytes_per_second"] = numpy_speed[(method, inputs)]
             entry["speedup_over_numpy"] = round(speed / numpy_speed[(method, inputs)], 1)
         results.append(entry)
-    full = {int(b["name"].split("/")[1]): {"ms": round(b["real_time"], 1),
+    full = {int(b.get("run_name", b["name"]).split("/")[1]): {"ms": round(b["real_time"], 1),
                                            "iterations": int(b["weiszfeld_iterations"])}
-            for b in cpp["benchmarks"] if b["name"].startswith("BM_GeoMedianFull/")}
+            for b in benchmarks if b.get("run_name", b["name"]).startswith("BM_GeoMedianFull/")}
     summary = {
         "params": 25_000_000,
         "dtype": "f32",
