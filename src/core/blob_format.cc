@@ -74,12 +74,12 @@ std::vector<std::byte> EncodeBlobPrefix(const BlobLayout& layout) {
 }
 
 std::vector<std::byte> EncodeBlobFooter(std::span<const uint32_t> tensor_crcs) {
-  std::vector<std::byte> out;
-  const auto* magic = reinterpret_cast<const std::byte*>(kBlobFooterMagic);
-  out.insert(out.end(), magic, magic + 8);
-  Put<uint32_t>(out, static_cast<uint32_t>(tensor_crcs.size()));
-  for (uint32_t c : tensor_crcs) Put<uint32_t>(out, c);
-  Put<uint32_t>(out, Crc32c(out));
+  const size_t n = tensor_crcs.size();
+  std::vector<std::byte> out(8 + 4 + 4 * n + 4);
+  std::memcpy(out.data(), kBlobFooterMagic, 8);
+  PutAt<uint32_t>(out, 8, static_cast<uint32_t>(n));
+  for (size_t i = 0; i < n; ++i) PutAt<uint32_t>(out, 12 + 4 * i, tensor_crcs[i]);
+  PutAt<uint32_t>(out, out.size() - 4, Crc32c(std::span(out).first(out.size() - 4)));
   return out;
 }
 

@@ -54,7 +54,7 @@ Status FileSink::Write(std::span<const std::byte> bytes) {
 }
 
 Status FileSink::Commit() {
-  if (file_ == nullptr) return FailedPrecondition("'" + path_.string() + "' already committed");
+  if (file_ == nullptr) return FailedPrecondition("file '" + path_.string() + "' was already committed");
   const bool flushed = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
   const std::string flush_error = flushed ? "" : ErrnoText();
   std::fclose(file_);
