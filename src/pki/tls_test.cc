@@ -1,0 +1,197 @@
+// Mutual TLS over loopback with certificates made by gen-cert's code: who gets through,
+// who is refused, and that both sides can tell why.
+
+#include "pki/tls.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "pki/test_certs.h"
+#include "swarm/v1/health.grpc.pb.h"
+
+namespace swarm::pki {
+namespace {
+using ::testing::HasSubstr;
+
+constexpr char kCheck[] = "/swarm.v1.Health/Check";
+
+// Answers with the caller's verified identity, as a handler would use it.
+class HealthService final : public swarm::v1::Health::Service {
+  grpc::Status Check(grpc::ServerContext* ctx, const swarm::v1::HealthCheckRequest*,
+                     swarm::v1::HealthCheckResponse* out) override {
+    auto peer = PeerOf(*ctx);
+    if (!peer.ok()) return ToGrpcStatus(peer.status());
+    out->set_status("OK " + std::string(RoleName(peer->role)) + " " + peer->common_name);
+    return grpc::Status::OK;
+  }
+};
+
+struct Server {
+  Server(const TlsIdentity& id, AccessPolicy policy) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", MakeServerCredentials(id, std::move(policy), "test-server"), &port);
+    b.RegisterService(&service);
+    server = b.BuildAndStart();
+  }
+  ~Server() { server->Shutdown(std::chrono::system_clock::now()); }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port); }
+  HealthService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server;
+};
+
+// Credentials straight from files, without TlsIdentity's checks: how a misconfigured or
+// hostile client would connect.
+std::shared_ptr<grpc::Channel> RawChannel(const TlsFiles& f, const std::string& target,
+                                          bool with_cert = true) {
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = TrustStore::Load(f.capath)->RootsPem();
+  if (with_cert) {
+    o.pem_private_key = *ReadTextFile(f.key, "key");
+    o.pem_cert_chain = *ReadTextFile(f.cert, "cert");
+  }
+  return grpc::CreateChannel(target, grpc::SslCredentials(o));
+}
+
+grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, std::string* said = nullptr,
+                  grpc::ClientContext* given = nullptr) {
+  grpc::ClientContext local;
+  grpc::ClientContext* ctx = given ? given : &local;
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  swarm::v1::HealthCheckResponse out;
+  auto status = swarm::v1::Health::NewStub(channel)->Check(ctx, {}, &out);
+  if (said) *said = out.status();
+  return status;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
+    previous_ = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  }
+  void TearDown() override { spdlog::set_default_logger(previous_); }
+  std::string Log() {
+    spdlog::default_logger()->flush();
+    return log_.str();
+  }
+  static AccessPolicy AnyRole() { return AccessPolicy().AllowAnyRole(kCheck); }
+
+  testing::TestCerts certs_;
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(TlsTest, TrustedPeersCallAndHandlersKnowWhoCalled) {
+  Server server(certs_.Identity(Role::kSn, 1), AnyRole());
+  const TlsIdentity client = certs_.Identity(Role::kSl, 1);
+  std::string said;
+  grpc::ClientContext ctx;
+  auto s = Call(MakeSecureChannel(client, server.target()), &said, &ctx);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(said, "OK sl sl-1");
+  // And the client knows the server.
+  auto server_id = ServerOf(ctx, client.trust(), Role::kSn);
+  ASSERT_TRUE(server_id.ok()) << server_id.status().ToString();
+  EXPECT_EQ(server_id->common_name, "sn-1");
+  EXPECT_THAT(ServerOf(ctx, client.trust(), Role::kSwop).status().message(), HasSubstr("wrong role"));
+}
+
+TEST_F(TlsTest, TwoHostsCasInOneCapathAreBothAccepted) {
+  Server server(certs_.Identity(Role::kSn, 1), AnyRole());
+  std::string said;
+  auto s = Call(MakeSecureChannel(certs_.Identity(Role::kSwci, 2), server.target()), &said);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(said, "OK swci swci-2");
+  // And host 2 serves host 1.
+  Server server2(certs_.Identity(Role::kSn, 2), AnyRole());
+  EXPECT_TRUE(Call(MakeSecureChannel(certs_.Identity(Role::kSl, 1), server2.target())).ok());
+}
+
+TEST_F(TlsTest, UnknownCaIsRefusedWithTheReasonOnBothSides) {
+  Server server(certs_.Identity(Role::kSn, 1), AnyRole());
+  TlsFiles stranger = certs_.Files(Role::kSl, 3);
+  stranger.capath = certs_.capath();  // trusts our CAs, but ours do not trust its CA
+  auto s = Call(RawChannel(stranger, server.target()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown CA"));
+  EXPECT_THAT(Log(),
+              HasSubstr("test-server: refused a call to /swarm.v1.Health/Check: unknown CA: certificate "
+                        "'OU=Swarm-Learning, CN=sl-3'"));
+}
+
+TEST_F(TlsTest, ExpiredCertificateIsRefused) {
+  Server server(certs_.Identity(Role::kSn, 1), AnyRole());
+  auto s = Call(RawChannel(certs_.Expired(Role::kSl), server.target()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("expired: certificate 'OU=Swarm-Learning, CN=sl-1' expired on"));
+  EXPECT_THAT(Log(), HasSubstr("expired"));
+}
+
+TEST_F(TlsTest, WrongRoleIsRefusedOnARoleRestrictedRpc) {
+  Server server(certs_.Identity(Role::kSn, 1), AccessPolicy().Allow(kCheck, {Role::kSn}));
+  auto s = Call(MakeSecureChannel(certs_.Identity(Role::kSl, 1), server.target()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("wrong role: /swarm.v1.Health/Check may be called by sn, not by sl"));
+  EXPECT_THAT(Log(), HasSubstr("caller 'sl-1' (role sl): wrong role"));
+  EXPECT_TRUE(Call(MakeSecureChannel(certs_.Identity(Role::kSn, 2), server.target())).ok());
+}
+
+TEST_F(TlsTest, MethodsWithoutARuleAreClosed) {
+  Server server(certs_.Identity(Role::kSn, 1), AccessPolicy());
+  auto s = Call(MakeSecureChannel(certs_.Identity(Role::kSn, 1), server.target()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("no role may call /swarm.v1.Health/Check"));
+}
+
+TEST_F(TlsTest, ClientWithoutCertificateIsRefused) {
+  Server server(certs_.Identity(Role::kSn, 1), AnyRole());
+  auto s = Call(RawChannel(certs_.Files(Role::kSl, 1), server.target(), /*with_cert=*/false));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("no certificate"));
+  EXPECT_THAT(Log(), HasSubstr("no certificate"));
+}
+
+TEST_F(TlsTest, ClientRefusesAServerFromAnUnknownCa) {
+  TlsFiles stranger = certs_.Files(Role::kSn, 3);
+  TlsFiles own3 = stranger;
+  own3.capath = certs_.CertDir(3) / "ca" / "capath";  // the stranger trusts itself
+  Server server(*TlsIdentity::Load(own3), AnyRole());
+  auto s = Call(MakeSecureChannel(certs_.Identity(Role::kSl, 1), server.target()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(TlsIdentityTest, StartupFailsAtOnceNamingTheFile) {
+  testing::TestCerts certs;
+  TlsFiles f = certs.Files(Role::kSn, 1);
+  auto missing = f;
+  missing.key = certs.dir() / "nope-key.pem";
+  EXPECT_THAT(TlsIdentity::Load(missing).status().message(),
+              HasSubstr("--key '" + missing.key.string() + "' does not exist"));
+  auto mismatched = f;
+  mismatched.key = certs.Files(Role::kSl, 1).key;
+  EXPECT_THAT(TlsIdentity::Load(mismatched).status().message(), HasSubstr("does not belong to --cert"));
+  auto not_pem = f;
+  not_pem.cert = f.key;
+  EXPECT_THAT(TlsIdentity::Load(not_pem).status().message(), HasSubstr("is not a PEM certificate"));
+  char tmpl[] = "/tmp/swarm_empty_capath_XXXXXX";
+  auto empty = f;
+  empty.capath = ::mkdtemp(tmpl);
+  EXPECT_THAT(TlsIdentity::Load(empty).status().message(), HasSubstr("--capath: capath '"));
+  std::filesystem::remove_all(empty.capath);
+  auto expired = certs.Expired(Role::kSn);
+  EXPECT_THAT(TlsIdentity::Load(expired).status().message(), HasSubstr("is not valid under --capath"));
+  // A bundle file works as a capath too.
+  auto bundle = f;
+  bundle.capath = certs.CertDir(1) / "ca" / "capath" / "ca-1-cert.pem";
+  EXPECT_TRUE(TlsIdentity::Load(bundle).ok());
+}
+
+}  // namespace
+}  // namespace swarm::pki
