@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/cert_command.h"
 #include "cli/model_command.h"
 #include "core/version.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("swarm ") + swarm::kVersion);
   app.require_subcommand(1);
   swarm::cli::AddModelCommand(app);
+  swarm::cli::AddCertCommands(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;
   try {
