@@ -155,6 +155,23 @@ StatusOr<PeerIdentity> ServerOf(const grpc::ClientContext& context, const TrustS
   return peer;
 }
 
+Status CheckCall(const grpc::Status& status, std::string_view method, std::string_view target) {
+  if (status.ok()) return Status::Ok();
+  Status s(static_cast<StatusCode>(status.error_code()), status.error_message());
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    spdlog::warn("{} refused our call to {}: {}", target, method, status.error_message());
+  } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+             status.error_message().find("andshake") != std::string::npos) {
+    s = Unavailable("TLS handshake with " + std::string(target) +
+                    " failed: its certificate is not trusted by our --capath (unknown CA or expired), or it "
+                    "refused ours (" +
+                    status.error_message() + ")");
+    spdlog::warn("{}", s.message());
+  }
+  return s;
+}
+
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), status.message());

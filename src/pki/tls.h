@@ -70,4 +70,9 @@ StatusOr<PeerIdentity> ServerOf(const grpc::ClientContext& context, const TrustS
 
 grpc::Status ToGrpcStatus(const Status& status);
 
+// A call's outcome as a Status. A refusal is logged on this (the client's) side with
+// its reason: the server's words when it refused us, and a plain explanation when the
+// TLS handshake failed (typically: we do not trust the server's certificate).
+Status CheckCall(const grpc::Status& status, std::string_view method, std::string_view target);
+
 }  // namespace swarm::pki

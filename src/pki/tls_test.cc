@@ -165,6 +165,9 @@ TEST_F(TlsTest, ClientRefusesAServerFromAnUnknownCa) {
   Server server(*TlsIdentity::Load(own3), AnyRole());
   auto s = Call(MakeSecureChannel(certs_.Identity(Role::kSl, 1), server.target()));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(CheckCall(s, kCheck, server.target()).message(),
+              HasSubstr("TLS handshake with " + server.target() + " failed: its certificate is not trusted"));
+  EXPECT_THAT(Log(), HasSubstr("TLS handshake with"));
 }
 
 TEST(TlsIdentityTest, StartupFailsAtOnceNamingTheFile) {
