@@ -14,6 +14,9 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "formats"))
 import blob_v1  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import swarm_args  # noqa: E402
+
 SWARM = None  # set from --swarm before unittest.main
 
 
@@ -92,9 +95,5 @@ class CliTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if "--swarm" not in args or args.index("--swarm") + 1 >= len(args):
-        sys.exit("usage: cli_test.py --swarm PATH_TO_SWARM [unittest args]")
-    i = args.index("--swarm")
-    SWARM = args[i + 1]
-    unittest.main(argv=[sys.argv[0]] + args[:i] + args[i + 2:])
+    SWARM, argv = swarm_args.split(sys.argv)
+    unittest.main(argv=argv)

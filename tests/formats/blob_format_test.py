@@ -16,6 +16,9 @@ import numpy as np  # installed by scripts/setup; a missing numpy is a failure, 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blob_v1  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import swarm_args  # noqa: E402
+
 SWARM = None  # set from --swarm before unittest.main
 
 
@@ -171,9 +174,5 @@ class BlobFormatTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if "--swarm" not in args or args.index("--swarm") + 1 >= len(args):
-        sys.exit("usage: blob_format_test.py --swarm PATH_TO_SWARM [unittest args]")
-    i = args.index("--swarm")
-    SWARM = args[i + 1]
-    unittest.main(argv=[sys.argv[0]] + args[:i] + args[i + 2:])
+    SWARM, argv = swarm_args.split(sys.argv)
+    unittest.main(argv=argv)

@@ -12,6 +12,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import swarm_args  # noqa: E402
+
 SWARM = None  # set from --swarm before unittest.main
 ROLES = ("sn", "sl", "swop", "swci")
 
@@ -113,9 +116,5 @@ class GenCertTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if "--swarm" not in args or args.index("--swarm") + 1 >= len(args):
-        sys.exit("usage: gen_cert_test.py --swarm PATH_TO_SWARM [unittest args]")
-    i = args.index("--swarm")
-    SWARM = args[i + 1]
-    unittest.main(argv=[sys.argv[0]] + args[:i] + args[i + 2:])
+    SWARM, argv = swarm_args.split(sys.argv)
+    unittest.main(argv=argv)
