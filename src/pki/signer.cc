@@ -43,9 +43,10 @@ StatusOr<std::string> Signer::Sign(std::span<const std::byte> data) const {
 }
 
 StatusOr<PeerIdentity> VerifySignature(const TrustStore& trust, std::string_view signer_cert_pem,
-                                       std::span<const std::byte> data, std::string_view signature) {
+                                       std::span<const std::byte> data, std::string_view signature,
+                                       std::chrono::system_clock::time_point at) {
   ASSIGN_OR_RETURN(Certificate cert, Certificate::FromPem(signer_cert_pem, "the signer's certificate"));
-  ASSIGN_OR_RETURN(PeerIdentity signer, trust.Verify(cert));
+  ASSIGN_OR_RETURN(PeerIdentity signer, trust.Verify(cert, {}, at));
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY* key = X509_get0_pubkey(cert.get());
   const int ok =

@@ -29,8 +29,11 @@ class Signer {
 };
 
 // Checks that `signature` over `data` was made with the key of `signer_cert_pem`, and
-// that the certificate is valid under `trust`. Returns the signer's role and fingerprint.
-StatusOr<PeerIdentity> VerifySignature(const TrustStore& trust, std::string_view signer_cert_pem,
-                                       std::span<const std::byte> data, std::string_view signature);
+// that the certificate is valid under `trust` at `at` (the ledger passes the time of
+// the block, so old blocks stay valid after a certificate expires). Returns the signer's
+// role and fingerprint.
+StatusOr<PeerIdentity> VerifySignature(
+    const TrustStore& trust, std::string_view signer_cert_pem, std::span<const std::byte> data,
+    std::string_view signature, std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
 
 }  // namespace swarm::pki

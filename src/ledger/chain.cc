@@ -1,0 +1,113 @@
+#include "ledger/chain.h"
+
+namespace swarm::ledger {
+namespace {
+
+void Put(Sha256& h, uint64_t v) {
+  std::array<std::byte, 8> b;
+  for (int i = 0; i < 8; ++i) b[i] = std::byte(v >> (8 * i));
+  h.Update(b);
+}
+
+void PutBytes(Sha256& h, std::string_view s) {
+  Put(h, s.size());
+  h.Update(std::as_bytes(std::span(s)));
+}
+
+std::string_view AsView(const Digest& d) {
+  return {reinterpret_cast<const char*>(d.bytes.data()), d.bytes.size()};
+}
+
+}  // namespace
+
+Digest BlockHash(const swarm::v1::Block& block) {
+  Sha256 h;
+  PutBytes(h, "swarm.block.v1");
+  Put(h, block.height());
+  PutBytes(h, block.prev_hash());
+  Put(h, block.timestamp_unix_ms());
+  Put(h, static_cast<uint64_t>(block.transactions_size()));
+  for (const auto& tx : block.transactions()) {
+    PutBytes(h, tx.transaction());
+    PutBytes(h, tx.signer_cert_pem());
+    PutBytes(h, tx.signature());
+  }
+  return h.Finish();
+}
+
+swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
+                           std::vector<swarm::v1::SignedTransaction> transactions) {
+  swarm::v1::Block b;
+  b.set_height(height);
+  b.set_prev_hash(std::string(AsView(prev_hash)));
+  b.set_timestamp_unix_ms(timestamp_unix_ms);
+  for (auto& tx : transactions) *b.add_transactions() = std::move(tx);
+  b.set_hash(std::string(AsView(BlockHash(b))));
+  return b;
+}
+
+StatusOr<swarm::v1::SignedTransaction> SignTransaction(const swarm::v1::Transaction& tx,
+                                                       const pki::Signer& signer) {
+  swarm::v1::SignedTransaction out;
+  if (!tx.SerializeToString(out.mutable_transaction())) return Internal("cannot serialize a transaction");
+  ASSIGN_OR_RETURN(std::string sig, signer.Sign(std::as_bytes(std::span(out.transaction()))));
+  out.set_signature(std::move(sig));
+  out.set_signer_cert_pem(signer.cert().Pem());
+  return out;
+}
+
+StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& s,
+                                            const pki::TrustStore& trust,
+                                            std::chrono::system_clock::time_point at) {
+  ASSIGN_OR_RETURN(pki::PeerIdentity who,
+                   pki::VerifySignature(trust, s.signer_cert_pem(), std::as_bytes(std::span(s.transaction())),
+                                        s.signature(), at));
+  OpenedTransaction out{{}, who};
+  if (!out.tx.ParseFromString(s.transaction())) return InvalidArgument("transaction bytes do not parse");
+  return out;
+}
+
+Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block& block,
+                  const pki::TrustStore& trust) {
+  if (block.height() != state.height + 1) {
+    return InvalidArgument("block height " + std::to_string(block.height()) + " does not follow " +
+                           std::to_string(state.height));
+  }
+  if (block.prev_hash() != AsView(head_hash)) {
+    return DataLoss("block " + std::to_string(block.height()) + " does not point to the hash of block " +
+                    std::to_string(state.height));
+  }
+  if (block.hash() != AsView(BlockHash(block))) {
+    return DataLoss("block " + std::to_string(block.height()) +
+                    " does not match its own hash: it was changed");
+  }
+  const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(block.timestamp_unix_ms()));
+  State next = state;
+  for (int i = 0; i < block.transactions_size(); ++i) {
+    const std::string where = "block " + std::to_string(block.height()) + " transaction " + std::to_string(i);
+    auto opened = OpenTransaction(block.transactions(i), trust, at);
+    if (!opened.ok()) return opened.status().WithContext(where);
+    RETURN_IF_ERROR(Apply(next, opened->tx, opened->signer, block.height()).WithContext(where));
+  }
+  next.height = block.height();
+  state = std::move(next);
+  return Status::Ok();
+}
+
+ChainReport VerifyChain(const std::vector<swarm::v1::Block>& blocks, const pki::TrustStore& trust) {
+  ChainReport report;
+  report.state = State::Genesis();
+  Digest head{};
+  for (const auto& block : blocks) {
+    if (Status s = ApplyBlock(report.state, head, block, trust); !s.ok()) {
+      report.first_bad_height = report.state.height + 1;
+      report.reason = s.message();
+      return report;
+    }
+    head = BlockHash(block);
+    ++report.blocks;
+  }
+  return report;
+}
+
+}  // namespace swarm::ledger

@@ -1,0 +1,51 @@
+#pragma once
+
+// Blocks and the chain: hashing, signing transactions, and replaying a chain with every
+// hash and signature checked (what `swarm sn verify` runs).
+
+#include <optional>
+#include <vector>
+
+#include "core/sha256.h"
+#include "ledger/contracts.h"
+#include "pki/signer.h"
+
+namespace swarm::ledger {
+
+// SHA-256 over the block's height, prev_hash, timestamp and every transaction's bytes,
+// certificate and signature, each length-prefixed: independent of protobuf's encoding.
+Digest BlockHash(const swarm::v1::Block& block);
+
+swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
+                           std::vector<swarm::v1::SignedTransaction> transactions);
+
+StatusOr<swarm::v1::SignedTransaction> SignTransaction(const swarm::v1::Transaction& tx,
+                                                       const pki::Signer& signer);
+
+struct OpenedTransaction {
+  swarm::v1::Transaction tx;
+  pki::PeerIdentity signer;
+};
+// Checks the signature and the signer's certificate (valid at `at`, the time of the
+// block that holds it, so old blocks stay valid after certificates expire) and parses.
+StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& signed_tx,
+                                            const pki::TrustStore& trust,
+                                            std::chrono::system_clock::time_point at);
+
+// Applies the block on top of `state` if it is the next one (height, prev_hash), its hash
+// is right, and every transaction verifies and applies; otherwise `state` is unchanged
+// and the status says what is wrong.
+Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block& block,
+                  const pki::TrustStore& trust);
+
+struct ChainReport {
+  uint64_t blocks = 0;  // blocks that verified
+  std::optional<uint64_t> first_bad_height;
+  std::string reason;  // why that block is bad
+  State state;         // as of the last good block
+};
+
+// Replays `blocks` (in order, from height 1) from the genesis state.
+ChainReport VerifyChain(const std::vector<swarm::v1::Block>& blocks, const pki::TrustStore& trust);
+
+}  // namespace swarm::ledger

@@ -1,0 +1,127 @@
+#include "ledger/contracts.h"
+
+namespace swarm::ledger {
+namespace {
+using swarm::v1::NodeType;
+using swarm::v1::Transaction;
+
+std::string_view TypeName(NodeType t) {
+  switch (t) {
+    case swarm::v1::NODE_TYPE_SENTINEL: return "SENTINEL";
+    case swarm::v1::NODE_TYPE_SN: return "SN";
+    case swarm::v1::NODE_TYPE_SL: return "SL";
+    case swarm::v1::NODE_TYPE_SWOP: return "SWOP";
+    case swarm::v1::NODE_TYPE_SWCI: return "SWCI";
+    default: return "UNSPECIFIED";
+  }
+}
+
+// The role a node of each type must hold: a node registers only itself.
+pki::Role RoleFor(NodeType t) {
+  switch (t) {
+    case swarm::v1::NODE_TYPE_SL: return pki::Role::kSl;
+    case swarm::v1::NODE_TYPE_SWOP: return pki::Role::kSwop;
+    case swarm::v1::NODE_TYPE_SWCI: return pki::Role::kSwci;
+    default: return pki::Role::kSn;
+  }
+}
+
+std::string Who(const pki::PeerIdentity& s) {
+  return "'" + s.common_name + "' (role " + std::string(pki::RoleName(s.role)) + ")";
+}
+
+Status RequireSwci(const pki::PeerIdentity& signer, std::string_view action) {
+  if (signer.role == pki::Role::kSwci) return Status::Ok();
+  return PermissionDenied(std::string(action) + " refused: only SWCI may do this, and " + Who(signer) +
+                          " is not SWCI");
+}
+
+Status CreateContract(State& state, const swarm::v1::CreateContract& c, const pki::PeerIdentity& signer,
+                      uint64_t height) {
+  RETURN_IF_ERROR(RequireSwci(signer, "CREATE CONTRACT " + c.name()));
+  RETURN_IF_ERROR(CheckContractName(c.name()));
+  if (state.contracts.count(c.name())) {
+    return AlreadyExists("contract '" + c.name() + "' already exists; a contract is permanent once created");
+  }
+  state.contracts[c.name()] = Contract{c.name(), height, signer.fingerprint, 0, 0};
+  return Status::Ok();
+}
+
+Status ResetContract(State& state, const swarm::v1::ResetContract& r, const pki::PeerIdentity& signer,
+                     uint64_t height) {
+  RETURN_IF_ERROR(RequireSwci(signer, "RESET CONTRACT " + r.name()));
+  auto it = state.contracts.find(r.name());
+  if (it == state.contracts.end()) {
+    return NotFound("cannot reset contract '" + r.name() + "': no such contract (LIST CONTRACTS shows them)");
+  }
+  ++it->second.resets;
+  it->second.last_reset_height = height;
+  return Status::Ok();
+}
+
+Status RegisterNode(State& state, const swarm::v1::RegisterNode& reg, const pki::PeerIdentity& signer,
+                    uint64_t height) {
+  const swarm::v1::NodeRecord& n = reg.node();
+  if (n.type() == swarm::v1::NODE_TYPE_UNSPECIFIED || !swarm::v1::NodeType_IsValid(n.type())) {
+    return InvalidArgument("node registration without a node type; expected SENTINEL, SN, SL, SWOP or SWCI");
+  }
+  if (n.uid().empty()) return InvalidArgument("node registration without a uid");
+  if (signer.role != RoleFor(n.type())) {
+    return PermissionDenied("a node acts only for itself: " + Who(signer) + " cannot register a " +
+                            std::string(TypeName(n.type())) + " node");
+  }
+  auto it = state.nodes.find(n.uid());
+  if (it != state.nodes.end()) {
+    // Several SLs may share a certificate, so the uid names the node; but a uid, once
+    // registered, stays with the certificate that registered it.
+    if (it->second.signer != signer.fingerprint) {
+      return PermissionDenied("a node acts only for itself: uid " + n.uid() +
+                              " belongs to another certificate, not " + Who(signer));
+    }
+    if (it->second.record.type() != n.type()) {
+      return InvalidArgument("uid " + n.uid() + " is registered as " +
+                             std::string(TypeName(it->second.record.type())) + ", not " +
+                             std::string(TypeName(n.type())));
+    }
+    it->second.record = n;  // a restarted node may come back on another host or port
+    it->second.updated_height = height;
+    return Status::Ok();
+  }
+  state.nodes[n.uid()] = Node{n, signer.fingerprint, height, height};
+  return Status::Ok();
+}
+
+}  // namespace
+
+State State::Genesis() {
+  State s;
+  s.contracts[kDefaultContract] = Contract{kDefaultContract, 0, "", 0, 0};
+  return s;
+}
+
+Status CheckContractName(const std::string& name) {
+  if (name.empty() || name.size() > 255) {
+    return InvalidArgument("contract name must be 1 to 255 characters; got " + std::to_string(name.size()));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) {
+      return InvalidArgument("contract name '" + name + "' has the character '" + std::string(1, c) +
+                             "'; expected letters, digits and . _ -");
+    }
+  }
+  return Status::Ok();
+}
+
+Status Apply(State& state, const Transaction& tx, const pki::PeerIdentity& signer, uint64_t height) {
+  switch (tx.body_case()) {
+    case Transaction::kCreateContract: return CreateContract(state, tx.create_contract(), signer, height);
+    case Transaction::kResetContract: return ResetContract(state, tx.reset_contract(), signer, height);
+    case Transaction::kRegisterNode: return RegisterNode(state, tx.register_node(), signer, height);
+    case Transaction::BODY_NOT_SET: break;
+  }
+  return InvalidArgument("transaction has no body (or one this build does not know)");
+}
+
+}  // namespace swarm::ledger

@@ -1,0 +1,22 @@
+#pragma once
+
+// The contract code: how one transaction changes the state. Pure and deterministic (no
+// clock, no I/O), so every SN replaying the chain reaches the same state, and every rule
+// is testable on its own.
+
+#include "core/status.h"
+#include "ledger/state.h"
+#include "pki/trust_store.h"
+
+namespace swarm::ledger {
+
+// Applies `tx`, submitted by `signer` (already verified), in the block at `height`.
+// On error `state` is unchanged and the status says why the transaction is refused.
+Status Apply(State& state, const swarm::v1::Transaction& tx, const pki::PeerIdentity& signer,
+             uint64_t height);
+
+// Contract names: 1..255 characters from letters, digits and ._- (HPE's default is
+// "defaultbb.cqdb.sml.hpe").
+Status CheckContractName(const std::string& name);
+
+}  // namespace swarm::ledger
