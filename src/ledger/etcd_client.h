@@ -1,0 +1,71 @@
+#pragma once
+
+// A small client of etcd's v3 API, over the JSON gateway on the member's client URL
+// (127.0.0.1 only: each SN talks to its own etcd, which is never exposed). Every call has
+// a deadline; errors name the operation and the endpoint.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace swarm::ledger {
+
+struct KeyValue {
+  std::string key, value;
+  int64_t create_revision = 0, mod_revision = 0, version = 0, lease = 0;
+};
+
+struct EtcdMember {
+  uint64_t id = 0;
+  std::string name;
+  std::vector<std::string> peer_urls, client_urls;
+};
+
+class EtcdClient {
+ public:
+  EtcdClient(std::string host, int port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~EtcdClient();
+
+  std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
+
+  Status Health();
+  Status Put(const std::string& key, const std::string& value, int64_t lease = 0);
+  StatusOr<std::optional<KeyValue>> Get(const std::string& key);
+  // Keys starting with `prefix`, in key order.
+  StatusOr<std::vector<KeyValue>> GetPrefix(const std::string& prefix);
+  // Writes every pair of `puts` in one transaction if `key`'s mod_revision is `expected`
+  // (0: the key does not exist). Returns false, writing nothing, if it is not.
+  StatusOr<bool> PutIfModRevision(const std::string& key, int64_t expected,
+                                  const std::vector<std::pair<std::string, std::string>>& puts);
+
+  StatusOr<int64_t> LeaseGrant(std::chrono::seconds ttl);
+  Status LeaseKeepAlive(int64_t lease);
+  Status LeaseRevoke(int64_t lease);
+
+  StatusOr<std::vector<EtcdMember>> MemberList();
+  StatusOr<EtcdMember> MemberAdd(const std::vector<std::string>& peer_urls);
+  Status MemberRemove(uint64_t id);
+
+ private:
+  StatusOr<std::string> Post(const std::string& path, const std::string& body);
+
+  std::string host_;
+  int port_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+// Standard base64 (etcd's JSON gateway carries keys and values in it).
+std::string Base64Encode(std::string_view bytes);
+std::optional<std::string> Base64Decode(std::string_view text);
+
+}  // namespace swarm::ledger

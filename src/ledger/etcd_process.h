@@ -1,0 +1,68 @@
+#pragma once
+
+// An etcd member run as a child process: each SN supervises its own. The client URL is
+// on 127.0.0.1 at a free port (never exposed); the peer URL is where other SNs' members
+// reach this one, with mutual TLS when certificates are given. etcd's output goes to a
+// log file. If the child dies, Running() turns false and the owner must stop.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ledger/etcd_client.h"
+
+namespace swarm::ledger {
+
+struct EtcdOptions {
+  std::string name;                // unique in the cluster
+  std::filesystem::path data_dir;  // etcd's own data; a restart with it resumes
+  std::filesystem::path log_file;
+  std::string peer_host = "127.0.0.1";
+  int peer_port = 0;
+  // Peer mutual TLS: this node's certificate and key, and one file with every trusted CA.
+  std::filesystem::path peer_cert, peer_key, peer_trusted_ca;
+  // "name=url,..." of the cluster to form (empty: a new one-member cluster) and whether
+  // this member joins an existing cluster.
+  std::string initial_cluster;
+  bool join_existing = false;
+  std::string etcd_binary = "etcd";
+  std::chrono::seconds ready_timeout{30};
+};
+
+class EtcdProcess {
+ public:
+  // Starts etcd and waits until it answers its health check; on failure the error quotes
+  // the end of etcd's log.
+  static StatusOr<std::unique_ptr<EtcdProcess>> Start(const EtcdOptions& options);
+  ~EtcdProcess();
+
+  EtcdClient& client() { return *client_; }
+  int client_port() const { return client_port_; }
+  std::string peer_url() const;
+  pid_t pid() const { return pid_; }
+  // False once the child has exited; ExitDescription() then says how.
+  bool Running();
+  std::string ExitDescription() const { return exit_; }
+  // SIGTERM, then SIGKILL after a grace period.
+  void Stop();
+
+ private:
+  EtcdProcess() = default;
+  EtcdOptions options_;
+  pid_t pid_ = -1;
+  int client_port_ = 0;
+  std::string exit_;
+  std::unique_ptr<EtcdClient> client_;
+};
+
+// A TCP port on 127.0.0.1 that is free now.
+StatusOr<int> FreeLocalPort();
+
+// The last `lines` lines of a text file, for error messages.
+std::string TailOfFile(const std::filesystem::path& path, int lines);
+
+}  // namespace swarm::ledger

@@ -1,0 +1,135 @@
+// The ledger on a real etcd member (package etcd-server), started for each test.
+
+#include "ledger/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "ledger/etcd_process.h"
+#include "pki/test_certs.h"
+
+namespace swarm::ledger {
+namespace {
+using pki::Role;
+using ::testing::HasSubstr;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EtcdOptions o;
+    o.name = "test";
+    o.data_dir = certs_.dir() / "etcd";
+    o.log_file = certs_.dir() / "etcd.log";
+    o.peer_port = *FreeLocalPort();
+    auto etcd = EtcdProcess::Start(o);
+    ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
+    etcd_ = std::move(etcd).value();
+  }
+
+  pki::TrustStore Trust() { return *pki::TrustStore::Load(certs_.capath()); }
+
+  swarm::v1::SignedTransaction Create(const std::string& name, int host = 1) {
+    swarm::v1::Transaction tx;
+    tx.mutable_create_contract()->set_name(name);
+    const auto f = certs_.Files(Role::kSwci, host);
+    return *SignTransaction(tx, *pki::Signer::Load(f.key, f.cert));
+  }
+
+  pki::testing::TestCerts certs_;
+  std::unique_ptr<EtcdProcess> etcd_;
+};
+
+TEST_F(StoreTest, AppendsVerifiesAndRefusesInvalidTransactions) {
+  LedgerStore store(&etcd_->client(), Trust());
+  auto b1 = store.Submit({Create("c1")});
+  ASSERT_TRUE(b1.ok()) << b1.status().ToString();
+  EXPECT_EQ(b1->height(), 1u);
+  auto dup = store.Submit({Create("c1", 2)});
+  EXPECT_THAT(dup.status().message(), HasSubstr("contract 'c1' already exists"));
+  // Nothing was written for the refused transaction.
+  auto chain = store.LoadChain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_EQ(chain->size(), 1u);
+  // Another store (another SN on the same cluster) sees the same state.
+  LedgerStore other(&etcd_->client(), Trust());
+  auto state = other.Sync();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->contracts.count("c1"), 1u);
+  EXPECT_EQ(state->contracts.count(kDefaultContract), 1u);
+}
+
+TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
+  constexpr int kWriters = 4, kEach = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      EtcdClient client("127.0.0.1", etcd_->client_port());
+      LedgerStore store(&client, Trust());
+      for (int i = 0; i < kEach; ++i) {
+        auto r = store.Submit({Create("w" + std::to_string(w) + "-" + std::to_string(i))});
+        if (!r.ok()) {
+          ADD_FAILURE() << r.status().ToString();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  LedgerStore reader(&etcd_->client(), Trust());
+  const ChainReport r = VerifyChain(*reader.LoadChain(), Trust());
+  EXPECT_FALSE(r.first_bad_height) << r.reason;
+  EXPECT_EQ(r.blocks, static_cast<uint64_t>(kWriters * kEach));
+  EXPECT_EQ(r.state.contracts.size(), kWriters * kEach + 1u);
+}
+
+TEST_F(StoreTest, TamperingInEtcdIsFoundAtItsHeight) {
+  LedgerStore store(&etcd_->client(), Trust());
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(store.Submit({Create(name)}).ok());
+  auto kv = *etcd_->client().Get(BlockKey(2));
+  swarm::v1::Block block;
+  ASSERT_TRUE(block.ParseFromString(kv->value));
+  block.set_timestamp_unix_ms(block.timestamp_unix_ms() + 1);
+  ASSERT_TRUE(etcd_->client().Put(BlockKey(2), block.SerializeAsString()).ok());
+  const ChainReport r = VerifyChain(*store.LoadChain(), Trust());
+  EXPECT_EQ(r.first_bad_height, 2u);
+  LedgerStore fresh(&etcd_->client(), Trust());
+  EXPECT_THAT(fresh.Sync().status().message(), HasSubstr("ledger is damaged at height 2"));
+}
+
+TEST_F(StoreTest, LeasesExpireWhenNotKeptAlive) {
+  auto lease = etcd_->client().LeaseGrant(std::chrono::seconds(1));
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  ASSERT_TRUE(etcd_->client().Put("/swarm/alive/x", "1", *lease).ok());
+  EXPECT_TRUE(etcd_->client().LeaseKeepAlive(*lease).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_FALSE(etcd_->client().Get("/swarm/alive/x")->has_value());
+  EXPECT_FALSE(etcd_->client().LeaseKeepAlive(*lease).ok());
+}
+
+TEST(EtcdProcessTest, AMissingBinaryOrBadFlagsSayWhy) {
+  EtcdOptions o;
+  o.name = "x";
+  o.data_dir = "/tmp/swarm_etcd_missing";
+  o.log_file = "/tmp/swarm_etcd_missing.log";
+  o.peer_port = *FreeLocalPort();
+  o.etcd_binary = "no-such-etcd";
+  EXPECT_THAT(EtcdProcess::Start(o).status().message(), HasSubstr("cannot start 'no-such-etcd'"));
+  std::filesystem::remove_all(o.data_dir);
+  std::filesystem::remove(o.log_file);
+}
+
+TEST(Base64Test, RoundTrips) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+                                                       std::string("\0\xff\x10", 3)}) {
+    EXPECT_EQ(Base64Decode(Base64Encode(s)), s);
+  }
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_FALSE(Base64Decode("a*b").has_value());
+}
+
+}  // namespace
+}  // namespace swarm::ledger
