@@ -6,6 +6,7 @@
 
 #include "cli/cert_command.h"
 #include "cli/model_command.h"
+#include "cli/sn_command.h"
 #include "core/version.h"
 
 namespace {
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   swarm::cli::AddModelCommand(app);
   swarm::cli::AddCertCommands(app);
+  swarm::cli::AddSnCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;
   try {

@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +14,6 @@
 #include <fstream>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace swarm::ledger {
 namespace fs = std::filesystem;
@@ -90,6 +88,7 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
       "--election-timeout",
       "1000",
   };
+  if (o.force_new_cluster) args.push_back("--force-new-cluster");
   if (!o.peer_cert.empty()) {
     for (const std::string& a :
          {std::string("--peer-cert-file"), o.peer_cert.string(), std::string("--peer-key-file"),
@@ -102,25 +101,37 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, o.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  const int rc = posix_spawnp(&p->pid_, o.etcd_binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    p->pid_ = -1;
-    return FailedPrecondition("cannot start '" + o.etcd_binary + "': " + std::strerror(rc) +
-                              " (is the etcd-server package installed?)");
+  // fork + exec rather than posix_spawn: the child asks to be killed when the SN dies,
+  // so a SIGKILLed SN never leaves an orphaned etcd behind.
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return Unavailable(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    const int log = ::open(o.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (log < 0 || null < 0) ::_exit(126);
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(log, STDOUT_FILENO);
+    ::dup2(log, STDERR_FILENO);
+    ::execvp(o.etcd_binary.c_str(), argv.data());
+    const std::string msg = "cannot run " + o.etcd_binary + ": " + std::strerror(errno) + "\n";
+    (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+    ::_exit(127);
   }
-  p->client_ = std::make_unique<EtcdClient>("127.0.0.1", p->client_port_, std::chrono::seconds(2));
+  p->pid_ = pid;
+  // Membership changes in a cluster of several SNs can take seconds.
+  p->client_ = std::make_unique<EtcdClient>("127.0.0.1", p->client_port_, std::chrono::seconds(10));
 
   const auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
   Status last = Unavailable("not started");
   while (std::chrono::steady_clock::now() < deadline) {
     if (!p->Running()) {
+      if (p->exit_ == "exit status 127") {  // exec failed; the child wrote why to the log
+        return FailedPrecondition("cannot start '" + o.etcd_binary +
+                                  "' (is the etcd-server package installed?):" + TailOfFile(o.log_file, 1));
+      }
       return Unavailable("etcd exited while starting (" + p->exit_ + "); end of " + o.log_file.string() +
                          ":" + TailOfFile(o.log_file, 8));
     }

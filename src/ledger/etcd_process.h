@@ -29,6 +29,9 @@ struct EtcdOptions {
   // this member joins an existing cluster.
   std::string initial_cluster;
   bool join_existing = false;
+  // Start from the data dir as a one-member cluster (etcd's --force-new-cluster): used on
+  // a copy of a member's data to read the chain offline (`swarm sn verify`).
+  bool force_new_cluster = false;
   std::string etcd_binary = "etcd";
   std::chrono::seconds ready_timeout{30};
 };

@@ -33,6 +33,8 @@ class LedgerStore {
   // Every block from height 1, as stored (for `swarm sn verify`).
   StatusOr<std::vector<swarm::v1::Block>> LoadChain();
 
+  const pki::TrustStore& trust() const { return trust_; }
+
  private:
   Status SyncLocked();
 

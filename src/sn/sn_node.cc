@@ -1,0 +1,177 @@
+#include "sn/sn_node.h"
+
+#include <fstream>
+#include <random>
+
+#include "core/log.h"
+#include "pki/signer.h"
+
+namespace swarm::sn {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kLog[] = "blCnt";
+
+std::string ReadFirstLine(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// A node's uid: made once, kept in the data dir, so a restarted SN is the same node.
+StatusOr<std::string> LoadOrMakeUid(const fs::path& data_dir) {
+  const fs::path path = data_dir / "uid";
+  if (fs::exists(path)) return ReadFirstLine(path);
+  std::random_device rd;
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  std::ofstream out(path);
+  out << buf << "\n";
+  if (!out) return FailedPrecondition("cannot write '" + path.string() + "'");
+  return std::string(buf);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
+  std::unique_ptr<SnNode> node(new SnNode());
+  node->options_ = o;
+  ASSIGN_OR_RETURN(pki::TlsIdentity id, pki::TlsIdentity::Load(o.tls));
+  if (id.role() != pki::Role::kSn) {
+    return PermissionDenied("--cert '" + o.tls.cert.string() + "' has role " +
+                            std::string(pki::RoleName(id.role())) + "; an SN needs a certificate of role sn");
+  }
+  node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
+  std::error_code ec;
+  fs::create_directories(o.data_dir, ec);
+  if (ec)
+    return FailedPrecondition("cannot create --data-dir '" + o.data_dir.string() + "': " + ec.message());
+  ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
+
+  RETURN_IF_ERROR(node->StartEtcd());
+  node->store_ = std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust());
+  RETURN_IF_ERROR(node->store_->Sync().status());
+  node->service_ = std::make_unique<SnService>(node->store_.get(), &node->etcd_->client());
+  RETURN_IF_ERROR(node->RegisterSelf());
+  RETURN_IF_ERROR(node->service_->MarkAlive(node->uid_));
+
+  grpc::ServerBuilder builder;
+  const std::string address = o.host_ip + ":" + std::to_string(o.api_port);
+  int bound = 0;
+  builder.AddListeningPort(
+      address, pki::MakeServerCredentials(*node->identity_, SnAccessPolicy(), "swarm.blCnt"), &bound);
+  builder.RegisterService(node->service_.get());
+  builder.RegisterService(&node->health_);
+  node->server_ = builder.BuildAndStart();
+  if (!node->server_ || bound == 0) {
+    return Unavailable("cannot serve the SN API on " + address +
+                       " (port in use, or not an address of this host)");
+  }
+  LogInfo(kLog, "Starting SWARM-API-SERVER on port: " + std::to_string(bound));
+  return node;
+}
+
+Status SnNode::StartEtcd() {
+  const SnOptions& o = options_;
+  ledger::EtcdOptions e;
+  e.name = "sn-" + o.host_ip + "-" + std::to_string(o.p2p_port);
+  e.data_dir = o.data_dir / "etcd";
+  e.log_file = o.data_dir / "etcd.log";
+  e.peer_host = o.host_ip;
+  e.peer_port = o.p2p_port;
+  // Peers' etcd members talk mutual TLS with the SN's own certificate; etcd wants the
+  // trusted CAs in one file.
+  e.peer_cert = fs::absolute(o.tls.cert);
+  e.peer_key = fs::absolute(o.tls.key);
+  e.peer_trusted_ca = fs::absolute(o.data_dir / "peer-ca.pem");
+  {
+    std::ofstream ca(e.peer_trusted_ca);
+    ca << identity_->trust().RootsPem();
+    if (!ca) return FailedPrecondition("cannot write '" + e.peer_trusted_ca.string() + "'");
+  }
+  const bool resume = fs::exists(e.data_dir / "member");
+  if (resume) {
+    LogInfo(kLog, "Resuming the ledger member in " + e.data_dir.string());
+    e.join_existing = true;
+  } else if (!o.sentinel) {
+    // Ask the sentinel to add our member; wait for it as long as join_timeout allows.
+    const std::string target = o.sentinel_ip + ":" + std::to_string(o.sentinel_api_port);
+    auto channel = pki::MakeSecureChannel(*identity_, target);
+    auto stub = swarm::v1::SwarmNetwork::NewStub(channel);
+    const auto deadline = std::chrono::steady_clock::now() + o.join_timeout;
+    while (true) {
+      swarm::v1::JoinRequest req;
+      req.set_name(e.name);
+      req.set_peer_url("https://" + o.host_ip + ":" + std::to_string(o.p2p_port));
+      swarm::v1::JoinResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      Status s = pki::CheckCall(stub->Join(&ctx, req, &resp), "Join", target);
+      if (s.ok()) {
+        e.initial_cluster = resp.initial_cluster();
+        e.join_existing = true;
+        break;
+      }
+      if (s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kUnauthenticated ||
+          std::chrono::steady_clock::now() > deadline) {
+        return s.WithContext("joining the SN network through the sentinel at " + target);
+      }
+      LogInfo(kLog, "Waiting for the sentinel SN at " + target + " (" + s.message() + ")");
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+  auto etcd = ledger::EtcdProcess::Start(e);
+  if (!etcd.ok()) return etcd.status().WithContext("starting this SN's etcd member");
+  etcd_ = std::move(etcd).value();
+  LogInfo(kLog, "Ledger member " + e.name + " is up (peer " + etcd_->peer_url() + ", log " +
+                    e.log_file.string() + ")");
+  return Status::Ok();
+}
+
+Status SnNode::RegisterSelf() {
+  swarm::v1::Transaction tx;
+  auto* n = tx.mutable_register_node()->mutable_node();
+  n->set_type(options_.sentinel ? swarm::v1::NODE_TYPE_SENTINEL : swarm::v1::NODE_TYPE_SN);
+  n->set_host(options_.host_ip);
+  n->set_port(options_.api_port);
+  n->set_name(identity_->cert().CommonName());
+  n->set_uid(uid_);
+  ASSIGN_OR_RETURN(ledger::State state, store_->Sync());
+  if (auto it = state.nodes.find(uid_);
+      it != state.nodes.end() && it->second.record.SerializeAsString() == n->SerializeAsString()) {
+    return Status::Ok();  // already registered as it is
+  }
+  ASSIGN_OR_RETURN(pki::Signer signer, pki::Signer::Load(options_.tls.key, options_.tls.cert));
+  ASSIGN_OR_RETURN(swarm::v1::SignedTransaction signed_tx, ledger::SignTransaction(tx, signer));
+  return store_->Submit({signed_tx}).status().WithContext("registering this SN on the ledger");
+}
+
+int SnNode::Wait() {
+  auto next_alive = std::chrono::steady_clock::now();
+  while (!stop_) {
+    if (!etcd_->Running()) {
+      LogError(kLog, "This SN's etcd member (ledger store) exited: " + etcd_->ExitDescription() +
+                         "; end of " + (options_.data_dir / "etcd.log").string() + ":" +
+                         ledger::TailOfFile(options_.data_dir / "etcd.log", 5) + "\nThe SN stops.");
+      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      return 1;
+    }
+    if (std::chrono::steady_clock::now() >= next_alive) {
+      if (Status s = service_->MarkAlive(uid_); !s.ok())
+        LogWarning(kLog, "i-am-alive failed: " + s.message());
+      next_alive = std::chrono::steady_clock::now() + kLivenessTtl / 3;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  LogInfo(kLog, "Stopping the SN");
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  etcd_->Stop();
+  return 0;
+}
+
+SnNode::~SnNode() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now());
+}
+
+}  // namespace swarm::sn

@@ -1,0 +1,65 @@
+#pragma once
+
+// A Swarm Network node (`swarm sn`): supervises its own etcd member, keeps the ledger
+// with the other SNs, and serves the SN API with mutual TLS.
+//
+// Start-up: the sentinel forms a new etcd cluster; any other SN asks the sentinel (SN
+// API, SN role only) to add its member, then starts it against the existing cluster. An
+// SN whose --data-dir already holds its member resumes. Then the SN registers itself on
+// the ledger, keeps itself alive, and serves.
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "ledger/etcd_process.h"
+#include "ledger/store.h"
+#include "pki/tls.h"
+#include "sn/health_service.h"
+#include "sn/sn_service.h"
+
+namespace swarm::sn {
+
+struct SnOptions {
+  bool sentinel = false;
+  std::string sentinel_ip;
+  int sentinel_api_port = 30304;
+  std::string host_ip = "127.0.0.1";
+  int api_port = 30304;
+  int p2p_port = 30303;
+  pki::TlsFiles tls;
+  std::filesystem::path data_dir;
+  std::chrono::seconds join_timeout{120};  // how long to wait for the sentinel
+};
+
+class SnNode {
+ public:
+  static StatusOr<std::unique_ptr<SnNode>> Start(const SnOptions& options);
+  ~SnNode();
+
+  // Blocks until Stop() or until etcd dies; returns the process exit status (0 after
+  // Stop(), 1 when etcd died).
+  int Wait();
+  // Thread- and signal-safe: only sets a flag that Wait() polls.
+  void Stop() { stop_ = true; }
+  const std::string& uid() const { return uid_; }
+
+ private:
+  SnNode() = default;
+  Status StartEtcd();
+  Status RegisterSelf();
+
+  SnOptions options_;
+  std::unique_ptr<pki::TlsIdentity> identity_;
+  std::unique_ptr<ledger::EtcdProcess> etcd_;
+  std::unique_ptr<ledger::LedgerStore> store_;
+  std::unique_ptr<SnService> service_;
+  HealthService health_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string uid_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace swarm::sn

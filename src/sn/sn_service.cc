@@ -1,0 +1,167 @@
+#include "sn/sn_service.h"
+
+#include "pki/tls.h"
+
+namespace swarm::sn {
+namespace {
+using grpc::ServerContext;
+
+constexpr char kService[] = "/swarm.v1.SwarmNetwork/";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Fill(const ledger::Contract& c, swarm::v1::ContractInfo* out) {
+  out->set_name(c.name);
+  out->set_created_height(c.created_height);
+  out->set_creator_fingerprint(c.creator);
+  out->set_resets(c.resets);
+  out->set_last_reset_height(c.last_reset_height);
+}
+
+}  // namespace
+
+pki::AccessPolicy SnAccessPolicy() {
+  pki::AccessPolicy p;
+  p.AllowAnyRole("/swarm.v1.Health/Check");
+  for (const char* m : {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify"}) {
+    p.AllowAnyRole(kService + std::string(m));
+  }
+  p.Allow(kService + std::string("Join"), {pki::Role::kSn});
+  return p;
+}
+
+grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitRequest* req,
+                               swarm::v1::SubmitResponse* out) {
+  auto peer = pki::PeerOf(*ctx);
+  if (!peer.ok()) return pki::ToGrpcStatus(peer.status());
+  if (req->transactions().empty()) return pki::ToGrpcStatus(InvalidArgument("no transactions to submit"));
+  std::vector<swarm::v1::SignedTransaction> txs(req->transactions().begin(), req->transactions().end());
+  for (const auto& tx : txs) {
+    auto cert = pki::Certificate::FromPem(tx.signer_cert_pem(), "the signer's certificate");
+    if (!cert.ok()) return pki::ToGrpcStatus(cert.status());
+    if (cert->Fingerprint() != peer->fingerprint) {
+      return pki::ToGrpcStatus(
+          PermissionDenied("a node submits only its own transactions: this one is signed by '" +
+                           cert->CommonName() + "', the caller is '" + peer->common_name + "'"));
+    }
+  }
+  auto block = store_->Submit(txs);
+  if (!block.ok()) return pki::ToGrpcStatus(block.status());
+  out->set_height(block->height());
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::ListContracts(ServerContext*, const swarm::v1::ListContractsRequest*,
+                                      swarm::v1::ListContractsResponse* out) {
+  auto state = store_->Sync();
+  if (!state.ok()) return pki::ToGrpcStatus(state.status());
+  for (const auto& [name, c] : state->contracts) Fill(c, out->add_contracts());
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::GetContract(ServerContext*, const swarm::v1::GetContractRequest* req,
+                                    swarm::v1::ContractInfo* out) {
+  auto state = store_->Sync();
+  if (!state.ok()) return pki::ToGrpcStatus(state.status());
+  auto it = state->contracts.find(req->name());
+  if (it == state->contracts.end()) {
+    return pki::ToGrpcStatus(NotFound("no contract named '" + req->name() + "'"));
+  }
+  Fill(it->second, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::ListNodes(ServerContext*, const swarm::v1::ListNodesRequest*,
+                                  swarm::v1::ListNodesResponse* out) {
+  auto state = store_->Sync();
+  if (!state.ok()) return pki::ToGrpcStatus(state.status());
+  auto alive = etcd_->GetPrefix(kAlivePrefix);
+  if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
+  std::map<std::string, int64_t> last;
+  for (const auto& kv : *alive) last[kv.key.substr(std::string(kAlivePrefix).size())] = std::stoll(kv.value);
+  for (const auto& [uid, node] : state->nodes) {
+    auto* n = out->add_nodes();
+    *n->mutable_record() = node.record;
+    n->set_registered_height(node.registered_height);
+    if (auto it = last.find(uid); it != last.end()) {
+      n->set_last_alive_unix_ms(it->second);
+      n->set_alive(true);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+Status SnService::MarkAlive(const std::string& uid) {
+  std::lock_guard lock(leases_mu_);
+  auto it = leases_.find(uid);
+  if (it != leases_.end() && !etcd_->LeaseKeepAlive(it->second).ok()) {
+    leases_.erase(it);  // expired: start a new one
+    it = leases_.end();
+  }
+  if (it == leases_.end()) {
+    ASSIGN_OR_RETURN(int64_t lease, etcd_->LeaseGrant(kLivenessTtl));
+    it = leases_.emplace(uid, lease).first;
+  }
+  return etcd_->Put(kAlivePrefix + uid, std::to_string(NowMs()), it->second);
+}
+
+grpc::Status SnService::KeepAlive(ServerContext* ctx, const swarm::v1::KeepAliveRequest* req,
+                                  swarm::v1::KeepAliveResponse* out) {
+  auto peer = pki::PeerOf(*ctx);
+  if (!peer.ok()) return pki::ToGrpcStatus(peer.status());
+  auto state = store_->Sync();
+  if (!state.ok()) return pki::ToGrpcStatus(state.status());
+  auto it = state->nodes.find(req->uid());
+  if (it == state->nodes.end()) {
+    return pki::ToGrpcStatus(NotFound("node uid '" + req->uid() + "' is not registered; register it first"));
+  }
+  if (it->second.signer != peer->fingerprint) {
+    return pki::ToGrpcStatus(PermissionDenied("a node acts only for itself: uid " + req->uid() +
+                                              " belongs to another certificate"));
+  }
+  if (Status s = MarkAlive(req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
+  out->set_ttl_seconds(static_cast<uint32_t>(kLivenessTtl.count()));
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::Join(ServerContext* ctx, const swarm::v1::JoinRequest* req,
+                             swarm::v1::JoinResponse* out) {
+  auto members = etcd_->MemberList();
+  if (!members.ok()) return pki::ToGrpcStatus(members.status());
+  bool present = false;
+  for (const auto& m : *members) present |= !m.peer_urls.empty() && m.peer_urls[0] == req->peer_url();
+  if (!present) {
+    // A restarted joiner that lost its data dir would come back under a new name with
+    // the same URL; etcd refuses that, and its message says so.
+    auto added = etcd_->MemberAdd({req->peer_url()});
+    if (!added.ok()) return pki::ToGrpcStatus(added.status());
+    members = etcd_->MemberList();
+    if (!members.ok()) return pki::ToGrpcStatus(members.status());
+  }
+  std::string cluster;
+  for (const auto& m : *members) {
+    if (m.peer_urls.empty()) continue;
+    const std::string name = m.peer_urls[0] == req->peer_url() ? req->name() : m.name;
+    cluster += (cluster.empty() ? "" : ",") + name + "=" + m.peer_urls[0];
+  }
+  out->set_initial_cluster(cluster);
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::Verify(ServerContext*, const swarm::v1::VerifyRequest*,
+                               swarm::v1::VerifyResponse* out) {
+  auto chain = store_->LoadChain();
+  if (!chain.ok()) return pki::ToGrpcStatus(chain.status());
+  const ledger::ChainReport r = ledger::VerifyChain(*chain, store_->trust());
+  out->set_ok(!r.first_bad_height);
+  out->set_blocks(r.blocks);
+  out->set_first_bad_height(r.first_bad_height.value_or(0));
+  out->set_reason(r.reason);
+  return grpc::Status::OK;
+}
+
+}  // namespace swarm::sn

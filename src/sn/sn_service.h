@@ -1,0 +1,49 @@
+#pragma once
+
+// The SN's API: submit signed transactions to the ledger, read contracts and nodes, keep
+// nodes' liveness, let new SNs join, verify the chain.
+
+#include <map>
+#include <mutex>
+
+#include "ledger/store.h"
+#include "pki/access_policy.h"
+#include "swarm/v1/sn.grpc.pb.h"
+
+namespace swarm::sn {
+
+inline constexpr char kAlivePrefix[] = "/swarm/alive/";
+inline constexpr std::chrono::seconds kLivenessTtl{10};
+
+// Who may call what on an SN (docs/security.md).
+pki::AccessPolicy SnAccessPolicy();
+
+class SnService final : public swarm::v1::SwarmNetwork::Service {
+ public:
+  SnService(ledger::LedgerStore* store, ledger::EtcdClient* etcd) : store_(store), etcd_(etcd) {}
+
+  grpc::Status Submit(grpc::ServerContext*, const swarm::v1::SubmitRequest*,
+                      swarm::v1::SubmitResponse*) override;
+  grpc::Status ListContracts(grpc::ServerContext*, const swarm::v1::ListContractsRequest*,
+                             swarm::v1::ListContractsResponse*) override;
+  grpc::Status GetContract(grpc::ServerContext*, const swarm::v1::GetContractRequest*,
+                           swarm::v1::ContractInfo*) override;
+  grpc::Status ListNodes(grpc::ServerContext*, const swarm::v1::ListNodesRequest*,
+                         swarm::v1::ListNodesResponse*) override;
+  grpc::Status KeepAlive(grpc::ServerContext*, const swarm::v1::KeepAliveRequest*,
+                         swarm::v1::KeepAliveResponse*) override;
+  grpc::Status Join(grpc::ServerContext*, const swarm::v1::JoinRequest*, swarm::v1::JoinResponse*) override;
+  grpc::Status Verify(grpc::ServerContext*, const swarm::v1::VerifyRequest*,
+                      swarm::v1::VerifyResponse*) override;
+
+  // Marks `uid` alive now (the SN uses it for itself too).
+  Status MarkAlive(const std::string& uid);
+
+ private:
+  ledger::LedgerStore* store_;
+  ledger::EtcdClient* etcd_;
+  std::mutex leases_mu_;
+  std::map<std::string, int64_t> leases_;  // uid -> etcd lease
+};
+
+}  // namespace swarm::sn
