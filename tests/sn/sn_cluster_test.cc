@@ -1,0 +1,332 @@
+// `swarm sn` processes on loopback: a sentinel and joined SNs with real etcd members,
+// real certificates from `swarm gen-cert`, mutual TLS everywhere.
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "ledger/chain.h"
+#include "ledger/etcd_process.h"
+#include "ledger/store.h"
+#include "pki/cert_gen.h"
+#include "pki/tls.h"
+#include "swarm/v1/health.grpc.pb.h"
+#include "swarm/v1/sn.grpc.pb.h"
+
+namespace swarm {
+namespace {
+namespace fs = std::filesystem;
+using pki::Role;
+using ::testing::HasSubstr;
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A child process with its output in a log file.
+class Process {
+ public:
+  Process(std::vector<std::string> args, fs::path log) : log_(std::move(log)) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Process() { Kill(SIGKILL); }
+  // Waits until the log contains `text`; false if the process exits or time runs out.
+  bool WaitForLog(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ReadAll(log_).find(text) != std::string::npos) return true;
+      if (Exited()) return ReadAll(log_).find(text) != std::string::npos;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  bool Exited() {
+    if (pid_ <= 0) return true;
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+    }
+    return pid_ <= 0;
+  }
+  // Sends `sig` and waits for the exit; returns the exit code (128 + signal if killed).
+  int Kill(int sig) {
+    if (Exited()) return exit_code_;
+    ::kill(pid_, sig);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return exit_code_;
+  }
+  int WaitExit() {
+    if (pid_ > 0) {
+      int status;
+      ::waitpid(pid_, &status, 0);
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+    }
+    return exit_code_;
+  }
+  std::string Log() const { return ReadAll(log_); }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+class SnClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/swarm_sn_cluster_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    for (int host : {1, 2, 3})
+      Run({SWARM_BIN, "gen-cert", "-e", "t", "-i", std::to_string(host), "-o", ws()});
+    // A host whose CA nobody trusts.
+    Run({SWARM_BIN, "gen-cert", "-e", "t", "-i", "9", "-o", (dir_ / "stranger").string()});
+    for (int i = 0; i < 3; ++i) {
+      api_[i] = *ledger::FreeLocalPort();
+      p2p_[i] = *ledger::FreeLocalPort();
+    }
+  }
+  void TearDown() override {
+    for (auto& p : sn_) p.reset();
+    fs::remove_all(dir_);
+  }
+
+  static void Run(const std::vector<std::string>& args) {
+    std::string cmd;
+    for (const auto& a : args) cmd += "'" + a + "' ";
+    ASSERT_EQ(std::system((cmd + ">/dev/null").c_str()), 0) << cmd;
+  }
+  std::string ws() const { return (dir_ / "ws").string(); }
+  fs::path CertDir() const { return dir_ / "ws" / "t" / "cert"; }
+  pki::TlsFiles Files(Role role, int host) const {
+    return {pki::RoleKeyPath(CertDir(), role, host), pki::RoleCertPath(CertDir(), role, host),
+            CertDir() / "ca" / "capath"};
+  }
+
+  // Starts SN i (0: the sentinel) with certificate `cert_host` of `role`.
+  Process* StartSn(int i, Role role = Role::kSn) {
+    const pki::TlsFiles f = Files(role, i + 1);
+    std::vector<std::string> args = {SWARM_BIN,       "sn",
+                                     "--host-ip",     "127.0.0.1",
+                                     "--sn-api-port", std::to_string(api_[i]),
+                                     "--sn-p2p-port", std::to_string(p2p_[i]),
+                                     "--key",         f.key.string(),
+                                     "--cert",        f.cert.string(),
+                                     "--capath",      f.capath.string(),
+                                     "--data-dir",    (dir_ / ("sn" + std::to_string(i))).string()};
+    if (i == 0) {
+      args.push_back("--sentinel");
+    } else {
+      for (const std::string& a : {std::string("--sentinel-ip"), std::string("127.0.0.1"),
+                                   std::string("--sentinel-api-port"), std::to_string(api_[0])}) {
+        args.push_back(a);
+      }
+    }
+    // A new log per start, so that waiting for a line never finds one from an earlier run.
+    const std::string log = "sn" + std::to_string(i) + "-" + std::to_string(starts_[i]++) + ".log";
+    sn_[i] = std::make_unique<Process>(args, dir_ / log);
+    return sn_[i].get();
+  }
+  void StartReady(int i) {
+    Process* p = StartSn(i);
+    ASSERT_TRUE(p->WaitForLog("Starting SWARM-API-SERVER on port: " + std::to_string(api_[i]))) << p->Log();
+  }
+
+  std::unique_ptr<swarm::v1::SwarmNetwork::Stub> Stub(int i, const pki::TlsFiles& f) {
+    auto id = pki::TlsIdentity::Load(f);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return swarm::v1::SwarmNetwork::NewStub(
+        pki::MakeSecureChannel(*id, "127.0.0.1:" + std::to_string(api_[i])));
+  }
+
+  static grpc::ClientContext* Ctx(grpc::ClientContext& c) {
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return &c;
+  }
+
+  // CREATE CONTRACT through SN i, as SWCI of host 1.
+  grpc::Status CreateContract(int i, const std::string& name) {
+    const pki::TlsFiles f = Files(Role::kSwci, 1);
+    swarm::v1::Transaction tx;
+    tx.mutable_create_contract()->set_name(name);
+    swarm::v1::SubmitRequest req;
+    *req.add_transactions() = *ledger::SignTransaction(tx, *pki::Signer::Load(f.key, f.cert));
+    swarm::v1::SubmitResponse resp;
+    grpc::ClientContext c;
+    return Stub(i, f)->Submit(Ctx(c), req, &resp);
+  }
+
+  std::vector<std::string> Contracts(int i) {
+    swarm::v1::ListContractsResponse resp;
+    grpc::ClientContext c;
+    auto s = Stub(i, Files(Role::kSwci, 1))->ListContracts(Ctx(c), {}, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> names;
+    for (const auto& ct : resp.contracts()) names.push_back(ct.name());
+    return names;
+  }
+
+  fs::path dir_;
+  int api_[3] = {}, p2p_[3] = {}, starts_[3] = {};
+  std::unique_ptr<Process> sn_[3];
+};
+
+TEST_F(SnClusterTest, SentinelIsReadyInUnderFiveSecondsAndAnswersHealth) {
+  const auto start = std::chrono::steady_clock::now();
+  Process* p = StartSn(0);
+  ASSERT_TRUE(
+      p->WaitForLog("swarm.blCnt : INFO : Starting SWARM-API-SERVER on port: " + std::to_string(api_[0]),
+                    std::chrono::seconds(5)))
+      << p->Log();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  RecordProperty("sentinel_ready_seconds", std::to_string(seconds));
+  EXPECT_LT(seconds, 5.0);
+  auto id = *pki::TlsIdentity::Load(Files(Role::kSl, 2));
+  auto health =
+      swarm::v1::Health::NewStub(pki::MakeSecureChannel(id, "127.0.0.1:" + std::to_string(api_[0])));
+  swarm::v1::HealthCheckResponse out;
+  grpc::ClientContext c;
+  ASSERT_TRUE(health->Check(Ctx(c), {}, &out).ok());
+  EXPECT_EQ(out.status(), "OK");
+  // The default contract exists from the start.
+  EXPECT_THAT(Contracts(0), ::testing::Contains("defaultbb.cqdb.sml.hpe"));
+  EXPECT_EQ(p->Kill(SIGTERM), 0);
+}
+
+TEST_F(SnClusterTest, MissingSentinelFlagsGiveHpesMessage) {
+  Process p(
+      {SWARM_BIN, "sn", "--key", "k", "--cert", "c", "--capath", "p", "--data-dir", (dir_ / "x").string()},
+      dir_ / "x.log");
+  EXPECT_EQ(p.WaitExit(), 2);
+  EXPECT_THAT(p.Log(), HasSubstr("either --sentinel or --sentinel-ip must be specified"));
+}
+
+TEST_F(SnClusterTest, ThreeSnsShareOneLedgerSurviveAKillAndCatchUp) {
+  StartReady(0);
+  StartReady(1);
+  StartReady(2);
+  ASSERT_TRUE(CreateContract(1, "through-sn2").ok());
+  EXPECT_THAT(Contracts(2), ::testing::Contains("through-sn2"));
+
+  // SIGKILL one SN: writes still succeed through the other two.
+  EXPECT_EQ(sn_[2]->Kill(SIGKILL), 128 + SIGKILL);
+  auto s = CreateContract(0, "while-sn3-down");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(Contracts(1), ::testing::Contains("while-sn3-down"));
+  // Restarted with the same data dir, it catches up.
+  StartReady(2);
+  EXPECT_THAT(Contracts(2), ::testing::IsSupersetOf({"through-sn2", "while-sn3-down"}));
+
+  // Stop all three and start them again: history persists.
+  for (int i = 2; i >= 0; --i) EXPECT_EQ(sn_[i]->Kill(SIGTERM), 0) << sn_[i]->Log();
+  for (int i = 0; i < 3; ++i) {
+    StartSn(i);
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(sn_[i]->WaitForLog("Starting SWARM-API-SERVER on port: " + std::to_string(api_[i])))
+        << sn_[i]->Log();
+  }
+  EXPECT_THAT(Contracts(1),
+              ::testing::IsSupersetOf({"defaultbb.cqdb.sml.hpe", "through-sn2", "while-sn3-down"}));
+  swarm::v1::ListNodesResponse nodes;
+  grpc::ClientContext c;
+  ASSERT_TRUE(Stub(0, Files(Role::kSwci, 1))->ListNodes(Ctx(c), {}, &nodes).ok());
+  int sentinels = 0, sns = 0;
+  for (const auto& n : nodes.nodes()) {
+    sentinels += n.record().type() == swarm::v1::NODE_TYPE_SENTINEL;
+    sns += n.record().type() == swarm::v1::NODE_TYPE_SN;
+    EXPECT_TRUE(n.alive()) << n.record().name();
+  }
+  EXPECT_EQ(sentinels, 1);
+  EXPECT_EQ(sns, 2);
+}
+
+TEST_F(SnClusterTest, VerifyNamesTheHeightOfATamperedBlock) {
+  StartReady(0);
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(CreateContract(0, name).ok());
+  EXPECT_EQ(sn_[0]->Kill(SIGTERM), 0);
+  // Tamper with block 3 directly in etcd, as an attacker with disk access would.
+  {
+    ledger::EtcdOptions o;
+    o.name = "tamper";
+    o.data_dir = dir_ / "sn0" / "etcd";
+    o.log_file = dir_ / "tamper.log";
+    o.peer_port = *ledger::FreeLocalPort();
+    o.force_new_cluster = true;
+    auto etcd = ledger::EtcdProcess::Start(o);
+    ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
+    auto kv = (*etcd)->client().Get(ledger::BlockKey(3));
+    ASSERT_TRUE(kv.ok() && kv->has_value());
+    swarm::v1::Block block;
+    ASSERT_TRUE(block.ParseFromString((*kv)->value));
+    block.mutable_transactions(0)->mutable_transaction()->back() ^= 1;
+    ASSERT_TRUE((*etcd)->client().Put(ledger::BlockKey(3), block.SerializeAsString()).ok());
+  }
+  Process verify({SWARM_BIN, "sn", "verify", "--data-dir", (dir_ / "sn0").string()}, dir_ / "verify.log");
+  EXPECT_EQ(verify.WaitExit(), 1);
+  EXPECT_THAT(verify.Log(), HasSubstr("ledger BAD at height 3"));
+}
+
+TEST_F(SnClusterTest, OnlySnCertificatesJoinAndUnknownCasCannotConnect) {
+  StartReady(0);
+  // An SL certificate is refused by `swarm sn` itself...
+  Process* p = StartSn(1, Role::kSl);
+  EXPECT_EQ(p->WaitExit(), 1);
+  EXPECT_THAT(p->Log(), HasSubstr("has role sl; an SN needs a certificate of role sn"));
+  // ...and by the sentinel, for SL and SWCI callers alike.
+  for (Role role : {Role::kSl, Role::kSwci}) {
+    swarm::v1::JoinRequest req;
+    req.set_name("intruder");
+    req.set_peer_url("https://127.0.0.1:1");
+    swarm::v1::JoinResponse resp;
+    grpc::ClientContext c;
+    auto s = Stub(0, Files(role, 2))->Join(Ctx(c), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(s.error_message(),
+                HasSubstr("may be called by sn, not by " + std::string(pki::RoleName(role))));
+  }
+  // A certificate from an unknown CA gets no call through at all.
+  const fs::path stranger = dir_ / "stranger" / "t" / "cert";
+  pki::TlsFiles f{pki::RoleKeyPath(stranger, Role::kSn, 9), pki::RoleCertPath(stranger, Role::kSn, 9),
+                  CertDir() / "ca" / "capath"};
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = pki::TrustStore::Load(f.capath)->RootsPem();
+  o.pem_private_key = ReadAll(f.key);
+  o.pem_cert_chain = ReadAll(f.cert);
+  auto stub = swarm::v1::SwarmNetwork::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(api_[0]), grpc::SslCredentials(o)));
+  swarm::v1::ListContractsResponse resp;
+  grpc::ClientContext c;
+  auto s = stub->ListContracts(Ctx(c), {}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown CA"));
+  EXPECT_THAT(sn_[0]->Log(), HasSubstr("unknown CA"));
+}
+
+}  // namespace
+}  // namespace swarm
