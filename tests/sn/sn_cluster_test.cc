@@ -90,6 +90,7 @@ class Process {
     return exit_code_;
   }
   std::string Log() const { return ReadAll(log_); }
+  pid_t pid() const { return pid_; }
 
  private:
   fs::path log_;
@@ -264,6 +265,21 @@ TEST_F(SnClusterTest, ThreeSnsShareOneLedgerSurviveAKillAndCatchUp) {
   }
   EXPECT_EQ(sentinels, 1);
   EXPECT_EQ(sns, 2);
+}
+
+TEST_F(SnClusterTest, AnSnWhoseEtcdDiesSaysSoAndStops) {
+  StartReady(0);
+  const std::string pgrep = "pgrep -P " + std::to_string(sn_[0]->pid()) + " etcd";
+  FILE* out = ::popen(pgrep.c_str(), "r");
+  int etcd_pid = 0;
+  ASSERT_EQ(std::fscanf(out, "%d", &etcd_pid), 1);
+  ::pclose(out);
+  ::kill(etcd_pid, SIGKILL);
+  EXPECT_EQ(sn_[0]->WaitExit(), 1);
+  EXPECT_THAT(sn_[0]->Log(),
+              HasSubstr("swarm.blCnt : ERROR : This SN's etcd member (ledger store) exited: killed by "
+                        "signal 9"));
+  EXPECT_THAT(sn_[0]->Log(), HasSubstr("The SN stops."));
 }
 
 TEST_F(SnClusterTest, VerifyNamesTheHeightOfATamperedBlock) {
