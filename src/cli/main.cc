@@ -7,6 +7,7 @@
 #include "cli/cert_command.h"
 #include "cli/model_command.h"
 #include "cli/sn_command.h"
+#include "cli/swci_command.h"
 #include "core/version.h"
 
 namespace {
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   swarm::cli::AddModelCommand(app);
   swarm::cli::AddCertCommands(app);
   swarm::cli::AddSnCommand(app);
+  swarm::cli::AddSwciCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;
   try {

@@ -64,8 +64,20 @@ StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::Sign
     const int64_t head_revision = head ? head->mod_revision : 0;
     if ((head ? std::stoull(head->value) : 0) != state_.height) continue;  // moved between the two reads
     swarm::v1::Block block = MakeBlock(state_.height + 1, head_hash_, NowMs(), txs);
-    // Validate exactly as every replay will: a block that would not replay is never written.
+    // Each transaction first, for a refusal that names the transaction and not the
+    // block; then the whole block exactly as every replay will see it, so a block that
+    // would not replay is never written.
     State next = state_;
+    const auto at =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(block.timestamp_unix_ms()));
+    for (size_t i = 0; i < txs.size(); ++i) {
+      const std::string which = txs.size() > 1 ? "transaction " + std::to_string(i) : "";
+      auto opened = OpenTransaction(txs[i], trust_, at);
+      if (!opened.ok()) return which.empty() ? opened.status() : opened.status().WithContext(which);
+      Status s = Apply(next, opened->tx, opened->signer, block.height());
+      if (!s.ok()) return which.empty() ? s : s.WithContext(which);
+    }
+    next = state_;
     RETURN_IF_ERROR(ApplyBlock(next, head_hash_, block, trust_));
     ASSIGN_OR_RETURN(bool appended,
                      etcd_->PutIfModRevision(kHeadKey, head_revision,
