@@ -67,6 +67,12 @@ StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& 
   return out;
 }
 
+Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx, const pki::TrustStore& trust,
+                        std::chrono::system_clock::time_point at, uint64_t height) {
+  ASSIGN_OR_RETURN(OpenedTransaction opened, OpenTransaction(signed_tx, trust, at));
+  return Apply(state, opened.tx, opened.signer, height);
+}
+
 Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block& block,
                   const pki::TrustStore& trust) {
   if (block.height() != state.height + 1) {
@@ -81,13 +87,11 @@ Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block&
     return DataLoss("block " + std::to_string(block.height()) +
                     " does not match its own hash: it was changed");
   }
-  const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(block.timestamp_unix_ms()));
+  const auto at = BlockTime(block.timestamp_unix_ms());
   State next = state;
   for (int i = 0; i < block.transactions_size(); ++i) {
-    const std::string where = "block " + std::to_string(block.height()) + " transaction " + std::to_string(i);
-    auto opened = OpenTransaction(block.transactions(i), trust, at);
-    if (!opened.ok()) return opened.status().WithContext(where);
-    RETURN_IF_ERROR(Apply(next, opened->tx, opened->signer, block.height()).WithContext(where));
+    RETURN_IF_ERROR(ApplyTransaction(next, block.transactions(i), trust, at, block.height())
+                        .WithContext("block " + std::to_string(block.height()) + " transaction " + std::to_string(i)));
   }
   next.height = block.height();
   state = std::move(next);

@@ -32,6 +32,17 @@ StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& 
                                             const pki::TrustStore& trust,
                                             std::chrono::system_clock::time_point at);
 
+// Opens `signed_tx` (as above, at `at`) and applies it to `state` as a transaction of the
+// block at `height`: exactly what replaying that block does with it. On error `state` is
+// unchanged.
+Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx, const pki::TrustStore& trust,
+                        std::chrono::system_clock::time_point at, uint64_t height);
+
+// The time a block was made, at which its transactions' certificates are judged.
+inline std::chrono::system_clock::time_point BlockTime(uint64_t timestamp_unix_ms) {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(timestamp_unix_ms));
+}
+
 // Applies the block on top of `state` if it is the next one (height, prev_hash), its hash
 // is right, and every transaction verifies and applies; otherwise `state` is unchanged
 // and the status says what is wrong.

@@ -31,6 +31,14 @@ std::string BlockKey(uint64_t height) {
   return kBlockPrefix + std::string(buf);
 }
 
+struct LedgerStore::Writer {
+  const std::vector<swarm::v1::SignedTransaction>* txs;
+  size_t bytes = 0;
+  StatusOr<swarm::v1::Block> result = Unavailable("not committed");
+  bool done = false;
+  std::condition_variable cv;
+};
+
 Status LedgerStore::SyncLocked() {
   ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
   const uint64_t height = head ? std::stoull(head->value) : 0;
@@ -44,53 +52,112 @@ Status LedgerStore::SyncLocked() {
     if (!s.ok()) return DataLoss("ledger is damaged at height " + std::to_string(h) + ": " + s.message());
     head_hash_ = BlockHash(block);
   }
+  head_revision_ = head ? head->mod_revision : 0;
   return Status::Ok();
 }
 
 StatusOr<State> LedgerStore::Sync() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(chain_mu_);
   RETURN_IF_ERROR(SyncLocked());
   return state_;
 }
 
 StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::SignedTransaction>& txs) {
-  std::lock_guard lock(mu_);
+  Writer w;
+  w.txs = &txs;
+  for (const auto& tx : txs) w.bytes += tx.ByteSizeLong();
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&w);
+  w.cv.wait(lock, [&] { return w.done || queue_.front() == &w; });
+  if (w.done) return std::move(w.result);
+
+  // The leader: take what is queued, up to a block's limits (always at least itself).
+  std::vector<Writer*> group;
+  size_t count = 0, bytes = 0;
+  for (Writer* x : queue_) {
+    if (!group.empty() &&
+        (count + x->txs->size() > kMaxBlockTransactions || bytes + x->bytes > kMaxBlockBytes)) {
+      break;
+    }
+    group.push_back(x);
+    count += x->txs->size();
+    bytes += x->bytes;
+  }
+  lock.unlock();
+  CommitGroup(group);
+  lock.lock();
+  for (Writer* x : group) {
+    queue_.pop_front();
+    x->done = true;
+    if (x != &w) x->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+  return std::move(w.result);
+}
+
+void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
+  std::lock_guard lock(chain_mu_);
   std::mt19937 rng(std::random_device{}());
   const auto deadline = std::chrono::steady_clock::now() + kAppendDeadline;
   for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
-    if (attempt > 0) Backoff(attempt, rng);
-    RETURN_IF_ERROR(SyncLocked());
-    ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
-    const int64_t head_revision = head ? head->mod_revision : 0;
-    if ((head ? std::stoull(head->value) : 0) != state_.height) continue;  // moved between the two reads
-    swarm::v1::Block block = MakeBlock(state_.height + 1, head_hash_, NowMs(), txs);
-    // Each transaction first, for a refusal that names the transaction and not the
-    // block; then the whole block exactly as every replay will see it, so a block that
-    // would not replay is never written.
-    State next = state_;
-    const auto at =
-        std::chrono::system_clock::time_point(std::chrono::milliseconds(block.timestamp_unix_ms()));
-    for (size_t i = 0; i < txs.size(); ++i) {
-      const std::string which = txs.size() > 1 ? "transaction " + std::to_string(i) : "";
-      auto opened = OpenTransaction(txs[i], trust_, at);
-      if (!opened.ok()) return which.empty() ? opened.status() : opened.status().WithContext(which);
-      Status s = Apply(next, opened->tx, opened->signer, block.height());
-      if (!s.ok()) return which.empty() ? s : s.WithContext(which);
+    if (attempt > 0) {
+      Backoff(attempt, rng);
+      if (Status s = SyncLocked(); !s.ok()) {
+        for (Writer* w : group) w->result = s;
+        return;
+      }
     }
-    next = state_;
-    RETURN_IF_ERROR(ApplyBlock(next, head_hash_, block, trust_));
-    ASSIGN_OR_RETURN(bool appended,
-                     etcd_->PutIfModRevision(kHeadKey, head_revision,
-                                             {{BlockKey(block.height()), block.SerializeAsString()},
-                                              {kHeadKey, std::to_string(block.height())}}));
-    if (appended) {
+    // Validate each submission on top of those before it, exactly as every replay of the
+    // block will apply them, so a block that would not replay is never written. (The
+    // first attempt trusts the cached head: if another SN appended, the compare-and-swap
+    // fails and the next attempt syncs.)
+    const uint64_t timestamp = NowMs();
+    const uint64_t height = state_.height + 1;
+    const auto at = BlockTime(timestamp);
+    State next = state_;
+    std::vector<swarm::v1::SignedTransaction> accepted;
+    std::vector<Writer*> members;
+    for (Writer* w : group) {
+      const auto& txs = *w->txs;
+      Status s;
+      if (txs.size() == 1) {
+        s = ApplyTransaction(next, txs[0], trust_, at, height);  // leaves `next` as it was on error
+      } else {
+        State trial = next;
+        for (size_t i = 0; i < txs.size() && s.ok(); ++i) {
+          s = ApplyTransaction(trial, txs[i], trust_, at, height).WithContext("transaction " + std::to_string(i));
+        }
+        if (s.ok()) next = std::move(trial);
+      }
+      if (!s.ok()) {
+        w->result = s;
+        continue;
+      }
+      accepted.insert(accepted.end(), txs.begin(), txs.end());
+      members.push_back(w);
+    }
+    if (members.empty()) return;
+    swarm::v1::Block block = MakeBlock(height, head_hash_, timestamp, std::move(accepted));
+    next.height = height;
+    auto written = etcd_->PutIfModRevision(
+        kHeadKey, head_revision_,
+        {{BlockKey(height), block.SerializeAsString()}, {kHeadKey, std::to_string(height)}});
+    if (!written.ok()) {
+      for (Writer* w : members) w->result = written.status();
+      return;
+    }
+    if (written->has_value()) {
       state_ = std::move(next);
       head_hash_ = BlockHash(block);
-      return block;
+      head_revision_ = **written;
+      for (Writer* w : members) w->result = block;
+      return;
     }
   }
-  return Unavailable("could not append to the ledger within " + std::to_string(kAppendDeadline.count()) +
-                     " s: other SNs kept appending first");
+  for (Writer* w : group) {
+    w->result = Unavailable("could not append to the ledger within " + std::to_string(kAppendDeadline.count()) +
+                            " s: other SNs kept appending first");
+  }
 }
 
 StatusOr<std::vector<swarm::v1::Block>> LedgerStore::LoadChain() {

@@ -5,7 +5,14 @@
 // also moves the head, on condition that the head has not moved since it was read
 // (compare-and-swap), so every SN sees one linear chain. State is never stored: each SN
 // replays the chain (verifying every hash and signature) to rebuild it.
+//
+// Concurrent Submits are committed together (group commit, as LevelDB's writers): the
+// first waiting Submit becomes the leader, validates every queued submission against the
+// latest state, and appends all the valid ones as one block, so one etcd write serves
+// many callers. Each caller still gets its own refusal or the block that holds it.
 
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -22,10 +29,14 @@ class LedgerStore {
  public:
   LedgerStore(EtcdClient* etcd, pki::TrustStore trust) : etcd_(etcd), trust_(std::move(trust)) {}
 
-  // Verifies the transactions against the latest state and appends them as one block.
-  // An invalid transaction is refused with its reason and nothing is written. Retries
-  // when another SN appended first.
+  // Verifies the transactions against the latest state and appends them to the chain, all
+  // in the same block (possibly with other callers' transactions). If one is invalid, the
+  // refusal names it and none of them is written. Retries when another SN appended first.
   StatusOr<swarm::v1::Block> Submit(const std::vector<swarm::v1::SignedTransaction>& txs);
+
+  // Limits of one block, below etcd's default request size (1.5 MiB, base64 adds a third).
+  static constexpr size_t kMaxBlockTransactions = 512;
+  static constexpr size_t kMaxBlockBytes = 768 * 1024;
 
   // Reads and verifies the blocks this store has not seen yet; returns the state.
   StatusOr<State> Sync();
@@ -36,13 +47,21 @@ class LedgerStore {
   const pki::TrustStore& trust() const { return trust_; }
 
  private:
+  struct Writer;
   Status SyncLocked();
+  // Appends the group's valid submissions as one block; sets every writer's result.
+  void CommitGroup(const std::vector<Writer*>& group);
 
   EtcdClient* etcd_;
   pki::TrustStore trust_;
-  std::mutex mu_;
+
+  std::mutex queue_mu_;  // guards queue_; never held during I/O
+  std::deque<Writer*> queue_;
+
+  std::mutex chain_mu_;  // guards the replica of the chain below
   State state_ = State::Genesis();
   Digest head_hash_{};
+  int64_t head_revision_ = 0;  // mod_revision of the head key at state_ (0: no head yet)
 };
 
 }  // namespace swarm::ledger
