@@ -1,5 +1,7 @@
 #include "ledger/contracts.h"
 
+#include "ledger/training.h"
+
 namespace swarm::ledger {
 namespace {
 using swarm::v1::NodeType;
@@ -43,7 +45,7 @@ Status CreateContract(State& state, const swarm::v1::CreateContract& c, const pk
   if (state.contracts.count(c.name())) {
     return AlreadyExists("contract '" + c.name() + "' already exists; a contract is permanent once created");
   }
-  state.contracts[c.name()] = Contract{c.name(), height, signer.fingerprint, 0, 0};
+  state.contracts[c.name()] = Contract{c.name(), height, signer.fingerprint, 0, 0, {}};
   return Status::Ok();
 }
 
@@ -55,6 +57,7 @@ Status ResetContract(State& state, const swarm::v1::ResetContract& r, const pki:
     return NotFound("cannot reset contract '" + r.name() + "': no such contract (LIST CONTRACTS shows them)");
   }
   ++it->second.resets;
+  it->second.training = Training{};
   it->second.last_reset_height = height;
   return Status::Ok();
 }
@@ -95,7 +98,7 @@ Status RegisterNode(State& state, const swarm::v1::RegisterNode& reg, const pki:
 
 State State::Genesis() {
   State s;
-  s.contracts[kDefaultContract] = Contract{kDefaultContract, 0, "", 0, 0};
+  s.contracts[kDefaultContract] = Contract{kDefaultContract, 0, "", 0, 0, {}};
   return s;
 }
 
@@ -119,6 +122,11 @@ Status Apply(State& state, const Transaction& tx, const pki::PeerIdentity& signe
     case Transaction::kCreateContract: return CreateContract(state, tx.create_contract(), signer, height);
     case Transaction::kResetContract: return ResetContract(state, tx.reset_contract(), signer, height);
     case Transaction::kRegisterNode: return RegisterNode(state, tx.register_node(), signer, height);
+    case Transaction::kCheckIn: return ApplyCheckIn(state, tx.check_in(), signer, height);
+    case Transaction::kCloseRound: return ApplyCloseRound(state, tx.close_round(), signer, height);
+    case Transaction::kReplaceLeader: return ApplyReplaceLeader(state, tx.replace_leader(), signer);
+    case Transaction::kRecordMerge: return ApplyRecordMerge(state, tx.record_merge(), signer, height);
+    case Transaction::kFinishTraining: return ApplyFinishTraining(state, tx.finish_training(), signer);
     case Transaction::BODY_NOT_SET: break;
   }
   return InvalidArgument("transaction has no body (or one this build does not know)");

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "swarm/v1/ledger.pb.h"
 
@@ -13,12 +15,48 @@ namespace swarm::ledger {
 // HPE's default training contract; it exists in every network from the start.
 inline constexpr char kDefaultContract[] = "defaultbb.cqdb.sml.hpe";
 
+// One node's check-in to a sync round.
+struct CheckInRecord {
+  std::string digest;  // raw SHA-256 of its model; empty: takes part without contributing
+  std::string fs_endpoint;
+  uint32_t weight = 1;
+  uint32_t min_peers = 1;
+  uint64_t base_round = 0;
+  std::string merge_method;
+  uint64_t height = 0;
+};
+
+// A sync round: open (check-ins arrive), closed (participants and leader order fixed,
+// the leader merges), then merged (its result recorded; the next round opens).
+struct Round {
+  uint64_t number = 1;
+  std::map<std::string, CheckInRecord> checkins;  // by uid
+  bool closed = false;
+  bool final = false;                // closing this round ends the training
+  std::vector<std::string> leaders;  // leader order, fixed at close
+  size_t leader_index = 0;           // leaders[leader_index] leads now
+  uint64_t closed_height = 0;
+  std::string merged_digest, merged_endpoint, merged_by;
+  uint64_t merged_height = 0;
+
+  const std::string& leader() const { return leaders[leader_index]; }
+};
+
+// The sync-round state of one training contract.
+struct Training {
+  Round current;                        // open, or closed and merging
+  std::optional<Round> last;            // the latest merged round
+  std::map<std::string, bool> members;  // uid -> finished its local training
+  bool done = false;                    // the final round was merged
+};
+
 struct Contract {
   std::string name;
   uint64_t created_height = 0;  // 0: exists from the start (the default contract)
   std::string creator;          // fingerprint of the SWCI certificate that created it
   uint64_t resets = 0;
   uint64_t last_reset_height = 0;
+  Training training;  // a reset starts it afresh
 };
 
 struct Node {

@@ -1,0 +1,199 @@
+#include "ledger/training.h"
+
+#include <algorithm>
+
+namespace swarm::ledger {
+namespace {
+
+std::string RoundName(const std::string& contract, uint64_t round) {
+  return "round " + std::to_string(round) + " of contract '" + contract + "'";
+}
+
+// The uid must be an SL node registered by this very certificate: a node acts only for itself.
+Status RequireOwnSl(const State& state, const std::string& uid, const pki::PeerIdentity& signer) {
+  if (uid.empty()) return InvalidArgument("the transaction names no node uid");
+  if (signer.role != pki::Role::kSl) {
+    return PermissionDenied("only SL nodes take part in training; '" + signer.common_name + "' has role " +
+                            std::string(pki::RoleName(signer.role)));
+  }
+  auto it = state.nodes.find(uid);
+  if (it == state.nodes.end() || it->second.record.type() != swarm::v1::NODE_TYPE_SL) {
+    return NotFound("no SL node with uid " + uid + " is registered; an SL registers before it trains");
+  }
+  if (it->second.signer != signer.fingerprint) {
+    return PermissionDenied("a node acts only for itself: uid " + uid +
+                            " belongs to another certificate, not '" + signer.common_name + "'");
+  }
+  return Status::Ok();
+}
+
+StatusOr<Training*> TrainingOf(State& state, const std::string& contract) {
+  auto it = state.contracts.find(contract);
+  if (it == state.contracts.end()) {
+    return NotFound("no contract named '" + contract + "'; SWCI creates it with CREATE CONTRACT");
+  }
+  if (it->second.training.done) {
+    return FailedPrecondition("the training on contract '" + contract +
+                              "' has finished; RESET CONTRACT starts a new one");
+  }
+  return &it->second.training;
+}
+
+// The round must be the contract's current one.
+Status RequireCurrent(const Training& t, const std::string& contract, uint64_t round) {
+  if (round != t.current.number) {
+    return FailedPrecondition(RoundName(contract, round) +
+                              " is not the current round; the contract is at round " +
+                              std::to_string(t.current.number));
+  }
+  return Status::Ok();
+}
+
+bool IsDigest(const std::string& d) { return d.size() == 32; }
+
+}  // namespace
+
+uint32_t RequiredPeers(const Round& round) {
+  uint32_t need = 0;
+  for (const auto& [uid, c] : round.checkins) need = std::max(need, c.min_peers);
+  return need;
+}
+
+size_t Contributors(const Round& round) {
+  return static_cast<size_t>(std::count_if(round.checkins.begin(), round.checkins.end(),
+                                           [](const auto& kv) { return !kv.second.digest.empty(); }));
+}
+
+std::vector<std::string> LeaderOrder(std::vector<std::string> uids, uint64_t number) {
+  std::sort(uids.begin(), uids.end());
+  if (!uids.empty())
+    std::rotate(uids.begin(), uids.begin() + static_cast<long>((number - 1) % uids.size()), uids.end());
+  return uids;
+}
+
+Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerIdentity& signer,
+                    uint64_t height) {
+  RETURN_IF_ERROR(RequireOwnSl(state, c.uid(), signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, c.contract()));
+  RETURN_IF_ERROR(RequireCurrent(*t, c.contract(), c.round()));
+  const std::string round = RoundName(c.contract(), c.round());
+  if (t->current.closed) return FailedPrecondition(round + " is closed; wait for the next round");
+  if (t->current.checkins.count(c.uid()))
+    return AlreadyExists("node " + c.uid() + " has already checked in to " + round);
+  if (c.weight() < 1 || c.weight() > 100) {
+    return InvalidArgument("nodeWeightage must be 1 to 100; got " + std::to_string(c.weight()));
+  }
+  if (c.min_peers() < 1)
+    return InvalidArgument("minPeers must be at least 1; got " + std::to_string(c.min_peers()));
+  if (c.merge_method() != "mean" && c.merge_method() != "coordmedian" && c.merge_method() != "geomedian") {
+    return InvalidArgument("mergeMethod '" + c.merge_method() +
+                           "' is not one of mean, coordmedian, geomedian");
+  }
+  if (!c.model_digest().empty()) {
+    if (!IsDigest(c.model_digest())) return InvalidArgument("a model digest is 32 bytes (SHA-256)");
+    if (c.fs_endpoint().empty())
+      return InvalidArgument("a contributing node must name its file server endpoint");
+    if (c.base_round() + 1 != c.round()) {
+      return FailedPrecondition("node " + c.uid() + " builds on the merged model of round " +
+                                std::to_string(c.base_round()) + ", but " + round + " builds on round " +
+                                std::to_string(c.round() - 1) +
+                                "'s: it must load the latest merged model first");
+    }
+  }
+  t->current.checkins[c.uid()] = CheckInRecord{c.model_digest(), c.fs_endpoint(),  c.weight(), c.min_peers(),
+                                               c.base_round(),   c.merge_method(), height};
+  t->members.emplace(c.uid(), false);
+  return Status::Ok();
+}
+
+Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::PeerIdentity& signer,
+                       uint64_t height) {
+  RETURN_IF_ERROR(RequireOwnSl(state, c.uid(), signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, c.contract()));
+  RETURN_IF_ERROR(RequireCurrent(*t, c.contract(), c.round()));
+  Round& r = t->current;
+  const std::string round = RoundName(c.contract(), c.round());
+  if (r.closed) return AlreadyExists(round + " is already closed");
+  if (!r.checkins.count(c.uid()))
+    return FailedPrecondition("node " + c.uid() + " has not checked in to " + round);
+  if (r.checkins.size() < RequiredPeers(r)) {
+    return FailedPrecondition(round + " has " + std::to_string(r.checkins.size()) + " peers and needs " +
+                              std::to_string(RequiredPeers(r)) + " (minPeers)");
+  }
+  if (Contributors(r) == 0) {
+    return FailedPrecondition(round + " has no contributing participant: at least one must not be inactive");
+  }
+  if (c.final()) {
+    for (const auto& [uid, checkin] : r.checkins) {
+      if (auto m = t->members.find(uid); m == t->members.end() || !m->second)
+        return FailedPrecondition(round + " cannot be final: node " + uid + " is still training");
+    }
+  }
+  std::vector<std::string> uids;
+  for (const auto& [uid, checkin] : r.checkins) uids.push_back(uid);
+  r.leaders = LeaderOrder(std::move(uids), r.number);
+  r.leader_index = 0;
+  r.closed = true;
+  r.final = c.final();
+  r.closed_height = height;
+  return Status::Ok();
+}
+
+Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& rl, const pki::PeerIdentity& signer) {
+  RETURN_IF_ERROR(RequireOwnSl(state, rl.uid(), signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, rl.contract()));
+  RETURN_IF_ERROR(RequireCurrent(*t, rl.contract(), rl.round()));
+  Round& r = t->current;
+  const std::string round = RoundName(rl.contract(), rl.round());
+  if (!r.closed) return FailedPrecondition(round + " is not closed yet: it has no leader");
+  if (!r.checkins.count(rl.uid()))
+    return PermissionDenied("node " + rl.uid() + " is not a participant of " + round);
+  if (rl.failed_leader() != r.leader()) {
+    return FailedPrecondition("the leader of " + round + " is now " + r.leader() + ", not " +
+                              rl.failed_leader());
+  }
+  r.leader_index = (r.leader_index + 1) % r.leaders.size();
+  return Status::Ok();
+}
+
+Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki::PeerIdentity& signer,
+                        uint64_t height) {
+  RETURN_IF_ERROR(RequireOwnSl(state, m.uid(), signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, m.contract()));
+  RETURN_IF_ERROR(RequireCurrent(*t, m.contract(), m.round()));
+  Round& r = t->current;
+  const std::string round = RoundName(m.contract(), m.round());
+  if (!r.closed) return FailedPrecondition(round + " is not closed yet: nothing to merge");
+  if (m.uid() != r.leader()) {
+    return PermissionDenied("only the leader of " + round + " (" + r.leader() + ") records its merge, not " +
+                            m.uid());
+  }
+  if (!IsDigest(m.model_digest())) return InvalidArgument("a model digest is 32 bytes (SHA-256)");
+  if (m.fs_endpoint().empty())
+    return InvalidArgument("the merged model needs the file server that serves it");
+  r.merged_digest = m.model_digest();
+  r.merged_endpoint = m.fs_endpoint();
+  r.merged_by = m.uid();
+  r.merged_height = height;
+  t->done = r.final;
+  const uint64_t next = r.number + 1;
+  t->last = std::move(r);
+  t->current = Round{};
+  t->current.number = next;
+  return Status::Ok();
+}
+
+Status ApplyFinishTraining(State& state, const swarm::v1::FinishTraining& f,
+                           const pki::PeerIdentity& signer) {
+  RETURN_IF_ERROR(RequireOwnSl(state, f.uid(), signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, f.contract()));
+  auto it = t->members.find(f.uid());
+  if (it == t->members.end()) {
+    return FailedPrecondition("node " + f.uid() + " has never checked in to contract '" + f.contract() +
+                              "': there is no training of its to finish");
+  }
+  it->second = true;  // idempotent: a restarted node may say it again
+  return Status::Ok();
+}
+
+}  // namespace swarm::ledger

@@ -1,0 +1,33 @@
+#pragma once
+
+// The sync-round state machine of a training contract (docs/rounds.md): check-ins, closing
+// a round, leader order and failover, the merge record, the end of training. Pure contract
+// code like contracts.h: no clock, no I/O. What needs a clock (grace periods, deadlines,
+// liveness) is judged by the SL nodes, which then submit the transaction; these rules only
+// check that the transaction is valid on the chain's state.
+
+#include "core/status.h"
+#include "ledger/state.h"
+#include "pki/trust_store.h"
+
+namespace swarm::ledger {
+
+Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerIdentity& signer,
+                    uint64_t height);
+Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::PeerIdentity& signer,
+                       uint64_t height);
+Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& r, const pki::PeerIdentity& signer);
+Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki::PeerIdentity& signer,
+                        uint64_t height);
+Status ApplyFinishTraining(State& state, const swarm::v1::FinishTraining& f, const pki::PeerIdentity& signer);
+
+// The quorum a round needs: the largest minPeers among its check-ins (0 with none).
+uint32_t RequiredPeers(const Round& round);
+// How many check-ins contribute a model.
+size_t Contributors(const Round& round);
+
+// The leader order of round `number` among `uids` (sorted): rotated by the round number,
+// so leadership moves around the participants from round to round.
+std::vector<std::string> LeaderOrder(std::vector<std::string> uids, uint64_t number);
+
+}  // namespace swarm::ledger

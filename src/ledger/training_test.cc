@@ -1,0 +1,243 @@
+// The sync-round state machine on its own: pure transitions on a State, no etcd.
+
+#include "ledger/training.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/contracts.h"
+
+namespace swarm::ledger {
+namespace {
+using pki::Role;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const pki::PeerIdentity kSl1{Role::kSl, "sl-1", "fp-sl-1"};
+const pki::PeerIdentity kSl2{Role::kSl, "sl-2", "fp-sl-2"};
+const pki::PeerIdentity kSwci{Role::kSwci, "swci-1", "fp-swci-1"};
+
+std::string Digest(char c) { return std::string(32, c); }
+
+class TrainingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Nodes a, b, c share certificate sl-1 (as HPE's examples do); d has sl-2.
+    for (const char* uid : {"a", "b", "c"}) Register(uid, kSl1);
+    Register("d", kSl2);
+  }
+  void Register(const std::string& uid, const pki::PeerIdentity& who) {
+    swarm::v1::Transaction tx;
+    auto* n = tx.mutable_register_node()->mutable_node();
+    n->set_type(swarm::v1::NODE_TYPE_SL);
+    n->set_uid(uid);
+    ASSERT_TRUE(Apply(state_, tx, who, ++height_).ok());
+  }
+  Status Run(const swarm::v1::Transaction& tx, const pki::PeerIdentity& who = kSl1) {
+    return Apply(state_, tx, who, ++height_);
+  }
+  // Applies `tx`, expecting a refusal with `words`, and checks nothing changed.
+  void ExpectRefused(const swarm::v1::Transaction& tx, const std::string& words,
+                     const pki::PeerIdentity& who = kSl1) {
+    const Training before = T();
+    Status s = Run(tx, who);
+    EXPECT_FALSE(s.ok());
+    EXPECT_THAT(s.message(), HasSubstr(words));
+    EXPECT_EQ(T().current.checkins.size(), before.current.checkins.size());
+    EXPECT_EQ(T().current.closed, before.current.closed);
+    EXPECT_EQ(T().current.leader_index, before.current.leader_index);
+    EXPECT_EQ(T().current.number, before.current.number);
+  }
+
+  static swarm::v1::Transaction CheckIn(const std::string& uid, uint64_t round, std::string digest,
+                                        uint64_t base = 0, uint32_t min_peers = 2, uint32_t weight = 1,
+                                        const std::string& contract = kDefaultContract) {
+    swarm::v1::Transaction tx;
+    auto* c = tx.mutable_check_in();
+    c->set_contract(contract);
+    c->set_round(round);
+    c->set_uid(uid);
+    c->set_model_digest(digest);
+    c->set_fs_endpoint(uid + ":30305");
+    c->set_weight(weight);
+    c->set_min_peers(min_peers);
+    c->set_base_round(base);
+    c->set_merge_method("mean");
+    return tx;
+  }
+  static swarm::v1::Transaction Close(const std::string& uid, uint64_t round, bool final = false,
+                                      const std::string& contract = kDefaultContract) {
+    swarm::v1::Transaction tx;
+    auto* c = tx.mutable_close_round();
+    c->set_contract(contract);
+    c->set_round(round);
+    c->set_uid(uid);
+    c->set_final(final);
+    return tx;
+  }
+  static swarm::v1::Transaction Replace(const std::string& uid, uint64_t round, const std::string& failed) {
+    swarm::v1::Transaction tx;
+    auto* r = tx.mutable_replace_leader();
+    r->set_contract(kDefaultContract);
+    r->set_round(round);
+    r->set_uid(uid);
+    r->set_failed_leader(failed);
+    return tx;
+  }
+  static swarm::v1::Transaction Merge(const std::string& uid, uint64_t round, char digest = 'M',
+                                      const std::string& contract = kDefaultContract) {
+    swarm::v1::Transaction tx;
+    auto* m = tx.mutable_record_merge();
+    m->set_contract(contract);
+    m->set_round(round);
+    m->set_uid(uid);
+    m->set_model_digest(Digest(digest));
+    m->set_fs_endpoint(uid + ":30305");
+    return tx;
+  }
+  static swarm::v1::Transaction Finish(const std::string& uid) {
+    swarm::v1::Transaction tx;
+    tx.mutable_finish_training()->set_contract(kDefaultContract);
+    tx.mutable_finish_training()->set_uid(uid);
+    return tx;
+  }
+  const Training& T(const std::string& contract = kDefaultContract) {
+    return state_.contracts[contract].training;
+  }
+
+  State state_ = State::Genesis();
+  uint64_t height_ = 0;
+};
+
+TEST_F(TrainingTest, ARoundClosesOnlyWithQuorumAndFixesItsLeaderOrder) {
+  ASSERT_TRUE(Run(CheckIn("b", 1, Digest('b'), 0, 3)).ok());
+  ASSERT_TRUE(Run(CheckIn("a", 1, Digest('a'), 0, 2)).ok());
+  // minPeers is the largest any participant asked for: 3.
+  EXPECT_EQ(RequiredPeers(T().current), 3u);
+  ExpectRefused(Close("a", 1), "has 2 peers and needs 3 (minPeers)");
+  ASSERT_TRUE(Run(CheckIn("d", 1, Digest('d')), kSl2).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  EXPECT_TRUE(T().current.closed);
+  EXPECT_THAT(T().current.leaders, ElementsAre("a", "b", "d"));  // round 1: sorted, no rotation
+  // Closed: latecomers wait for the next round; a second close loses the race.
+  ExpectRefused(CheckIn("c", 1, Digest('c')), "is closed; wait for the next round");
+  ExpectRefused(Close("b", 1), "already closed");
+}
+
+TEST_F(TrainingTest, LeaderOrderIsDeterministicAndRotatesWithTheRound) {
+  EXPECT_THAT(LeaderOrder({"c", "a", "b"}, 1), ElementsAre("a", "b", "c"));
+  EXPECT_THAT(LeaderOrder({"c", "a", "b"}, 2), ElementsAre("b", "c", "a"));
+  EXPECT_THAT(LeaderOrder({"c", "a", "b"}, 4), ElementsAre("a", "b", "c"));
+  EXPECT_THAT(LeaderOrder({"b", "a"}, 2), ElementsAre("b", "a"));
+}
+
+TEST_F(TrainingTest, OnlyTheLeaderRecordsAndAFailedLeaderIsReplacedByTheNext) {
+  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  ASSERT_TRUE(Run(Close("c", 1)).ok());
+  EXPECT_EQ(T().current.leader(), "a");
+  ExpectRefused(Merge("b", 1), "only the leader of round 1 of contract 'defaultbb.cqdb.sml.hpe' (a) records");
+  // b and c both see a fail; the first replacement wins, the second names the new leader.
+  ASSERT_TRUE(Run(Replace("b", 1, "a")).ok());
+  EXPECT_EQ(T().current.leader(), "b");
+  ExpectRefused(Replace("c", 1, "a"),
+                "the leader of round 1 of contract 'defaultbb.cqdb.sml.hpe' is now b, not a");
+  // The returning old leader is a normal member: it can no longer record.
+  ExpectRefused(Merge("a", 1), "only the leader");
+  ASSERT_TRUE(Run(Merge("b", 1, 'X')).ok());
+  EXPECT_EQ(T().last->merged_digest, Digest('X'));
+  EXPECT_EQ(T().last->merged_by, "b");
+  EXPECT_EQ(T().current.number, 2u);
+  EXPECT_FALSE(T().current.closed);
+}
+
+TEST_F(TrainingTest, ReplacementWrapsAroundWhenEveryLeaderFailed) {
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  ASSERT_TRUE(Run(Replace("b", 1, "a")).ok());
+  ASSERT_TRUE(Run(Replace("a", 1, "b")).ok());
+  EXPECT_EQ(T().current.leader(), "a");
+}
+
+TEST_F(TrainingTest, ALateNodeMustLoadTheLatestMergedModelBeforeContributing) {
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  ASSERT_TRUE(Run(Merge("a", 1)).ok());
+  // c arrives at round 2 with its own initial weights (base 0): refused, with the reason.
+  ExpectRefused(CheckIn("c", 2, Digest('c'), 0),
+                "builds on the merged model of round 0, but round 2 of contract "
+                "'defaultbb.cqdb.sml.hpe' builds on round 1's");
+  // Having loaded round 1's merged model it contributes.
+  EXPECT_TRUE(Run(CheckIn("c", 2, Digest('c'), 1)).ok());
+  // Only the current round takes check-ins.
+  ExpectRefused(CheckIn("a", 3, Digest('a'), 2), "is not the current round; the contract is at round 2");
+}
+
+TEST_F(TrainingTest, InactiveNodesTakePartWithoutContributingButNotAllMayBeInactive) {
+  ASSERT_TRUE(Run(CheckIn("a", 1, "", 0)).ok());
+  ASSERT_TRUE(Run(CheckIn("b", 1, "", 0)).ok());
+  EXPECT_EQ(Contributors(T().current), 0u);
+  ExpectRefused(Close("a", 1), "has no contributing participant");
+  ASSERT_TRUE(Run(CheckIn("c", 1, Digest('c'))).ok());
+  EXPECT_TRUE(Run(Close("a", 1)).ok());
+  EXPECT_EQ(T().current.leaders.size(), 3u);  // inactive nodes are participants (and may lead)
+}
+
+TEST_F(TrainingTest, WeightsMinPeersMergeMethodAndDigestsAreValidated) {
+  ExpectRefused(CheckIn("a", 1, Digest('a'), 0, 2, 0), "nodeWeightage must be 1 to 100; got 0");
+  ExpectRefused(CheckIn("a", 1, Digest('a'), 0, 2, 101), "nodeWeightage must be 1 to 100; got 101");
+  ExpectRefused(CheckIn("a", 1, Digest('a'), 0, 0), "minPeers must be at least 1");
+  ExpectRefused(CheckIn("a", 1, "short"), "a model digest is 32 bytes");
+  auto tx = CheckIn("a", 1, Digest('a'));
+  tx.mutable_check_in()->set_merge_method("average");
+  ExpectRefused(tx, "mergeMethod 'average' is not one of mean, coordmedian, geomedian");
+  ASSERT_TRUE(Run(CheckIn("a", 1, Digest('a'), 0, 2, 100)).ok());
+  EXPECT_EQ(T().current.checkins.at("a").weight, 100u);
+  ExpectRefused(CheckIn("a", 1, Digest('a')), "has already checked in");
+}
+
+TEST_F(TrainingTest, ANodeActsOnlyForItself) {
+  ExpectRefused(CheckIn("d", 1, Digest('d')), "uid d belongs to another certificate, not 'sl-1'", kSl1);
+  ExpectRefused(CheckIn("zz", 1, Digest('z')), "no SL node with uid zz is registered");
+  ExpectRefused(CheckIn("a", 1, Digest('a')), "only SL nodes take part in training", kSwci);
+}
+
+TEST_F(TrainingTest, TheFinalRoundNeedsEveryParticipantFinishedAndEndsTheTraining) {
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  ExpectRefused(Finish("c"), "has never checked in");
+  ASSERT_TRUE(Run(Finish("a")).ok());
+  ASSERT_TRUE(Run(Finish("a")).ok());  // idempotent
+  ExpectRefused(Close("a", 1, true), "cannot be final: node b is still training");
+  ASSERT_TRUE(Run(Finish("b")).ok());
+  ASSERT_TRUE(Run(Close("a", 1, true)).ok());
+  ASSERT_TRUE(Run(Merge("a", 1)).ok());
+  EXPECT_TRUE(T().done);
+  EXPECT_TRUE(T().last->final);
+  ExpectRefused(CheckIn("a", 2, Digest('a'), 1), "has finished; RESET CONTRACT starts a new one");
+  // A reset (by SWCI) starts the contract's training afresh.
+  swarm::v1::Transaction reset;
+  reset.mutable_reset_contract()->set_name(kDefaultContract);
+  ASSERT_TRUE(Run(reset, kSwci).ok());
+  EXPECT_FALSE(T().done);
+  EXPECT_EQ(T().current.number, 1u);
+  EXPECT_TRUE(Run(CheckIn("a", 1, Digest('a'))).ok());
+}
+
+TEST_F(TrainingTest, ContractsHaveIndependentRounds) {
+  swarm::v1::Transaction create;
+  create.mutable_create_contract()->set_name("other");
+  ASSERT_TRUE(Run(create, kSwci).ok());
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  ASSERT_TRUE(Run(Merge("a", 1)).ok());
+  // The other contract is still at round 1 and its peers are counted apart.
+  EXPECT_EQ(T("other").current.number, 1u);
+  ASSERT_TRUE(Run(CheckIn("c", 1, Digest('c'), 0, 1, 1, "other")).ok());
+  EXPECT_EQ(T("other").current.checkins.size(), 1u);
+  EXPECT_EQ(T().current.checkins.size(), 0u);
+  EXPECT_TRUE(Run(Close("c", 1, false, "other")).ok());
+  EXPECT_EQ(T("other").current.leader(), "c");
+  ExpectRefused(CheckIn("a", 1, Digest('a'), 0, 2, 1, "missing"), "no contract named 'missing'");
+}
+
+}  // namespace
+}  // namespace swarm::ledger
