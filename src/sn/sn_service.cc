@@ -27,10 +27,12 @@ void Fill(const ledger::Contract& c, swarm::v1::ContractInfo* out) {
 pki::AccessPolicy SnAccessPolicy() {
   pki::AccessPolicy p;
   p.AllowAnyRole("/swarm.v1.Health/Check");
-  for (const char* m : {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify"}) {
+  for (const char* m : {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify", "GetTraining",
+                        "ListProgress"}) {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
+  p.Allow(kService + std::string("ReportProgress"), {pki::Role::kSl});
   return p;
 }
 
@@ -109,20 +111,21 @@ Status SnService::MarkAlive(const std::string& uid) {
   return etcd_->Put(kAlivePrefix + uid, std::to_string(NowMs()), it->second);
 }
 
+Status SnService::RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state, const std::string& uid) {
+  ASSIGN_OR_RETURN(pki::PeerIdentity peer, pki::PeerOf(ctx));
+  auto it = state.nodes.find(uid);
+  if (it == state.nodes.end()) return NotFound("node uid '" + uid + "' is not registered; register it first");
+  if (it->second.signer != peer.fingerprint) {
+    return PermissionDenied("a node acts only for itself: uid " + uid + " belongs to another certificate");
+  }
+  return Status::Ok();
+}
+
 grpc::Status SnService::KeepAlive(ServerContext* ctx, const swarm::v1::KeepAliveRequest* req,
                                   swarm::v1::KeepAliveResponse* out) {
-  auto peer = pki::PeerOf(*ctx);
-  if (!peer.ok()) return pki::ToGrpcStatus(peer.status());
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto it = state->nodes.find(req->uid());
-  if (it == state->nodes.end()) {
-    return pki::ToGrpcStatus(NotFound("node uid '" + req->uid() + "' is not registered; register it first"));
-  }
-  if (it->second.signer != peer->fingerprint) {
-    return pki::ToGrpcStatus(PermissionDenied("a node acts only for itself: uid " + req->uid() +
-                                              " belongs to another certificate"));
-  }
+  if (Status s = RequireOwner(*ctx, *state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   if (Status s = MarkAlive(req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   out->set_ttl_seconds(static_cast<uint32_t>(kLivenessTtl.count()));
   return grpc::Status::OK;

@@ -14,6 +14,7 @@ namespace swarm::sn {
 
 inline constexpr char kAlivePrefix[] = "/swarm/alive/";
 inline constexpr std::chrono::seconds kLivenessTtl{10};
+inline constexpr char kProgressPrefix[] = "/swarm/progress/";
 
 // Who may call what on an SN (docs/security.md).
 pki::AccessPolicy SnAccessPolicy();
@@ -36,10 +37,21 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   grpc::Status Verify(grpc::ServerContext*, const swarm::v1::VerifyRequest*,
                       swarm::v1::VerifyResponse*) override;
 
+  // Training (sn_training.cc).
+  grpc::Status GetTraining(grpc::ServerContext*, const swarm::v1::GetTrainingRequest*,
+                           swarm::v1::TrainingInfo*) override;
+  grpc::Status ReportProgress(grpc::ServerContext*, const swarm::v1::Progress*,
+                              swarm::v1::ReportProgressResponse*) override;
+  grpc::Status ListProgress(grpc::ServerContext*, const swarm::v1::ListProgressRequest*,
+                            swarm::v1::ListProgressResponse*) override;
+
   // Marks `uid` alive now (the SN uses it for itself too).
   Status MarkAlive(const std::string& uid);
 
  private:
+  // The caller's certificate must be the one that registered `uid`.
+  Status RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state, const std::string& uid);
+
   ledger::LedgerStore* store_;
   ledger::EtcdClient* etcd_;
   std::mutex leases_mu_;

@@ -1,0 +1,93 @@
+// The SN API's training calls: a contract's sync rounds (from the ledger) with its
+// members' liveness, and training progress (soft state in etcd, not on the chain).
+
+#include <set>
+
+#include "pki/tls.h"
+#include "sn/sn_service.h"
+
+namespace swarm::sn {
+namespace {
+
+void Fill(const ledger::Round& r, swarm::v1::RoundInfo* out) {
+  out->set_number(r.number);
+  for (const auto& [uid, c] : r.checkins) {
+    auto* ci = out->add_checkins();
+    ci->set_uid(uid);
+    ci->set_model_digest(c.digest);
+    ci->set_fs_endpoint(c.fs_endpoint);
+    ci->set_weight(c.weight);
+    ci->set_min_peers(c.min_peers);
+    ci->set_base_round(c.base_round);
+    ci->set_merge_method(c.merge_method);
+  }
+  out->set_closed(r.closed);
+  out->set_final(r.final);
+  for (const auto& uid : r.leaders) out->add_leaders(uid);
+  if (r.closed) out->set_leader(r.leader());
+  out->set_merged_digest(r.merged_digest);
+  out->set_merged_endpoint(r.merged_endpoint);
+  out->set_merged_by(r.merged_by);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTrainingRequest* req,
+                                    swarm::v1::TrainingInfo* out) {
+  auto state = store_->Sync();
+  if (!state.ok()) return pki::ToGrpcStatus(state.status());
+  auto it = state->contracts.find(req->contract());
+  if (it == state->contracts.end()) {
+    return pki::ToGrpcStatus(
+        NotFound("no contract named '" + req->contract() + "'; SWCI creates it with CREATE CONTRACT"));
+  }
+  auto alive = etcd_->GetPrefix(kAlivePrefix);
+  if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
+  std::set<std::string> live;
+  for (const auto& kv : *alive) live.insert(kv.key.substr(std::string(kAlivePrefix).size()));
+  const ledger::Training& t = it->second.training;
+  out->set_contract(req->contract());
+  Fill(t.current, out->mutable_current());
+  if (t.last) Fill(*t.last, out->mutable_last());
+  for (const auto& [uid, finished] : t.members) {
+    auto* m = out->add_members();
+    m->set_uid(uid);
+    m->set_finished(finished);
+    m->set_alive(live.count(uid) > 0);
+  }
+  out->set_done(t.done);
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::ReportProgress(grpc::ServerContext* ctx, const swarm::v1::Progress* req,
+                                       swarm::v1::ReportProgressResponse*) {
+  auto state = store_->Sync();
+  if (!state.ok()) return pki::ToGrpcStatus(state.status());
+  if (Status s = RequireOwner(*ctx, *state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
+  swarm::v1::Progress p = *req;
+  p.set_updated_unix_ms(NowMs());
+  if (Status s = etcd_->Put(kProgressPrefix + req->uid(), p.SerializeAsString()); !s.ok()) {
+    return pki::ToGrpcStatus(s);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::ListProgress(grpc::ServerContext*, const swarm::v1::ListProgressRequest* req,
+                                     swarm::v1::ListProgressResponse* out) {
+  auto all = etcd_->GetPrefix(kProgressPrefix);
+  if (!all.ok()) return pki::ToGrpcStatus(all.status());
+  for (const auto& kv : *all) {
+    swarm::v1::Progress p;
+    if (!p.ParseFromString(kv.value)) continue;
+    if (req->contract().empty() || p.contract() == req->contract()) *out->add_progress() = std::move(p);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace swarm::sn
