@@ -4,6 +4,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/node_uid.h"
 #include "pki/signer.h"
 
 namespace swarm::sn {
@@ -11,26 +12,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kLog[] = "blCnt";
-
-std::string ReadFirstLine(const fs::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// A node's uid: made once, kept in the data dir, so a restarted SN is the same node.
-StatusOr<std::string> LoadOrMakeUid(const fs::path& data_dir) {
-  const fs::path path = data_dir / "uid";
-  if (fs::exists(path)) return ReadFirstLine(path);
-  std::random_device rd;
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
-  std::ofstream out(path);
-  out << buf << "\n";
-  if (!out) return FailedPrecondition("cannot write '" + path.string() + "'");
-  return std::string(buf);
-}
 
 }  // namespace
 

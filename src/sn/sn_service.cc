@@ -27,8 +27,8 @@ void Fill(const ledger::Contract& c, swarm::v1::ContractInfo* out) {
 pki::AccessPolicy SnAccessPolicy() {
   pki::AccessPolicy p;
   p.AllowAnyRole("/swarm.v1.Health/Check");
-  for (const char* m : {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify", "GetTraining",
-                        "ListProgress"}) {
+  for (const char* m : {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify",
+                        "GetTraining", "ListProgress"}) {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
@@ -111,7 +111,8 @@ Status SnService::MarkAlive(const std::string& uid) {
   return etcd_->Put(kAlivePrefix + uid, std::to_string(NowMs()), it->second);
 }
 
-Status SnService::RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state, const std::string& uid) {
+Status SnService::RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state,
+                               const std::string& uid) {
   ASSIGN_OR_RETURN(pki::PeerIdentity peer, pki::PeerOf(ctx));
   auto it = state.nodes.find(uid);
   if (it == state.nodes.end()) return NotFound("node uid '" + uid + "' is not registered; register it first");

@@ -1,0 +1,48 @@
+#include "sl/blob_store.h"
+
+#include <vector>
+
+#include "core/blob_reader.h"
+#include "core/byte_stream.h"
+
+namespace swarm::sl {
+namespace fs = std::filesystem;
+
+Status BlobStore::Init() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec)
+    return FailedPrecondition("cannot create the blob directory '" + dir_.string() + "': " + ec.message());
+  return Status::Ok();
+}
+
+StatusOr<Digest> CheckBlobFile(const fs::path& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(path));
+  BlobReader reader(source.get());
+  RETURN_IF_ERROR(reader.Open().WithContext(path.string()));
+  std::vector<std::byte> buf(1 << 20);
+  while (true) {
+    auto piece = reader.Next(buf);
+    if (!piece.ok()) return piece.status().WithContext(path.string());
+    if (piece->size == 0) break;
+  }
+  auto digest = reader.Finish();
+  if (!digest.ok()) return digest.status().WithContext(path.string());
+  return *digest;
+}
+
+StatusOr<Digest> BlobStore::Adopt(const fs::path& path) {
+  ASSIGN_OR_RETURN(Digest d, CheckBlobFile(path));
+  std::error_code ec;
+  fs::rename(path, PathOf(d), ec);
+  if (ec) {  // another file system: copy, then remove
+    fs::copy_file(path, PathOf(d), fs::copy_options::overwrite_existing, ec);
+    if (ec)
+      return FailedPrecondition("cannot store '" + path.string() + "' in '" + dir_.string() +
+                                "': " + ec.message());
+    fs::remove(path, ec);
+  }
+  return d;
+}
+
+}  // namespace swarm::sl

@@ -1,0 +1,35 @@
+#pragma once
+
+// An SL's model blobs, one file per blob named by its SHA-256 (DIR/<hex>.blob): what its
+// file server serves and where fetched and merged models land. Files are complete or
+// absent (written under a temporary name and renamed).
+
+#include <filesystem>
+#include <mutex>
+
+#include "core/sha256.h"
+#include "core/status.h"
+
+namespace swarm::sl {
+
+class BlobStore {
+ public:
+  explicit BlobStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  Status Init();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path PathOf(const Digest& d) const { return dir_ / (d.Hex() + ".blob"); }
+  bool Has(const Digest& d) const { return std::filesystem::exists(PathOf(d)); }
+
+  // Checks the blob at `path` completely (every CRC, the format) and moves it into the
+  // store under its digest. The error names the file and what is wrong with it.
+  StatusOr<Digest> Adopt(const std::filesystem::path& path);
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// Reads the whole blob at `path` through the format checks; returns its digest.
+StatusOr<Digest> CheckBlobFile(const std::filesystem::path& path);
+
+}  // namespace swarm::sl

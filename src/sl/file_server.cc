@@ -1,0 +1,75 @@
+#include "sl/file_server.h"
+
+#include <cstdio>
+
+#include "core/byte_stream.h"
+#include "pki/tls.h"
+
+namespace swarm::sl {
+
+grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
+                                      grpc::ServerWriter<swarm::v1::Chunk>* out) {
+  if (req->digest().size() != 32) return pki::ToGrpcStatus(InvalidArgument("a digest is 32 bytes (SHA-256)"));
+  Digest d;
+  std::memcpy(d.bytes.data(), req->digest().data(), 32);
+  const auto path = store_->PathOf(d);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return pki::ToGrpcStatus(NotFound("this file server has no blob " + d.Hex()));
+  std::fseek(f, 0, SEEK_END);
+  const uint64_t size = static_cast<uint64_t>(std::ftell(f));
+  if (req->offset() > size) {
+    std::fclose(f);
+    return pki::ToGrpcStatus(OutOfRange("offset " + std::to_string(req->offset()) +
+                                        " is past the end of blob " + d.Hex() + " (" + std::to_string(size) +
+                                        " bytes)"));
+  }
+  const uint64_t end = req->length() == 0 ? size : std::min(size, req->offset() + req->length());
+  std::fseek(f, static_cast<long>(req->offset()), SEEK_SET);
+  swarm::v1::Chunk chunk;
+  chunk.set_total_size(size);
+  std::string buf;
+  for (uint64_t at = req->offset(); at < end && !ctx->IsCancelled();) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, end - at));
+    buf.resize(n);
+    if (std::fread(buf.data(), 1, n, f) != n) {
+      std::fclose(f);
+      return pki::ToGrpcStatus(
+          DataLoss("blob " + d.Hex() + " could not be read at offset " + std::to_string(at)));
+    }
+    chunk.set_data(std::move(buf));
+    if (!out->Write(chunk)) break;
+    buf = std::move(*chunk.mutable_data());
+    chunk.clear_total_size();
+    at += n;
+  }
+  std::fclose(f);
+  return grpc::Status::OK;
+}
+
+Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
+                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout) {
+  if (store->Has(digest)) return Status::Ok();
+  auto stub = swarm::v1::FileServer::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  swarm::v1::FetchRequest req;
+  req.set_digest(std::string(reinterpret_cast<const char*>(digest.bytes.data()), 32));
+  auto reader = stub->Fetch(&ctx, req);
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(store->PathOf(digest)));
+  Sha256 hash;
+  swarm::v1::Chunk chunk;
+  while (reader->Read(&chunk)) {
+    const auto bytes = std::as_bytes(std::span(chunk.data().data(), chunk.data().size()));
+    hash.Update(bytes);
+    RETURN_IF_ERROR(sink->Write(bytes));
+  }
+  RETURN_IF_ERROR(pki::CheckCall(reader->Finish(), "FileServer/Fetch", endpoint));
+  const Digest got = hash.Finish();
+  if (!(got == digest)) {
+    return DataLoss("the blob from " + endpoint + " has SHA-256 " + got.Hex() + ", not " + digest.Hex() +
+                    " as the ledger says; it was not kept");
+  }
+  return sink->Commit();
+}
+
+}  // namespace swarm::sl

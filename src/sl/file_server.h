@@ -1,0 +1,32 @@
+#pragma once
+
+// The SL's file server: streams the blobs of its store, whole or by byte range, in 1 MiB
+// chunks, to other SLs (mutual TLS, SL role only; see sl_node.cc). And the client side:
+// fetching a blob by digest into the local store, verified while it streams.
+
+#include <grpcpp/grpcpp.h>
+
+#include "sl/blob_store.h"
+#include "swarm/v1/sl.grpc.pb.h"
+
+namespace swarm::sl {
+
+inline constexpr size_t kChunkBytes = 1 << 20;
+
+class FileServerService final : public swarm::v1::FileServer::Service {
+ public:
+  explicit FileServerService(const BlobStore* store) : store_(store) {}
+  grpc::Status Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
+                     grpc::ServerWriter<swarm::v1::Chunk>* out) override;
+
+ private:
+  const BlobStore* store_;
+};
+
+// Fetches blob `digest` from the file server behind `channel` into `store` (a no-op if it
+// is there). The bytes are hashed as they arrive; a blob whose digest differs is refused
+// and nothing is kept.
+Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
+                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout);
+
+}  // namespace swarm::sl

@@ -1,0 +1,80 @@
+#pragma once
+
+// The SL's side of the sync-round protocol (docs/rounds.md). The ledger's contract code
+// (ledger/training.h) decides what is valid; this decides, with a clock and the liveness
+// leases, when to act: check in, close the round (quorum, then every live member or the
+// grace period), merge as leader, replace a leader that died or missed its deadline,
+// fetch and verify the merged model.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/sha256.h"
+#include "pki/tls.h"
+#include "sl/blob_store.h"
+#include "sl/sn_client.h"
+
+namespace swarm::sl {
+
+struct RoundOptions {
+  std::string contract = "defaultbb.cqdb.sml.hpe";
+  uint32_t min_peers = 1;
+  uint32_t weight = 1;
+  std::string merge_method = "mean";
+  std::string fs_endpoint;  // this node's file server, as peers reach it
+  std::chrono::milliseconds poll{100};
+  // SL_WAIT_FOR_FULL_QUORUM_SECONDS: after minPeers are in, how long to wait for the rest
+  // of the live members before closing the round without them.
+  std::chrono::milliseconds full_quorum_wait{std::chrono::seconds(30)};
+  // SL_LEADER_FAILURE_BASE_TIMEOUT: the leader's merge deadline, plus time for the bytes
+  // (leader_bytes_per_second for every model it must fetch and the merge's output).
+  std::chrono::milliseconds leader_timeout{std::chrono::seconds(60)};
+  double leader_bytes_per_second = 50e6;
+  std::chrono::seconds wait_log_every{5};
+};
+
+struct SyncResult {
+  Digest merged;             // in the blob store
+  uint64_t round = 0;        // the round that produced it
+  bool contributed = false;  // false: the node only caught up
+  bool final = false;        // the training's final model
+};
+
+class RoundDriver {
+ public:
+  RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
+              RoundOptions o);
+
+  // Takes part in the current round with `contribution` (a blob in the store; nullopt:
+  // take part without contributing) and returns the round's merged model. A node whose
+  // weights do not build on the latest merged model gets that model first, without
+  // contributing. With `finished`, the node has ended its local training, and the round
+  // may be the final one.
+  StatusOr<SyncResult> Sync(const std::optional<Digest>& contribution, bool finished);
+
+  // Says on the ledger that this node's local training has ended.
+  Status Finish();
+
+  uint64_t base_round() const { return base_round_; }
+  const std::string& uid() const { return uid_; }
+  const RoundOptions& options() const { return o_; }
+
+ private:
+  StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round);
+  Status Fetch(const std::string& endpoint, const std::string& digest);
+  void Log(const std::string& message) const;
+
+  SnClient* sn_;
+  BlobStore* store_;
+  const pki::TlsIdentity* identity_;
+  std::string uid_;
+  RoundOptions o_;
+  uint64_t base_round_ = 0;  // the merged round this node's weights build on
+};
+
+// Digest <-> the raw 32 bytes the ledger keeps.
+std::string RawDigest(const Digest& d);
+std::optional<Digest> DigestFromRaw(const std::string& raw);
+
+}  // namespace swarm::sl
