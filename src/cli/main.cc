@@ -6,6 +6,7 @@
 
 #include "cli/cert_command.h"
 #include "cli/model_command.h"
+#include "cli/sl_command.h"
 #include "cli/sn_command.h"
 #include "cli/swci_command.h"
 #include "core/version.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   swarm::cli::AddModelCommand(app);
   swarm::cli::AddCertCommands(app);
   swarm::cli::AddSnCommand(app);
+  swarm::cli::AddSlCommand(app);
   swarm::cli::AddSwciCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;

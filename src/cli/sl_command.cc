@@ -1,0 +1,83 @@
+#include "cli/sl_command.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/log.h"
+#include "sl/sl_node.h"
+
+namespace swarm::cli {
+namespace {
+
+std::atomic<sl::SlNode*> g_node{nullptr};
+
+void OnSignal(int) {
+  if (sl::SlNode* node = g_node.load()) node->Stop();
+}
+
+// Knobs named as in HPE's product, read from the environment: seconds, as decimals.
+std::chrono::milliseconds EnvSeconds(const char* name, std::chrono::milliseconds fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const double s = std::strtod(v, &end);
+  if (*end != '\0' || s < 0) {
+    std::fprintf(stderr, "swarm: error: %s='%s' is not a number of seconds\n", name, v);
+    std::exit(2);
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
+void RunSl(sl::SlOptions o) {
+  if (o.data_dir.empty()) {
+    std::fprintf(stderr,
+                 "swarm: error: --data-dir is required: the SL keeps its uid and model blobs there\n");
+    std::exit(2);
+  }
+  o.rounds.full_quorum_wait = EnvSeconds("SL_WAIT_FOR_FULL_QUORUM_SECONDS", o.rounds.full_quorum_wait);
+  o.rounds.leader_timeout = EnvSeconds("SL_LEADER_FAILURE_BASE_TIMEOUT", o.rounds.leader_timeout);
+  InitLogging();
+  auto node = sl::SlNode::Start(o);
+  if (!node.ok()) {
+    LogError("SL", node.status().message());
+    std::exit(1);
+  }
+  g_node = node->get();
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  const int code = (*node)->Run();
+  g_node = nullptr;
+  node->reset();
+  std::exit(code);
+}
+
+}  // namespace
+
+void AddSlCommand(CLI::App& app) {
+  auto o = std::make_shared<sl::SlOptions>();
+  CLI::App* sl = app.add_subcommand("sl", "Run a Swarm Learning node (the sidecar of one ML program)");
+  sl->add_option("--host-ip", o->host_ip, "This host's address, where peer SLs reach its file server")
+      ->capture_default_str();
+  sl->add_option("--sn-ip", o->sn_ip, "Address of the SN this SL uses")->capture_default_str();
+  sl->add_option("--sn-api-port", o->sn_api_port, "API port of that SN")->capture_default_str();
+  sl->add_option("--sl-fs-port", o->fs_port, "Port of this SL's file server (0: any free port)")
+      ->capture_default_str();
+  sl->add_option("--key", o->tls.key, "This SL's private key (PEM)")->required();
+  sl->add_option("--cert", o->tls.cert, "This SL's certificate (PEM, role sl)")->required();
+  sl->add_option("--capath", o->tls.capath, "Directory of trusted CA certificates (or one bundle file)")
+      ->required();
+  sl->add_option("--data-dir", o->data_dir,
+                 "Where this SL keeps its uid and model blobs; a restart with it resumes");
+  sl->add_option("--ml-socket", o->socket, "Unix socket for the ML program (default DATA_DIR/sl.sock)");
+  sl->add_option("--ml-entrypoint", o->ml_entrypoint, "The ML program to start (e.g. python3)");
+  sl->add_option("--ml-cmd", o->ml_cmd, "Its arguments")->allow_extra_args(false);
+  sl->add_option("--ml-w", o->ml_workdir, "Its working directory");
+  sl->add_option("--ml-e", o->ml_env, "KEY=VALUE for its environment (repeatable)")->allow_extra_args(false);
+  sl->add_option("--ml-name", o->ml_name, "Its name (in logs and LIST NODES)")->capture_default_str();
+  sl->add_option("--sn-wait", o->sn_wait, "Seconds to wait for the SN")->capture_default_str();
+  sl->callback([o] { RunSl(*o); });
+}
+
+}  // namespace swarm::cli

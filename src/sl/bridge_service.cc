@@ -1,0 +1,145 @@
+#include "sl/bridge_service.h"
+
+#include "core/log.h"
+#include "core/merge.h"
+#include "pki/tls.h"
+
+namespace swarm::sl {
+namespace {
+
+constexpr char kLog[] = "SL";
+
+grpc::Status ToGrpc(const Status& s) { return pki::ToGrpcStatus(s); }
+
+}  // namespace
+
+Status ValidateCallbackOptions(const swarm::v1::CallbackOptions& o) {
+  if (o.min_peers() < 1)
+    return InvalidArgument("minPeers must be a positive integer; got " + std::to_string(o.min_peers()));
+  if (o.sync_frequency() < 1) {
+    return InvalidArgument("syncFrequency must be a positive integer; got " +
+                           std::to_string(o.sync_frequency()));
+  }
+  if (o.node_weightage() < kMinWeight || o.node_weightage() > kMaxWeight) {
+    return InvalidArgument("nodeWeightage must be an integer from 1 to 100; got " +
+                           std::to_string(o.node_weightage()));
+  }
+  if (!ParseMergeMethod(o.merge_method())) {
+    return InvalidArgument("mergeMethod must be one of mean, coordmedian, geomedian; got '" +
+                           o.merge_method() + "'");
+  }
+  const std::string& m = o.checkin_model_on_train_end();
+  if (m != "snapshot" && m != "inactive" && m != "active") {
+    return InvalidArgument("checkinModelOnTrainEnd must be one of snapshot, inactive, active; got '" + m +
+                           "'");
+  }
+  if (o.training_contract().empty()) return InvalidArgument("trainingContract must not be empty");
+  return Status::Ok();
+}
+
+BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity,
+                             std::string uid, RoundOptions defaults)
+    : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), defaults_(std::move(defaults)) {}
+
+bool BridgeService::delivered_final() const {
+  std::lock_guard lock(mu_);
+  return delivered_final_;
+}
+
+StatusOr<RoundDriver*> BridgeService::Driver() {
+  if (!driver_) return FailedPrecondition("the ML program must say Hello before it syncs");
+  return driver_.get();
+}
+
+grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRequest* req,
+                                  swarm::v1::HelloResponse* out) {
+  std::lock_guard lock(mu_);
+  out->set_api_version(kSlApiVersion);
+  out->set_uid(uid_);
+  out->set_blob_dir((store_->dir() / "incoming").string());
+  if (req->api_version() != kSlApiVersion) {
+    return ToGrpc(FailedPrecondition("the ML program speaks SL API version " +
+                                     std::to_string(req->api_version()) + ", this SL speaks version " +
+                                     std::to_string(kSlApiVersion) +
+                                     "; use a client of the same Swarm release"));
+  }
+  if (Status s = ValidateCallbackOptions(req->options()); !s.ok()) return ToGrpc(s);
+  std::error_code ec;
+  std::filesystem::create_directories(store_->dir() / "incoming", ec);
+  options_ = req->options();
+  program_ = req->program_name();
+  RoundOptions o = defaults_;
+  o.contract = options_.training_contract();
+  o.min_peers = options_.min_peers();
+  o.weight = options_.node_weightage();
+  o.merge_method = options_.merge_method();
+  driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o);
+  LogInfo(kLog, "ML program '" + program_ + "' connected: contract " + o.contract + ", minPeers " +
+                    std::to_string(o.min_peers) + ", nodeWeightage " + std::to_string(o.weight) +
+                    ", mergeMethod " + o.merge_method);
+  return grpc::Status::OK;
+}
+
+grpc::Status BridgeService::Sync(grpc::ServerContext*, const swarm::v1::SyncRequest* req,
+                                 swarm::v1::SyncResponse* out) {
+  std::lock_guard lock(mu_);
+  auto driver = Driver();
+  if (!driver.ok()) return ToGrpc(driver.status());
+  auto local = store_->Adopt(req->blob_path());
+  if (!local.ok()) return ToGrpc(local.status().WithContext("the ML program's model"));
+  auto r = (*driver)->Sync(*local, false);
+  if (!r.ok()) return ToGrpc(r.status());
+  if (r->contributed) ++rounds_done_;
+  out->set_blob_path(store_->PathOf(r->merged).string());
+  out->set_round(r->round);
+  out->set_contributed(r->contributed);
+  return grpc::Status::OK;
+}
+
+grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::TrainEndRequest* req,
+                                     swarm::v1::SyncResponse* out) {
+  std::lock_guard lock(mu_);
+  auto driver = Driver();
+  if (!driver.ok()) return ToGrpc(driver.status());
+  auto local = store_->Adopt(req->blob_path());
+  if (!local.ok()) return ToGrpc(local.status().WithContext("the ML program's final model"));
+  if (Status s = (*driver)->Finish(); !s.ok()) return ToGrpc(s);
+  const std::string mode = options_.checkin_model_on_train_end();
+  LogInfo(kLog, "local training finished; taking part in the remaining rounds as '" + mode + "'");
+  std::optional<Digest> latest_merged;
+  while (true) {
+    // snapshot: the weights it had at the end; inactive: nothing; active: the latest merge.
+    std::optional<Digest> contribution = *local;
+    if (mode == "inactive") contribution.reset();
+    if (mode == "active" && latest_merged) contribution = latest_merged;
+    auto r = (*driver)->Sync(contribution, true);
+    if (!r.ok()) return ToGrpc(r.status());
+    latest_merged = r->merged;
+    if (r->final) {
+      out->set_blob_path(store_->PathOf(r->merged).string());
+      out->set_round(r->round);
+      out->set_contributed(r->contributed);
+      delivered_final_ = true;
+      LogInfo(kLog, "final model of round " + std::to_string(r->round) + " delivered to the ML program");
+      return grpc::Status::OK;
+    }
+  }
+}
+
+grpc::Status BridgeService::ReportProgress(grpc::ServerContext*, const swarm::v1::ProgressRequest* req,
+                                           swarm::v1::ProgressResponse*) {
+  swarm::v1::Progress p;
+  {
+    std::lock_guard lock(mu_);
+    p.set_contract(options_.training_contract());
+    p.set_total_epochs(options_.total_epochs());
+    p.set_rounds_done(rounds_done_);
+  }
+  p.set_uid(uid_);
+  p.set_loss(req->loss());
+  p.set_metric(req->metric());
+  p.set_epochs_done(req->epochs_done());
+  return ToGrpc(sn_->ReportProgress(p));
+}
+
+}  // namespace swarm::sl

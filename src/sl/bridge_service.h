@@ -1,0 +1,55 @@
+#pragma once
+
+// The channel between an ML program and its SL: gRPC over a Unix domain socket. The
+// program's SwarmCallback says hello (API versions must match), hands over its model as a
+// blob file at every sync point, and loads the merged model the SL hands back.
+
+#include <memory>
+#include <mutex>
+
+#include "sl/round_driver.h"
+#include "swarm/v1/sl.grpc.pb.h"
+
+namespace swarm::sl {
+
+// Bumped on any incompatible change of sl.proto's SwarmLearning service.
+inline constexpr uint32_t kSlApiVersion = 1;
+
+// Checks a SwarmCallback's options as HPE's client does; the error names the parameter.
+Status ValidateCallbackOptions(const swarm::v1::CallbackOptions& o);
+
+class BridgeService final : public swarm::v1::SwarmLearning::Service {
+ public:
+  // `defaults` carries what the SL decides (endpoint, deadlines); Hello adds the program's options.
+  BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
+                RoundOptions defaults);
+
+  grpc::Status Hello(grpc::ServerContext*, const swarm::v1::HelloRequest*,
+                     swarm::v1::HelloResponse*) override;
+  grpc::Status Sync(grpc::ServerContext*, const swarm::v1::SyncRequest*, swarm::v1::SyncResponse*) override;
+  grpc::Status TrainEnd(grpc::ServerContext*, const swarm::v1::TrainEndRequest*,
+                        swarm::v1::SyncResponse*) override;
+  grpc::Status ReportProgress(grpc::ServerContext*, const swarm::v1::ProgressRequest*,
+                              swarm::v1::ProgressResponse*) override;
+
+  // True once the program has received the final model.
+  bool delivered_final() const;
+
+ private:
+  StatusOr<RoundDriver*> Driver();
+
+  SnClient* sn_;
+  BlobStore* store_;
+  const pki::TlsIdentity* identity_;
+  std::string uid_;
+  RoundOptions defaults_;
+
+  mutable std::mutex mu_;  // one program, one call at a time
+  std::unique_ptr<RoundDriver> driver_;
+  swarm::v1::CallbackOptions options_;
+  std::string program_;
+  uint64_t rounds_done_ = 0;
+  bool delivered_final_ = false;
+};
+
+}  // namespace swarm::sl

@@ -1,0 +1,172 @@
+#include "sl/sl_node.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "core/log.h"
+#include "core/node_uid.h"
+#include "sl/file_server.h"
+
+namespace swarm::sl {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kLog[] = "SL";
+
+pki::AccessPolicy FileServerPolicy() {
+  pki::AccessPolicy p;
+  p.Allow("/swarm.v1.FileServer/Fetch", {pki::Role::kSl});
+  return p;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
+  std::unique_ptr<SlNode> node(new SlNode());
+  node->o_ = o;
+  ASSIGN_OR_RETURN(pki::TlsIdentity id, pki::TlsIdentity::Load(o.tls));
+  if (id.role() != pki::Role::kSl) {
+    return PermissionDenied("--cert '" + o.tls.cert.string() + "' has role " +
+                            std::string(pki::RoleName(id.role())) + "; an SL needs a certificate of role sl");
+  }
+  node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
+  ASSIGN_OR_RETURN(pki::Signer signer, pki::Signer::Load(o.tls.key, o.tls.cert));
+  std::error_code ec;
+  fs::create_directories(o.data_dir, ec);
+  if (ec)
+    return FailedPrecondition("cannot create --data-dir '" + o.data_dir.string() + "': " + ec.message());
+  ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
+  node->store_ = std::make_unique<BlobStore>(o.data_dir / "blobs");
+  RETURN_IF_ERROR(node->store_->Init());
+
+  // The file server first: the endpoint goes on the ledger with the registration.
+  node->fs_service_ = std::make_unique<FileServerService>(node->store_.get());
+  {
+    grpc::ServerBuilder b;
+    int bound = 0;
+    const std::string address = o.host_ip + ":" + std::to_string(o.fs_port);
+    b.AddListeningPort(address, pki::MakeServerCredentials(*node->identity_, FileServerPolicy(), "swarm.SL"),
+                       &bound);
+    b.RegisterService(node->fs_service_.get());
+    b.SetMaxSendMessageSize(8 << 20);
+    node->fs_server_ = b.BuildAndStart();
+    if (!node->fs_server_ || bound == 0) {
+      return Unavailable("cannot serve the file server on " + address +
+                         " (port in use, or not an address of this host)");
+    }
+    node->o_.fs_port = bound;
+  }
+
+  node->sn_ = std::make_unique<SnClient>(*node->identity_, std::move(signer),
+                                         o.sn_ip + ":" + std::to_string(o.sn_api_port));
+  const auto deadline = std::chrono::steady_clock::now() + o.sn_wait;
+  while (true) {
+    Status s = node->sn_->Health();
+    if (s.ok()) break;
+    if (std::chrono::steady_clock::now() > deadline) return s.WithContext("waiting for the SN");
+    LogInfo(kLog, "Waiting for the SN at " + node->sn_->target() + " (" + s.message() + ")");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  RETURN_IF_ERROR(node->Register());
+
+  RoundOptions rounds = o.rounds;
+  rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
+  node->bridge_ = std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->identity_.get(),
+                                                  node->uid_, rounds);
+  node->o_.socket = o.socket.empty() ? o.data_dir / "sl.sock" : o.socket;
+  fs::remove(node->o_.socket, ec);
+  {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("unix:" + fs::absolute(node->o_.socket).string(), grpc::InsecureServerCredentials());
+    b.RegisterService(node->bridge_.get());
+    node->bridge_server_ = b.BuildAndStart();
+    if (!node->bridge_server_)
+      return Unavailable("cannot listen on the ML socket '" + node->o_.socket.string() + "'");
+  }
+  node->keepalive_ = std::thread([n = node.get()] {
+    while (!n->stop_) {
+      if (Status s = n->sn_->KeepAlive(n->uid_); !s.ok())
+        LogWarning(kLog, "i-am-alive failed: " + s.message());
+      for (int i = 0; i < 30 && !n->stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  LogInfo(kLog, "SL node " + node->uid_ + " is up: file server on " + rounds.fs_endpoint + ", ML socket " +
+                    node->o_.socket.string() + ", SN " + node->sn_->target());
+  return node;
+}
+
+SlNode::~SlNode() {
+  stop_ = true;
+  if (keepalive_.joinable()) keepalive_.join();
+  if (bridge_server_) bridge_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (fs_server_) fs_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+Status SlNode::Register() {
+  swarm::v1::Transaction tx;
+  auto* n = tx.mutable_register_node()->mutable_node();
+  n->set_type(swarm::v1::NODE_TYPE_SL);
+  n->set_host(o_.host_ip);
+  n->set_port(static_cast<uint32_t>(o_.fs_port));
+  n->set_name(o_.ml_name.empty() ? identity_->cert().CommonName() : o_.ml_name);
+  n->set_uid(uid_);
+  RETURN_IF_ERROR(sn_->Submit(tx).status().WithContext("registering this SL with the SN"));
+  return sn_->KeepAlive(uid_);
+}
+
+int SlNode::Run() {
+  if (o_.ml_cmd.empty() && o_.ml_entrypoint.empty()) {
+    while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return 0;
+  }
+  return RunProgram();
+}
+
+int SlNode::RunProgram() {
+  std::vector<std::string> args;
+  if (!o_.ml_entrypoint.empty()) args.push_back(o_.ml_entrypoint);
+  args.insert(args.end(), o_.ml_cmd.begin(), o_.ml_cmd.end());
+  const std::string socket = fs::absolute(o_.socket).string();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the program does not outlive its SL
+    if (!o_.ml_workdir.empty() && ::chdir(o_.ml_workdir.c_str()) != 0) {
+      std::fprintf(stderr, "swarm sl: cannot enter --ml-w '%s'\n", o_.ml_workdir.c_str());
+      ::_exit(127);
+    }
+    ::setenv("SWARM_SL_SOCKET", socket.c_str(), 1);
+    for (const auto& kv : o_.ml_env) ::putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "swarm sl: cannot start the ML program '%s': %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  LogInfo(kLog, "started ML program '" + o_.ml_name + "' (pid " + std::to_string(pid) + "): " + args[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (WIFSIGNALED(status)) {
+    LogError(kLog,
+             "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(WTERMSIG(status)));
+    return code;
+  }
+  if (code != 0) {
+    LogError(kLog, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(code));
+    return code;
+  }
+  if (!bridge_->delivered_final()) {
+    LogError(kLog, "ML program '" + o_.ml_name + "' ended before the final model was delivered");
+    return 1;
+  }
+  LogInfo(kLog, "ML program '" + o_.ml_name + "' finished; the final model was delivered");
+  return 0;
+}
+
+}  // namespace swarm::sl

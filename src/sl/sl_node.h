@@ -1,0 +1,67 @@
+#pragma once
+
+// The Swarm Learning node (`swarm sl`): registers with its SN and keeps its liveness,
+// serves its file server to other SLs (mutual TLS, SL role only), and serves its ML
+// program on a Unix socket; optionally starts that program as a child process (HPE's
+// run-sl sidecar flags) and ends with its exit status.
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sl/bridge_service.h"
+#include "sl/file_server.h"
+
+namespace swarm::sl {
+
+struct SlOptions {
+  std::string host_ip = "127.0.0.1";  // where peers reach the file server
+  std::string sn_ip = "127.0.0.1";
+  int sn_api_port = 30304;
+  int fs_port = 30305;
+  pki::TlsFiles tls;
+  std::filesystem::path data_dir;  // uid, blobs, the socket (unless --ml-socket)
+  std::filesystem::path socket;    // the ML program's socket; default DATA_DIR/sl.sock
+  // Sidecar: run the ML program as a child with SWARM_SL_SOCKET in its environment.
+  std::string ml_entrypoint;
+  std::vector<std::string> ml_cmd;
+  std::filesystem::path ml_workdir;
+  std::vector<std::string> ml_env;  // KEY=VALUE
+  std::string ml_name = "ml";
+  RoundOptions rounds;  // deadlines from SL_* environment variables
+  std::chrono::seconds sn_wait{120};
+};
+
+class SlNode {
+ public:
+  static StatusOr<std::unique_ptr<SlNode>> Start(const SlOptions& options);
+  ~SlNode();
+
+  // Runs the ML program if one was given and returns its exit status (1 if it died or the
+  // final model was not delivered); otherwise serves until Stop().
+  int Run();
+  void Stop() { stop_ = true; }
+  const std::string& uid() const { return uid_; }
+
+ private:
+  SlNode() = default;
+  Status Register();
+  int RunProgram();
+
+  SlOptions o_;
+  std::string uid_;
+  std::unique_ptr<pki::TlsIdentity> identity_;
+  std::unique_ptr<BlobStore> store_;
+  std::unique_ptr<SnClient> sn_;
+  std::unique_ptr<FileServerService> fs_service_;
+  std::unique_ptr<BridgeService> bridge_;
+  std::unique_ptr<grpc::Server> fs_server_, bridge_server_;
+  std::atomic<bool> stop_{false};
+  std::thread keepalive_;
+};
+
+}  // namespace swarm::sl
