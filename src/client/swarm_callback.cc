@@ -1,0 +1,207 @@
+#include "client/swarm_callback.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "core/blob_reader.h"
+#include "core/blob_writer.h"
+#include "core/byte_stream.h"
+#include "core/log.h"
+#include "swarm/v1/sl.grpc.pb.h"
+
+namespace swarm {
+namespace {
+
+// The SL API version this client speaks (sl/bridge_service.h has the SL's).
+constexpr uint32_t kClientApiVersion = 1;
+constexpr char kLog[] = "SwarmCallback";
+
+Status FromGrpc(const grpc::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  return Status(static_cast<StatusCode>(s.error_code()), what + ": " + s.error_message());
+}
+
+ModelSchema SchemaOf(const std::vector<ParameterView>& params) {
+  ModelSchema schema;
+  for (const auto& p : params) schema.push_back({p.name, p.dtype, p.shape});
+  return schema;
+}
+
+}  // namespace
+
+struct SwarmCallback::Channel {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<swarm::v1::SwarmLearning::Stub> stub;
+};
+
+Status ValidateOptions(const SwarmCallbackOptions& o) {
+  if (o.sync_frequency <= 0)
+    return InvalidArgument("syncFrequency must be a positive integer; got " +
+                           std::to_string(o.sync_frequency));
+  if (o.min_peers <= 0)
+    return InvalidArgument("minPeers must be a positive integer; got " + std::to_string(o.min_peers));
+  if (o.node_weightage < 1 || o.node_weightage > 100) {
+    return InvalidArgument("nodeWeightage must be an integer from 1 to 100; got " +
+                           std::to_string(o.node_weightage));
+  }
+  if (o.merge_method != "mean" && o.merge_method != "coordmedian" && o.merge_method != "geomedian") {
+    return InvalidArgument("mergeMethod must be one of mean, coordmedian, geomedian; got '" + o.merge_method +
+                           "'");
+  }
+  const auto& m = o.checkin_model_on_train_end;
+  if (m != "snapshot" && m != "inactive" && m != "active") {
+    return InvalidArgument("checkinModelOnTrainEnd must be one of snapshot, inactive, active; got '" + m +
+                           "'");
+  }
+  if (o.total_epochs < 0)
+    return InvalidArgument("totalEpochs must be a positive integer; got " + std::to_string(o.total_epochs));
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<SwarmCallback>> SwarmCallback::Create(SwarmCallbackOptions options,
+                                                               Parameters parameters) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  std::unique_ptr<SwarmCallback> cb(new SwarmCallback(std::move(options), std::move(parameters)));
+  const char* loopback = std::getenv("SWARM_LOOPBACK");
+  cb->loopback_ = loopback && std::string(loopback) == "TRUE";
+  return cb;
+}
+
+SwarmCallback::SwarmCallback(SwarmCallbackOptions o, Parameters p)
+    : o_(std::move(o)), parameters_(std::move(p)) {}
+SwarmCallback::~SwarmCallback() = default;
+
+void SwarmCallback::set_loss(double loss, double metric) {
+  loss_ = loss;
+  metric_ = metric;
+}
+
+Status SwarmCallback::on_train_begin() {
+  if (loopback_) return Status::Ok();
+  std::string socket = o_.socket;
+  if (socket.empty()) {
+    const char* env = std::getenv("SWARM_SL_SOCKET");
+    if (!env || !*env) {
+      return FailedPrecondition(
+          "no SL to talk to: SWARM_SL_SOCKET is not set (swarm sl --ml-cmd sets it); "
+          "set SWARM_LOOPBACK=TRUE to train without Swarm");
+    }
+    socket = env;
+  }
+  if (o_.total_epochs == 0)
+    LogWarning(kLog, "totalEpochs is not given: training progress cannot show an ETA");
+  channel_ = std::make_unique<Channel>();
+  channel_->channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  channel_->stub = swarm::v1::SwarmLearning::NewStub(channel_->channel);
+  swarm::v1::HelloRequest req;
+  req.set_api_version(kClientApiVersion);
+  req.set_program_name(o_.program_name);
+  auto* opt = req.mutable_options();
+  opt->set_training_contract(o_.training_contract);
+  opt->set_min_peers(static_cast<uint32_t>(o_.min_peers));
+  opt->set_node_weightage(static_cast<uint32_t>(o_.node_weightage));
+  opt->set_merge_method(o_.merge_method);
+  opt->set_checkin_model_on_train_end(o_.checkin_model_on_train_end);
+  opt->set_sync_frequency(static_cast<uint32_t>(o_.sync_frequency));
+  opt->set_total_epochs(static_cast<uint32_t>(o_.total_epochs));
+  opt->set_ml_platform(o_.ml_platform);
+  swarm::v1::HelloResponse out;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ctx.set_wait_for_ready(true);  // the SL may still be starting
+  RETURN_IF_ERROR(FromGrpc(channel_->stub->Hello(&ctx, req, &out), "the SL at " + socket + " refused Hello"));
+  if (out.api_version() != kClientApiVersion) {
+    return FailedPrecondition("the SL speaks API version " + std::to_string(out.api_version()) +
+                              ", this client speaks version " + std::to_string(kClientApiVersion));
+  }
+  blob_dir_ = out.blob_dir();
+  LogInfo(kLog, "connected to SL node " + out.uid());
+  return Status::Ok();
+}
+
+Status SwarmCallback::on_batch_end() {
+  if (loopback_) return Status::Ok();
+  if (++batches_ % o_.sync_frequency != 0) return Status::Ok();
+  return Exchange(false);
+}
+
+Status SwarmCallback::on_epoch_end(int epoch) {
+  if (loopback_) return Status::Ok();
+  epochs_done_ = epoch + 1;
+  swarm::v1::ProgressRequest req;
+  req.set_loss(loss_);
+  req.set_metric(metric_);
+  req.set_epochs_done(static_cast<uint32_t>(epochs_done_));
+  swarm::v1::ProgressResponse out;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  Status s = FromGrpc(channel_->stub->ReportProgress(&ctx, req, &out), "reporting progress");
+  if (!s.ok()) LogWarning(kLog, s.message());  // progress is for display; training goes on
+  return Status::Ok();
+}
+
+Status SwarmCallback::on_train_end() {
+  if (loopback_) return Status::Ok();
+  RETURN_IF_ERROR(Exchange(true));
+  LogInfo(kLog, "All peers and Swarm training rounds finished. Final Swarm model was loaded.");
+  return Status::Ok();
+}
+
+// Writes the parameters as a blob in the SL's directory (one pass over the program's
+// memory), hands it over, and reads the merged blob straight back into that memory.
+Status SwarmCallback::Exchange(bool final) {
+  if (!channel_) return FailedPrecondition("on_train_begin() must come first");
+  std::vector<ParameterView> params = parameters_();
+  const ModelSchema schema = SchemaOf(params);
+  const std::string path = blob_dir_ + "/local-" + std::to_string(++handed_) + ".blob";
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(path));
+    BlobWriter writer(sink.get(), schema);
+    RETURN_IF_ERROR(writer.Begin());
+    for (size_t i = 0; i < params.size(); ++i) {
+      RETURN_IF_ERROR(writer.Append({static_cast<const std::byte*>(params[i].data), schema[i].NumBytes()}));
+    }
+    RETURN_IF_ERROR(writer.Finish().status());
+    RETURN_IF_ERROR(sink->Commit());
+  }
+  swarm::v1::SyncResponse out;
+  grpc::ClientContext ctx;  // no deadline: a round waits for its peers (the SL logs why)
+  grpc::Status s;
+  if (final) {
+    swarm::v1::TrainEndRequest req;
+    req.set_blob_path(path);
+    s = channel_->stub->TrainEnd(&ctx, req, &out);
+  } else {
+    swarm::v1::SyncRequest req;
+    req.set_blob_path(path);
+    req.set_epoch(static_cast<uint32_t>(epochs_done_));
+    s = channel_->stub->Sync(&ctx, req, &out);
+  }
+  RETURN_IF_ERROR(FromGrpc(s, final ? "the final Swarm round" : "the Swarm sync round"));
+
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(out.blob_path()));
+  BlobReader reader(source.get());
+  RETURN_IF_ERROR(reader.Open().WithContext(out.blob_path()));
+  RETURN_IF_ERROR(CompareSchemas(schema, reader.schema(), "this program's model", "the merged model"));
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto* dst = static_cast<std::byte*>(params[i].data);
+    uint64_t left = schema[i].NumBytes();
+    while (left > 0) {
+      ASSIGN_OR_RETURN(auto piece, reader.Next({dst, left}));
+      if (piece.size == 0) return DataLoss("merged model '" + out.blob_path() + "' ended early");
+      dst += piece.size;
+      left -= piece.size;
+    }
+  }
+  RETURN_IF_ERROR(reader.Finish().status().WithContext(out.blob_path()));
+  ++rounds_;
+  LogInfo(kLog, std::string(out.contributed() ? "merged model of round "
+                                              : "caught up with the merged model of round ") +
+                    std::to_string(out.round()) + " loaded");
+  return Status::Ok();
+}
+
+}  // namespace swarm

@@ -1,0 +1,106 @@
+// Swarm training end to end with real processes: a sentinel SN (real etcd, real TLS)
+// and three `swarm sl` nodes, each running a small C++ ML program (toy_ml) as its
+// sidecar over the Unix socket.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ledger/etcd_process.h"
+#include "support/child_process.h"
+
+namespace swarm {
+namespace {
+namespace fs = std::filesystem;
+using Process = testing::ChildProcess;
+using ::testing::HasSubstr;
+
+class SwarmTrainingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/swarm_training_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    for (int host : {1, 2, 3}) {
+      const std::string cmd = std::string(SWARM_BIN) + " gen-cert -e t -i " + std::to_string(host) + " -o " +
+                              (dir_ / "ws").string() + " >/dev/null";
+      ASSERT_EQ(std::system(cmd.c_str()), 0);
+    }
+    api_ = *ledger::FreeLocalPort();
+    sn_ = std::make_unique<Process>(
+        std::vector<std::string>{SWARM_BIN, "sn", "--sentinel", "--host-ip", "127.0.0.1", "--sn-api-port",
+                                 std::to_string(api_), "--sn-p2p-port",
+                                 std::to_string(*ledger::FreeLocalPort()), "--key", Cert("sn-1-key.pem"),
+                                 "--cert", Cert("sn-1-cert.pem"), "--capath", Cert("ca/capath"), "--data-dir",
+                                 (dir_ / "sn").string()},
+        dir_ / "sn.log");
+    ASSERT_TRUE(sn_->WaitForLog("Starting SWARM-API-SERVER")) << sn_->Log();
+    // Short deadlines for tests: the grace period after quorum and the leader's merge deadline.
+    ::setenv("SL_WAIT_FOR_FULL_QUORUM_SECONDS", "1", 1);
+    ::setenv("SL_LEADER_FAILURE_BASE_TIMEOUT", "10", 1);
+  }
+  void TearDown() override {
+    for (auto& p : sl_) p.reset();
+    sn_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string Cert(const std::string& name) const { return (dir_ / "ws" / "t" / "cert" / name).string(); }
+
+  // SL i (host i+1's certificate) with toy_ml as its program.
+  Process* StartSl(int i, int min_peers) {
+    const std::string h = std::to_string(i + 1);
+    sl_[i] = std::make_unique<Process>(
+        std::vector<std::string>{SWARM_BIN,         "sl",
+                                 "--host-ip",       "127.0.0.1",
+                                 "--sn-ip",         "127.0.0.1",
+                                 "--sn-api-port",   std::to_string(api_),
+                                 "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
+                                 "--key",           Cert("sl-" + h + "-key.pem"),
+                                 "--cert",          Cert("sl-" + h + "-cert.pem"),
+                                 "--capath",        Cert("ca/capath"),
+                                 "--data-dir",      (dir_ / ("sl" + h)).string(),
+                                 "--ml-name",       "toy-" + h,
+                                 "--ml-entrypoint", TOY_ML_BIN,
+                                 "--ml-e",          "TOY_SEED=" + h,
+                                 "--ml-e",          "TOY_MIN_PEERS=" + std::to_string(min_peers),
+                                 "--ml-e",          "TOY_OUT=" + Out(i)},
+        dir_ / ("sl" + h + ".log"));
+    return sl_[i].get();
+  }
+  std::string Out(int i) const { return (dir_ / ("out" + std::to_string(i + 1) + ".txt")).string(); }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    std::string s;
+    std::getline(in, s);
+    return s;
+  }
+
+  fs::path dir_;
+  int api_ = 0;
+  std::unique_ptr<Process> sn_, sl_[3];
+};
+
+// minPeers=3 with two nodes: they wait and say so; the third arrives; all three finish
+// with the same final model and HPE's closing line.
+TEST_F(SwarmTrainingTest, ThreeNodesWaitForQuorumTrainAndEndWithTheSameModel) {
+  StartSl(0, 3);
+  StartSl(1, 3);
+  ASSERT_TRUE(sl_[0]->WaitForLog("waiting for peers in round 1: 2 checked in, minPeers 3")) << sl_[0]->Log();
+  StartSl(2, 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(sl_[i]->WaitExit(), 0) << sl_[i]->Log();
+    EXPECT_THAT(sl_[i]->Log(),
+                HasSubstr("SwarmCallback : INFO : All peers and Swarm training rounds finished. "
+                          "Final Swarm model was loaded."));
+  }
+  const std::string final_model = Read(Out(0));
+  if (std::getenv("SHOW_LOGS")) std::printf("%s\n", sl_[0]->Log().c_str());
+  EXPECT_FALSE(final_model.empty());
+  EXPECT_EQ(Read(Out(1)), final_model);
+  EXPECT_EQ(Read(Out(2)), final_model);
+}
+
+}  // namespace
+}  // namespace swarm
