@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/clock.h"
 #include "ledger/chain.h"
 #include "ledger/etcd_process.h"
 #include "pki/cert_gen.h"
@@ -52,26 +53,20 @@ class Network {
       api_.push_back(*ledger::FreeLocalPort());
       const int p2p = *ledger::FreeLocalPort();
       const fs::path certs = dir / "ws" / "bench" / "cert";
-      std::vector<std::string> args = {SWARM_BIN,
-                                       "sn",
-                                       "--host-ip",
-                                       "127.0.0.1",
-                                       "--sn-api-port",
-                                       std::to_string(api_[i]),
-                                       "--sn-p2p-port",
-                                       std::to_string(p2p),
-                                       "--key",
-                                       pki::RoleKeyPath(certs, pki::Role::kSn, i + 1).string(),
-                                       "--cert",
-                                       pki::RoleCertPath(certs, pki::Role::kSn, i + 1).string(),
-                                       "--capath",
-                                       (certs / "ca" / "capath").string(),
-                                       "--data-dir",
-                                       (dir / ("sn" + std::to_string(n) + "-" + std::to_string(i))).string()};
+      std::vector<std::string> args = {
+          SWARM_BIN,       "sn",
+          "--host-ip",     "127.0.0.1",
+          "--sn-api-port", std::to_string(api_[i]),
+          "--sn-p2p-port", std::to_string(p2p),
+          "--key",         pki::RoleKeyPath(certs, pki::Role::kSn, i + 1).string(),
+          "--cert",        pki::RoleCertPath(certs, pki::Role::kSn, i + 1).string(),
+          "--capath",      (certs / "ca" / "capath").string(),
+          "--data-dir",    (dir / ("sn" + std::to_string(n) + "-" + std::to_string(i))).string()};
       if (i == 0) {
         args.push_back("--sentinel");
       } else {
-        args.insert(args.end(), {"--sentinel-ip", "127.0.0.1", "--sentinel-api-port", std::to_string(api_[0])});
+        args.insert(args.end(),
+                    {"--sentinel-ip", "127.0.0.1", "--sentinel-api-port", std::to_string(api_[0])});
       }
       const fs::path log = dir / ("sn" + std::to_string(n) + "-" + std::to_string(i) + ".log");
       sns_.push_back(std::make_unique<testing::ChildProcess>(args, log));
@@ -116,7 +111,8 @@ Result Measure(const Network& net, const pki::TlsIdentity& id, const pki::Signer
   std::mutex mu;
   std::atomic<bool> stop{false};
   const auto start = Clock::now() + std::chrono::seconds(1);
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
@@ -127,11 +123,9 @@ Result Measure(const Network& net, const pki::TlsIdentity& id, const pki::Signer
       std::string error;
       for (int i = 0; !stop.load(); ++i) {
         swarm::v1::Transaction tx;
-        tx.set_timestamp_unix_ms(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                           std::chrono::system_clock::now().time_since_epoch())
-                                                           .count()));
-        tx.mutable_create_contract()->set_name("bench-" + std::to_string(round) + "-" + std::to_string(c) + "-" +
-                                               std::to_string(i));
+        tx.set_timestamp_unix_ms(static_cast<uint64_t>(UnixMillis()));
+        tx.mutable_create_contract()->set_name("bench-" + std::to_string(round) + "-" + std::to_string(c) +
+                                               "-" + std::to_string(i));
         swarm::v1::SubmitRequest req;
         *req.add_transactions() = *ledger::SignTransaction(tx, signer);
         swarm::v1::SubmitResponse resp;
@@ -169,13 +163,14 @@ Result Measure(const Network& net, const pki::TlsIdentity& id, const pki::Signer
 std::string Json(Result& r) {
   char buf[512];
   const double p50 = Percentile(r.latencies_ms, 0.50), p99 = Percentile(r.latencies_ms, 0.99);
-  std::snprintf(buf, sizeof(buf),
-                "{\"sns\": %d, \"clients\": %d, \"seconds\": %.1f, \"committed\": %llu, \"failed\": %llu, "
-                "\"tx_per_s\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"blocks\": %zu, \"tx_per_block\": %.1f}",
-                r.sns, r.clients, r.seconds, static_cast<unsigned long long>(r.committed),
-                static_cast<unsigned long long>(r.failed), static_cast<double>(r.committed) / r.seconds, p50, p99,
-                r.heights.size(),
-                r.heights.empty() ? 0.0 : static_cast<double>(r.committed) / static_cast<double>(r.heights.size()));
+  std::snprintf(
+      buf, sizeof(buf),
+      "{\"sns\": %d, \"clients\": %d, \"seconds\": %.1f, \"committed\": %llu, \"failed\": %llu, "
+      "\"tx_per_s\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"blocks\": %zu, \"tx_per_block\": %.1f}",
+      r.sns, r.clients, r.seconds, static_cast<unsigned long long>(r.committed),
+      static_cast<unsigned long long>(r.failed), static_cast<double>(r.committed) / r.seconds, p50, p99,
+      r.heights.size(),
+      r.heights.empty() ? 0.0 : static_cast<double>(r.committed) / static_cast<double>(r.heights.size()));
   return buf;
 }
 
@@ -184,7 +179,8 @@ int Main(int argc, char** argv) {
   std::vector<int> clients = {1, 16, 64}, sns = {1, 3};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (i + 1 >= argc) Die("option " + a + " needs a value; usage: [--seconds S] [--clients 1,16] [--sns 1,3]");
+    if (i + 1 >= argc)
+      Die("option " + a + " needs a value; usage: [--seconds S] [--clients 1,16] [--sns 1,3]");
     if (a == "--seconds") {
       seconds = std::stod(argv[++i]);
     } else if (a == "--clients") {
@@ -217,8 +213,9 @@ int Main(int argc, char** argv) {
     Network net(dir, n);
     for (int c : clients) {
       Result r = Measure(net, *id, *signer, c, seconds, round++);
-      if (r.failed) std::fprintf(stderr, "ledger_benchmark: %llu submits failed, first: %s\n",
-                                 static_cast<unsigned long long>(r.failed), r.first_error.c_str());
+      if (r.failed)
+        std::fprintf(stderr, "ledger_benchmark: %llu submits failed, first: %s\n",
+                     static_cast<unsigned long long>(r.failed), r.first_error.c_str());
       rows.push_back(Json(r));
       std::fprintf(stderr, "%s\n", rows.back().c_str());
     }

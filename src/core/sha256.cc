@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace swarm {
 
@@ -48,6 +49,13 @@ std::string Digest::Hex() const {
     s.push_back(kHex[b & 15]);
   }
   return s;
+}
+
+std::optional<Digest> Digest::FromBytes(std::string_view raw) {
+  if (raw.size() != 32) return std::nullopt;
+  Digest d;
+  std::memcpy(d.bytes.data(), raw.data(), raw.size());
+  return d;
 }
 
 std::optional<Digest> Digest::FromHex(std::string_view hex) {

@@ -17,6 +17,9 @@ struct Digest {
 
   std::string Hex() const;
   static std::optional<Digest> FromHex(std::string_view hex);
+  // The 32 raw bytes, as protobuf `bytes` fields and the ledger carry them.
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
+  static std::optional<Digest> FromBytes(std::string_view raw);
   bool operator==(const Digest&) const = default;
 };
 

@@ -14,10 +14,6 @@ void PutBytes(Sha256& h, std::string_view s) {
   h.Update(std::as_bytes(std::span(s)));
 }
 
-std::string_view AsView(const Digest& d) {
-  return {reinterpret_cast<const char*>(d.bytes.data()), d.bytes.size()};
-}
-
 }  // namespace
 
 Digest BlockHash(const swarm::v1::Block& block) {
@@ -39,10 +35,10 @@ swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t ti
                            std::vector<swarm::v1::SignedTransaction> transactions) {
   swarm::v1::Block b;
   b.set_height(height);
-  b.set_prev_hash(std::string(AsView(prev_hash)));
+  b.set_prev_hash(std::string(prev_hash.view()));
   b.set_timestamp_unix_ms(timestamp_unix_ms);
   for (auto& tx : transactions) *b.add_transactions() = std::move(tx);
-  b.set_hash(std::string(AsView(BlockHash(b))));
+  b.set_hash(std::string(BlockHash(b).view()));
   return b;
 }
 
@@ -67,8 +63,9 @@ StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& 
   return out;
 }
 
-Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx, const pki::TrustStore& trust,
-                        std::chrono::system_clock::time_point at, uint64_t height) {
+Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx,
+                        const pki::TrustStore& trust, std::chrono::system_clock::time_point at,
+                        uint64_t height) {
   ASSIGN_OR_RETURN(OpenedTransaction opened, OpenTransaction(signed_tx, trust, at));
   return Apply(state, opened.tx, opened.signer, height);
 }
@@ -79,19 +76,20 @@ Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block&
     return InvalidArgument("block height " + std::to_string(block.height()) + " does not follow " +
                            std::to_string(state.height));
   }
-  if (block.prev_hash() != AsView(head_hash)) {
+  if (block.prev_hash() != head_hash.view()) {
     return DataLoss("block " + std::to_string(block.height()) + " does not point to the hash of block " +
                     std::to_string(state.height));
   }
-  if (block.hash() != AsView(BlockHash(block))) {
+  if (block.hash() != BlockHash(block).view()) {
     return DataLoss("block " + std::to_string(block.height()) +
                     " does not match its own hash: it was changed");
   }
   const auto at = BlockTime(block.timestamp_unix_ms());
   State next = state;
   for (int i = 0; i < block.transactions_size(); ++i) {
-    RETURN_IF_ERROR(ApplyTransaction(next, block.transactions(i), trust, at, block.height())
-                        .WithContext("block " + std::to_string(block.height()) + " transaction " + std::to_string(i)));
+    RETURN_IF_ERROR(
+        ApplyTransaction(next, block.transactions(i), trust, at, block.height())
+            .WithContext("block " + std::to_string(block.height()) + " transaction " + std::to_string(i)));
   }
   next.height = block.height();
   state = std::move(next);

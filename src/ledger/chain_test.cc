@@ -3,18 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "pki/test_certs.h"
 
 namespace swarm::ledger {
 namespace {
 using pki::Role;
 using ::testing::HasSubstr;
-
-uint64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class ChainTest : public ::testing::Test {
  protected:
@@ -37,7 +32,7 @@ class ChainTest : public ::testing::Test {
     std::vector<swarm::v1::Block> blocks;
     Digest head{};
     auto add = [&](std::vector<swarm::v1::SignedTransaction> txs) {
-      blocks.push_back(MakeBlock(blocks.size() + 1, head, NowMs(), std::move(txs)));
+      blocks.push_back(MakeBlock(blocks.size() + 1, head, UnixMillis(), std::move(txs)));
       head = BlockHash(blocks.back());
     };
     add({Signed(Create("c1"), certs_.Files(Role::kSwci, 1))});
@@ -80,8 +75,8 @@ TEST_F(ChainTest, AChangedBlockIsFoundAtItsHeight) {
   EXPECT_THAT(r.reason, HasSubstr("block 2 transaction 0: bad signature"));
   // And a re-signed block breaks the link from the next one.
   auto chain = Chain();
-  chain[1] =
-      MakeBlock(2, BlockHash(chain[0]), NowMs(), {Signed(Create("other"), certs_.Files(Role::kSwci, 1))});
+  chain[1] = MakeBlock(2, BlockHash(chain[0]), UnixMillis(),
+                       {Signed(Create("other"), certs_.Files(Role::kSwci, 1))});
   r = VerifyChain(chain, trust_);
   EXPECT_EQ(r.first_bad_height, 3u);
   EXPECT_THAT(r.reason, HasSubstr("does not point to the hash of block 2"));
@@ -90,12 +85,12 @@ TEST_F(ChainTest, AChangedBlockIsFoundAtItsHeight) {
 TEST_F(ChainTest, UntrustedSignersAndInvalidTransactionsMakeABlockBad) {
   auto blocks = Chain();
   blocks.push_back(
-      MakeBlock(4, BlockHash(blocks[2]), NowMs(), {Signed(Create("c4"), certs_.Files(Role::kSwci, 3))}));
+      MakeBlock(4, BlockHash(blocks[2]), UnixMillis(), {Signed(Create("c4"), certs_.Files(Role::kSwci, 3))}));
   ChainReport r = VerifyChain(blocks, trust_);
   EXPECT_EQ(r.first_bad_height, 4u);
   EXPECT_THAT(r.reason, HasSubstr("unknown CA"));
   blocks.back() =
-      MakeBlock(4, BlockHash(blocks[2]), NowMs(), {Signed(Create("c1"), certs_.Files(Role::kSwci, 1))});
+      MakeBlock(4, BlockHash(blocks[2]), UnixMillis(), {Signed(Create("c1"), certs_.Files(Role::kSwci, 1))});
   r = VerifyChain(blocks, trust_);
   EXPECT_EQ(r.first_bad_height, 4u);
   EXPECT_THAT(r.reason, HasSubstr("contract 'c1' already exists"));
@@ -107,8 +102,8 @@ TEST_F(ChainTest, SignaturesAreJudgedAtTheBlocksTime) {
   // its 365-day certificate has expired. So a block stays valid when, later, the
   // certificate that signed it expires.
   auto tx = Signed(Create("c"), certs_.Files(Role::kSwci, 1));
-  EXPECT_FALSE(VerifyChain({MakeBlock(1, Digest{}, NowMs(), {tx})}, trust_).first_bad_height);
-  const uint64_t later = NowMs() + 400ull * 24 * 3600 * 1000;
+  EXPECT_FALSE(VerifyChain({MakeBlock(1, Digest{}, UnixMillis(), {tx})}, trust_).first_bad_height);
+  const uint64_t later = UnixMillis() + 400ull * 24 * 3600 * 1000;
   const ChainReport r = VerifyChain({MakeBlock(1, Digest{}, later, {tx})}, trust_);
   EXPECT_EQ(r.first_bad_height, 1u);
   EXPECT_THAT(r.reason, HasSubstr("expired"));

@@ -5,14 +5,10 @@
 #include <random>
 #include <thread>
 
+#include "core/clock.h"
+
 namespace swarm::ledger {
 namespace {
-
-uint64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Appends race with other SNs'; a loser re-reads and retries after a random pause that
 // grows with each loss (so writers spread out instead of colliding again), until a deadline.
@@ -111,7 +107,7 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     // block will apply them, so a block that would not replay is never written. (The
     // first attempt trusts the cached head: if another SN appended, the compare-and-swap
     // fails and the next attempt syncs.)
-    const uint64_t timestamp = NowMs();
+    const auto timestamp = static_cast<uint64_t>(UnixMillis());
     const uint64_t height = state_.height + 1;
     const auto at = BlockTime(timestamp);
     State next = state_;
@@ -125,7 +121,8 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       } else {
         State trial = next;
         for (size_t i = 0; i < txs.size() && s.ok(); ++i) {
-          s = ApplyTransaction(trial, txs[i], trust_, at, height).WithContext("transaction " + std::to_string(i));
+          s = ApplyTransaction(trial, txs[i], trust_, at, height)
+                  .WithContext("transaction " + std::to_string(i));
         }
         if (s.ok()) next = std::move(trial);
       }
@@ -155,8 +152,8 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     }
   }
   for (Writer* w : group) {
-    w->result = Unavailable("could not append to the ledger within " + std::to_string(kAppendDeadline.count()) +
-                            " s: other SNs kept appending first");
+    w->result = Unavailable("could not append to the ledger within " +
+                            std::to_string(kAppendDeadline.count()) + " s: other SNs kept appending first");
   }
 }
 

@@ -9,18 +9,20 @@ namespace swarm::sl {
 
 grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
                                       grpc::ServerWriter<swarm::v1::Chunk>* out) {
-  if (req->digest().size() != 32) return pki::ToGrpcStatus(InvalidArgument("a digest is 32 bytes (SHA-256)"));
-  Digest d;
-  std::memcpy(d.bytes.data(), req->digest().data(), 32);
-  const auto path = store_->PathOf(d);
+  const std::optional<Digest> d = Digest::FromBytes(req->digest());
+  if (!d) {
+    return pki::ToGrpcStatus(
+        InvalidArgument("a digest is 32 bytes (SHA-256); got " + std::to_string(req->digest().size())));
+  }
+  const auto path = store_->PathOf(*d);
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return pki::ToGrpcStatus(NotFound("this file server has no blob " + d.Hex()));
+  if (!f) return pki::ToGrpcStatus(NotFound("this file server has no blob " + d->Hex()));
   std::fseek(f, 0, SEEK_END);
   const uint64_t size = static_cast<uint64_t>(std::ftell(f));
   if (req->offset() > size) {
     std::fclose(f);
     return pki::ToGrpcStatus(OutOfRange("offset " + std::to_string(req->offset()) +
-                                        " is past the end of blob " + d.Hex() + " (" + std::to_string(size) +
+                                        " is past the end of blob " + d->Hex() + " (" + std::to_string(size) +
                                         " bytes)"));
   }
   const uint64_t end = req->length() == 0 ? size : std::min(size, req->offset() + req->length());
@@ -34,7 +36,7 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
     if (std::fread(buf.data(), 1, n, f) != n) {
       std::fclose(f);
       return pki::ToGrpcStatus(
-          DataLoss("blob " + d.Hex() + " could not be read at offset " + std::to_string(at)));
+          DataLoss("blob " + d->Hex() + " could not be read at offset " + std::to_string(at)));
     }
     chunk.set_data(std::move(buf));
     if (!out->Write(chunk)) break;
@@ -53,7 +55,7 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   swarm::v1::FetchRequest req;
-  req.set_digest(std::string(reinterpret_cast<const char*>(digest.bytes.data()), 32));
+  req.set_digest(std::string(digest.view()));
   auto reader = stub->Fetch(&ctx, req);
   ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(store->PathOf(digest)));
   Sha256 hash;

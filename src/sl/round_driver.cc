@@ -1,6 +1,5 @@
 #include "sl/round_driver.h"
 
-#include <cstring>
 #include <future>
 #include <set>
 #include <thread>
@@ -23,17 +22,6 @@ bool Refused(const Status& s) {
 
 }  // namespace
 
-std::string RawDigest(const Digest& d) {
-  return std::string(reinterpret_cast<const char*>(d.bytes.data()), 32);
-}
-
-std::optional<Digest> DigestFromRaw(const std::string& raw) {
-  if (raw.size() != 32) return std::nullopt;
-  Digest d;
-  std::memcpy(d.bytes.data(), raw.data(), 32);
-  return d;
-}
-
 RoundDriver::RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
                          RoundOptions o)
     : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), o_(std::move(o)) {}
@@ -41,7 +29,7 @@ RoundDriver::RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity*
 void RoundDriver::Log(const std::string& message) const { LogInfo(kLog, message); }
 
 Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
-  auto d = DigestFromRaw(raw);
+  auto d = Digest::FromBytes(raw);
   if (!d) return DataLoss("the ledger names a model digest that is not 32 bytes");
   if (store_->Has(*d)) return Status::Ok();
   return FetchBlob(pki::MakeSecureChannel(*identity_, endpoint), endpoint, *d, store_,
@@ -71,7 +59,7 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   std::vector<Model> models;
   std::vector<uint32_t> weights;
   for (const auto* c : inputs) {
-    ASSIGN_OR_RETURN(Model m, ReadModelFile(store_->PathOf(*DigestFromRaw(c->model_digest()))));
+    ASSIGN_OR_RETURN(Model m, ReadModelFile(store_->PathOf(*Digest::FromBytes(c->model_digest()))));
     models.push_back(std::move(m));
     weights.push_back(c->weight());
   }
@@ -113,8 +101,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       RETURN_IF_ERROR(
           Fetch(t.last().merged_endpoint(), t.last().merged_digest()).WithContext("merged model"));
       base_round_ = t.last().number();
-      return SyncResult{*DigestFromRaw(t.last().merged_digest()), t.last().number(), contribution.has_value(),
-                        t.last().final()};
+      return SyncResult{*Digest::FromBytes(t.last().merged_digest()), t.last().number(),
+                        contribution.has_value(), t.last().final()};
     }
     if (t.done()) {
       return FailedPrecondition("the training on contract '" + o_.contract +
@@ -128,7 +116,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
             Fetch(t.last().merged_endpoint(), t.last().merged_digest()).WithContext("merged model"));
         base_round_ = t.last().number();
         Log("loaded the merged model of round " + std::to_string(base_round_) + " before contributing");
-        return SyncResult{*DigestFromRaw(t.last().merged_digest()), base_round_, false, t.last().final()};
+        return SyncResult{*Digest::FromBytes(t.last().merged_digest()), base_round_, false, t.last().final()};
       }
       if (!cur.closed()) {
         swarm::v1::Transaction tx;
@@ -136,7 +124,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
         c->set_contract(o_.contract);
         c->set_round(cur.number());
         c->set_uid(uid_);
-        if (contribution) c->set_model_digest(RawDigest(*contribution));
+        if (contribution) c->set_model_digest(std::string(contribution->view()));
         c->set_fs_endpoint(o_.fs_endpoint);
         c->set_weight(o_.weight);
         c->set_min_peers(o_.min_peers);
@@ -202,7 +190,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
           m->set_contract(o_.contract);
           m->set_round(cur.number());
           m->set_uid(uid_);
-          m->set_model_digest(RawDigest(*merged));
+          m->set_model_digest(std::string(merged->view()));
           m->set_fs_endpoint(o_.fs_endpoint);
           Status s = sn_->Submit(tx).status();
           if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;

@@ -73,8 +73,4 @@ class RoundDriver {
   uint64_t base_round_ = 0;  // the merged round this node's weights build on
 };
 
-// Digest <-> the raw 32 bytes the ledger keeps.
-std::string RawDigest(const Digest& d);
-std::optional<Digest> DigestFromRaw(const std::string& raw);
-
 }  // namespace swarm::sl

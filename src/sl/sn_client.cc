@@ -1,5 +1,6 @@
 #include "sl/sn_client.h"
 
+#include "core/clock.h"
 #include "ledger/chain.h"
 #include "swarm/v1/health.grpc.pb.h"
 
@@ -29,9 +30,7 @@ Status SnClient::Health() {
 }
 
 StatusOr<uint64_t> SnClient::Submit(swarm::v1::Transaction tx) {
-  tx.set_timestamp_unix_ms(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                     std::chrono::system_clock::now().time_since_epoch())
-                                                     .count()));
+  tx.set_timestamp_unix_ms(static_cast<uint64_t>(UnixMillis()));
   ASSIGN_OR_RETURN(swarm::v1::SignedTransaction signed_tx, ledger::SignTransaction(tx, signer_));
   swarm::v1::SubmitRequest req;
   *req.add_transactions() = std::move(signed_tx);

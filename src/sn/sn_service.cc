@@ -1,5 +1,6 @@
 #include "sn/sn_service.h"
 
+#include "core/clock.h"
 #include "pki/tls.h"
 
 namespace swarm::sn {
@@ -7,12 +8,6 @@ namespace {
 using grpc::ServerContext;
 
 constexpr char kService[] = "/swarm.v1.SwarmNetwork/";
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void Fill(const ledger::Contract& c, swarm::v1::ContractInfo* out) {
   out->set_name(c.name);
@@ -108,7 +103,7 @@ Status SnService::MarkAlive(const std::string& uid) {
     ASSIGN_OR_RETURN(int64_t lease, etcd_->LeaseGrant(kLivenessTtl));
     it = leases_.emplace(uid, lease).first;
   }
-  return etcd_->Put(kAlivePrefix + uid, std::to_string(NowMs()), it->second);
+  return etcd_->Put(kAlivePrefix + uid, std::to_string(UnixMillis()), it->second);
 }
 
 Status SnService::RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state,

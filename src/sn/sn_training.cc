@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "core/clock.h"
 #include "pki/tls.h"
 #include "sn/sn_service.h"
 
@@ -28,12 +29,6 @@ void Fill(const ledger::Round& r, swarm::v1::RoundInfo* out) {
   out->set_merged_digest(r.merged_digest);
   out->set_merged_endpoint(r.merged_endpoint);
   out->set_merged_by(r.merged_by);
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -71,7 +66,7 @@ grpc::Status SnService::ReportProgress(grpc::ServerContext* ctx, const swarm::v1
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
   if (Status s = RequireOwner(*ctx, *state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   swarm::v1::Progress p = *req;
-  p.set_updated_unix_ms(NowMs());
+  p.set_updated_unix_ms(UnixMillis());
   if (Status s = etcd_->Put(kProgressPrefix + req->uid(), p.SerializeAsString()); !s.ok()) {
     return pki::ToGrpcStatus(s);
   }
