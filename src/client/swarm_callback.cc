@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "client/callback_options.h"
 #include "core/blob_reader.h"
 #include "core/blob_writer.h"
 #include "core/byte_stream.h"
@@ -37,29 +38,20 @@ struct SwarmCallback::Channel {
   std::unique_ptr<swarm::v1::SwarmLearning::Stub> stub;
 };
 
-Status ValidateOptions(const SwarmCallbackOptions& o) {
-  if (o.sync_frequency <= 0)
-    return InvalidArgument("syncFrequency must be a positive integer; got " +
-                           std::to_string(o.sync_frequency));
-  if (o.min_peers <= 0)
-    return InvalidArgument("minPeers must be a positive integer; got " + std::to_string(o.min_peers));
-  if (o.node_weightage < 1 || o.node_weightage > 100) {
-    return InvalidArgument("nodeWeightage must be an integer from 1 to 100; got " +
-                           std::to_string(o.node_weightage));
-  }
-  if (o.merge_method != "mean" && o.merge_method != "coordmedian" && o.merge_method != "geomedian") {
-    return InvalidArgument("mergeMethod must be one of mean, coordmedian, geomedian; got '" + o.merge_method +
-                           "'");
-  }
-  const auto& m = o.checkin_model_on_train_end;
-  if (m != "snapshot" && m != "inactive" && m != "active") {
-    return InvalidArgument("checkinModelOnTrainEnd must be one of snapshot, inactive, active; got '" + m +
-                           "'");
-  }
-  if (o.total_epochs < 0)
-    return InvalidArgument("totalEpochs must be a positive integer; got " + std::to_string(o.total_epochs));
-  return Status::Ok();
+swarm::v1::CallbackOptions ToProto(const SwarmCallbackOptions& o) {
+  swarm::v1::CallbackOptions p;
+  p.set_training_contract(o.training_contract);
+  p.set_min_peers(o.min_peers);
+  p.set_node_weightage(o.node_weightage);
+  p.set_merge_method(o.merge_method);
+  p.set_checkin_model_on_train_end(o.checkin_model_on_train_end);
+  p.set_sync_frequency(o.sync_frequency);
+  p.set_total_epochs(o.total_epochs);
+  p.set_ml_platform(o.ml_platform);
+  return p;
 }
+
+Status ValidateOptions(const SwarmCallbackOptions& o) { return ValidateCallbackOptions(ToProto(o)); }
 
 StatusOr<std::unique_ptr<SwarmCallback>> SwarmCallback::Create(SwarmCallbackOptions options,
                                                                Parameters parameters) {
@@ -99,15 +91,7 @@ Status SwarmCallback::on_train_begin() {
   swarm::v1::HelloRequest req;
   req.set_api_version(kClientApiVersion);
   req.set_program_name(o_.program_name);
-  auto* opt = req.mutable_options();
-  opt->set_training_contract(o_.training_contract);
-  opt->set_min_peers(static_cast<uint32_t>(o_.min_peers));
-  opt->set_node_weightage(static_cast<uint32_t>(o_.node_weightage));
-  opt->set_merge_method(o_.merge_method);
-  opt->set_checkin_model_on_train_end(o_.checkin_model_on_train_end);
-  opt->set_sync_frequency(static_cast<uint32_t>(o_.sync_frequency));
-  opt->set_total_epochs(static_cast<uint32_t>(o_.total_epochs));
-  opt->set_ml_platform(o_.ml_platform);
+  *req.mutable_options() = ToProto(o_);
   swarm::v1::HelloResponse out;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));

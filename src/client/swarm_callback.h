@@ -22,6 +22,7 @@
 
 #include "core/dtype.h"
 #include "core/status.h"
+#include "swarm/v1/sl.pb.h"
 
 namespace swarm {
 
@@ -38,8 +39,11 @@ struct SwarmCallbackOptions {
   std::string socket;                                        // the SL's socket; default $SWARM_SL_SOCKET
 };
 
-// Checks the options as HPE's client does; the error names the parameter and the rule.
+// Checks the options as HPE's client does (client/callback_options.h; the SL runs the same
+// check); the error names the parameter and the rule.
 Status ValidateOptions(const SwarmCallbackOptions& o);
+// The options as they travel to the SL.
+swarm::v1::CallbackOptions ToProto(const SwarmCallbackOptions& o);
 
 // One trainable parameter, in the program's memory (contiguous, little-endian).
 struct ParameterView {

@@ -1,7 +1,7 @@
 #include "sl/bridge_service.h"
 
+#include "client/callback_options.h"
 #include "core/log.h"
-#include "core/merge.h"
 #include "pki/tls.h"
 
 namespace swarm::sl {
@@ -12,30 +12,6 @@ constexpr char kLog[] = "SL";
 grpc::Status ToGrpc(const Status& s) { return pki::ToGrpcStatus(s); }
 
 }  // namespace
-
-Status ValidateCallbackOptions(const swarm::v1::CallbackOptions& o) {
-  if (o.min_peers() < 1)
-    return InvalidArgument("minPeers must be a positive integer; got " + std::to_string(o.min_peers()));
-  if (o.sync_frequency() < 1) {
-    return InvalidArgument("syncFrequency must be a positive integer; got " +
-                           std::to_string(o.sync_frequency()));
-  }
-  if (o.node_weightage() < kMinWeight || o.node_weightage() > kMaxWeight) {
-    return InvalidArgument("nodeWeightage must be an integer from 1 to 100; got " +
-                           std::to_string(o.node_weightage()));
-  }
-  if (!ParseMergeMethod(o.merge_method())) {
-    return InvalidArgument("mergeMethod must be one of mean, coordmedian, geomedian; got '" +
-                           o.merge_method() + "'");
-  }
-  const std::string& m = o.checkin_model_on_train_end();
-  if (m != "snapshot" && m != "inactive" && m != "active") {
-    return InvalidArgument("checkinModelOnTrainEnd must be one of snapshot, inactive, active; got '" + m +
-                           "'");
-  }
-  if (o.training_contract().empty()) return InvalidArgument("trainingContract must not be empty");
-  return Status::Ok();
-}
 
 BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity,
                              std::string uid, RoundOptions defaults)
@@ -70,8 +46,8 @@ grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRe
   program_ = req->program_name();
   RoundOptions o = defaults_;
   o.contract = options_.training_contract();
-  o.min_peers = options_.min_peers();
-  o.weight = options_.node_weightage();
+  o.min_peers = static_cast<uint32_t>(options_.min_peers());
+  o.weight = static_cast<uint32_t>(options_.node_weightage());
   o.merge_method = options_.merge_method();
   driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o);
   LogInfo(kLog, "ML program '" + program_ + "' connected: contract " + o.contract + ", minPeers " +
@@ -132,7 +108,7 @@ grpc::Status BridgeService::ReportProgress(grpc::ServerContext*, const swarm::v1
   {
     std::lock_guard lock(mu_);
     p.set_contract(options_.training_contract());
-    p.set_total_epochs(options_.total_epochs());
+    p.set_total_epochs(static_cast<uint32_t>(options_.total_epochs()));
     p.set_rounds_done(rounds_done_);
   }
   p.set_uid(uid_);

@@ -15,9 +15,6 @@ namespace swarm::sl {
 // Bumped on any incompatible change of sl.proto's SwarmLearning service.
 inline constexpr uint32_t kSlApiVersion = 1;
 
-// Checks a SwarmCallback's options as HPE's client does; the error names the parameter.
-Status ValidateCallbackOptions(const swarm::v1::CallbackOptions& o);
-
 class BridgeService final : public swarm::v1::SwarmLearning::Service {
  public:
   // `defaults` carries what the SL decides (endpoint, deadlines); Hello adds the program's options.
