@@ -65,25 +65,40 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   }
   std::vector<const Model*> ptrs;
   for (const auto& m : models) ptrs.push_back(&m);
+  // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
   MergeOptions options;
-  std::string method = o_.merge_method;
-  for (const auto& c : round.checkins()) {
-    if (c.uid() == uid_) method = c.merge_method();
-  }
-  options.method = ParseMergeMethod(method).value_or(MergeMethod::kMean);
+  options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
   ASSIGN_OR_RETURN(Model merged, MergeModels(ptrs, weights, options));
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   RETURN_IF_ERROR(WriteModelFile(merged, tmp).status());
   return store_->Adopt(tmp);
 }
 
-StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution, bool finished) {
-  uint64_t checked_in = 0;  // the round this call checked in to
+struct RoundDriver::Watch {
+  uint64_t checked_in = 0;  // the round this Sync checked in to
   std::optional<Clock::time_point> quorum_since;
-  std::string leader_seen;
-  Clock::time_point leader_since{};
-  uint64_t merged_as_leader = 0;
-  auto last_log = Clock::now() - o_.wait_log_every;
+  std::string leader;                 // the leader being watched
+  Clock::duration leader_wait{};      // its merge deadline, from when it was first seen
+  Clock::time_point leader_deadline;  // when it must have recorded its merge
+  uint64_t led = 0;                   // the round this node tried to merge as leader
+  Clock::time_point last_log;
+};
+
+Status RoundDriver::SubmitRacing(const swarm::v1::Transaction& tx) {
+  Status s = sn_->Submit(tx).status();
+  return s.ok() || Refused(s) ? Status::Ok() : s;
+}
+
+StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution, bool finished) {
+  Watch w;
+  w.last_log = Clock::now() - o_.wait_log_every;
+  // Fetches a merged round's model (verified) and makes it the one this node builds on.
+  const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
+    RETURN_IF_ERROR(Fetch(merged.merged_endpoint(), merged.merged_digest()).WithContext("merged model"));
+    base_round_ = merged.number();
+    return SyncResult{*Digest::FromBytes(merged.merged_digest()), merged.number(), contributed,
+                      merged.final()};
+  };
   while (true) {
     auto got = sn_->GetTraining(o_.contract);
     if (!got.ok()) {
@@ -95,143 +110,148 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     }
     const swarm::v1::TrainingInfo& t = *got;
     const auto& cur = t.current();
-
-    // The round we took part in (or a later one) has been merged: fetch the result.
-    if (checked_in != 0 && t.has_last() && t.last().number() >= checked_in) {
-      RETURN_IF_ERROR(
-          Fetch(t.last().merged_endpoint(), t.last().merged_digest()).WithContext("merged model"));
-      base_round_ = t.last().number();
-      return SyncResult{*Digest::FromBytes(t.last().merged_digest()), t.last().number(),
-                        contribution.has_value(), t.last().final()};
+    // The round we took part in (or a later one) has been merged.
+    if (w.checked_in != 0 && t.has_last() && t.last().number() >= w.checked_in) {
+      return take(t.last(), contribution.has_value());
     }
     if (t.done()) {
       return FailedPrecondition("the training on contract '" + o_.contract +
                                 "' has already finished; RESET CONTRACT starts a new one");
     }
-
-    if (checked_in == 0) {
-      // A node whose weights build on an older merged model first catches up.
-      if (contribution && t.has_last() && base_round_ < t.last().number()) {
-        RETURN_IF_ERROR(
-            Fetch(t.last().merged_endpoint(), t.last().merged_digest()).WithContext("merged model"));
-        base_round_ = t.last().number();
-        Log("loaded the merged model of round " + std::to_string(base_round_) + " before contributing");
-        return SyncResult{*Digest::FromBytes(t.last().merged_digest()), base_round_, false, t.last().final()};
-      }
-      if (!cur.closed()) {
-        swarm::v1::Transaction tx;
-        auto* c = tx.mutable_check_in();
-        c->set_contract(o_.contract);
-        c->set_round(cur.number());
-        c->set_uid(uid_);
-        if (contribution) c->set_model_digest(std::string(contribution->view()));
-        c->set_fs_endpoint(o_.fs_endpoint);
-        c->set_weight(o_.weight);
-        c->set_min_peers(o_.min_peers);
-        c->set_base_round(base_round_);
-        c->set_merge_method(o_.merge_method);
-        Status s = sn_->Submit(tx).status();
-        if (s.ok() || s.code() == StatusCode::kAlreadyExists) {
-          checked_in = cur.number();
-          Log("checked in to round " + std::to_string(checked_in) +
-              (contribution ? "" : " (not contributing)"));
-          continue;
-        }
-        if (!Refused(s)) return s;  // a real refusal (weights, roles, ...), not a lost race
-      }
-    } else if (!cur.closed()) {
-      // Close the round once minPeers are in and every live member is, or the grace period passed.
-      std::set<std::string> in;
-      uint32_t need = 0;
-      bool contributors = false;
-      for (const auto& c : cur.checkins()) {
-        in.insert(c.uid());
-        need = std::max(need, c.min_peers());
-        contributors |= !c.model_digest().empty();
-      }
-      bool all_live_in = true, all_finished = true;
-      for (const auto& m : t.members()) {
-        if (m.alive() && !in.count(m.uid())) all_live_in = false;
-        if (in.count(m.uid()) && !m.finished()) all_finished = false;
-        if (m.alive() && !m.finished()) all_finished = false;
-      }
-      if (in.size() >= need && contributors) {
-        if (!quorum_since) quorum_since = Clock::now();
-        if (all_live_in || Clock::now() - *quorum_since >= o_.full_quorum_wait) {
-          swarm::v1::Transaction tx;
-          auto* c = tx.mutable_close_round();
-          c->set_contract(o_.contract);
-          c->set_round(cur.number());
-          c->set_uid(uid_);
-          c->set_final(finished && all_finished && all_live_in);
-          Status s = sn_->Submit(tx).status();
-          if (!s.ok() && !Refused(s)) return s;
-          continue;
-        }
-      } else if (Clock::now() - last_log >= o_.wait_log_every) {
-        last_log = Clock::now();
-        Log("waiting for peers in round " + std::to_string(cur.number()) + ": " + std::to_string(in.size()) +
-            " checked in, minPeers " + std::to_string(std::max<uint32_t>(need, o_.min_peers)) +
-            (contributors ? "" : ", and none contributes a model yet"));
-      }
-    } else if (cur.leader() == uid_) {
-      if (merged_as_leader != cur.number()) {
-        merged_as_leader = cur.number();
-        Log("leading the merge of round " + std::to_string(cur.number()) + " (" +
-            std::to_string(cur.checkins_size()) + " participants)");
-        auto merged = Merge(cur);
-        if (!merged.ok()) {
-          LogError(kLog, "merge of round " + std::to_string(cur.number()) +
-                             " failed: " + merged.status().message());
-          // Let the deadline pass the round on to the next leader.
-        } else {
-          swarm::v1::Transaction tx;
-          auto* m = tx.mutable_record_merge();
-          m->set_contract(o_.contract);
-          m->set_round(cur.number());
-          m->set_uid(uid_);
-          m->set_model_digest(std::string(merged->view()));
-          m->set_fs_endpoint(o_.fs_endpoint);
-          Status s = sn_->Submit(tx).status();
-          if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;
-          continue;
-        }
-      }
-    } else {
-      // Watch the leader: replace it if its lease expired or it missed its deadline.
-      if (cur.leader() != leader_seen) {
-        leader_seen = cur.leader();
-        leader_since = Clock::now();
-      }
-      bool alive = false;
-      for (const auto& m : t.members()) {
-        if (m.uid() == leader_seen) alive = m.alive();
-      }
-      // The deadline grows with the bytes the leader moves: every contribution in, one model out.
-      std::error_code ec;
-      const double model_bytes =
-          contribution ? static_cast<double>(std::filesystem::file_size(store_->PathOf(*contribution), ec))
-                       : 0;
-      const auto deadline = o_.leader_timeout +
-                            std::chrono::milliseconds(static_cast<int64_t>(
-                                1000 * model_bytes * (cur.checkins_size() + 1) / o_.leader_bytes_per_second));
-      if (!alive || Clock::now() - leader_since > deadline) {
-        Log("leader " + leader_seen + " of round " + std::to_string(cur.number()) +
-            (alive ? " missed its merge deadline" : " is no longer alive") + "; choosing the next leader");
-        swarm::v1::Transaction tx;
-        auto* r = tx.mutable_replace_leader();
-        r->set_contract(o_.contract);
-        r->set_round(cur.number());
-        r->set_uid(uid_);
-        r->set_failed_leader(leader_seen);
-        Status s = sn_->Submit(tx).status();
-        if (!s.ok() && !Refused(s)) return s;
-        leader_since = Clock::now();
-        continue;
-      }
+    // A node whose weights build on an older merged model first catches up.
+    if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number()) {
+      Log("loading the merged model of round " + std::to_string(t.last().number()) + " before contributing");
+      return take(t.last(), false);
     }
-    std::this_thread::sleep_for(o_.poll);
+    StatusOr<bool> acted = false;
+    if (w.checked_in == 0) {
+      acted = CheckIn(t, contribution, w);
+    } else if (!cur.closed()) {
+      acted = MaybeClose(t, finished, w);
+    } else if (cur.leader() == uid_) {
+      acted = Lead(cur, w);
+    } else {
+      acted = WatchLeader(t, contribution, w);
+    }
+    if (!acted.ok()) return acted.status();
+    if (!*acted) std::this_thread::sleep_for(o_.poll);
   }
+}
+
+StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
+                                    const std::optional<Digest>& contribution, Watch& w) {
+  const auto& cur = t.current();
+  if (cur.closed()) return false;  // wait for the next round
+  swarm::v1::Transaction tx;
+  auto* c = tx.mutable_check_in();
+  c->set_contract(o_.contract);
+  c->set_round(cur.number());
+  c->set_uid(uid_);
+  if (contribution) c->set_model_digest(std::string(contribution->view()));
+  c->set_fs_endpoint(o_.fs_endpoint);
+  c->set_weight(o_.weight);
+  c->set_min_peers(o_.min_peers);
+  c->set_base_round(base_round_);
+  c->set_merge_method(o_.merge_method);
+  Status s = sn_->Submit(tx).status();
+  if (s.ok() || s.code() == StatusCode::kAlreadyExists) {
+    w.checked_in = cur.number();
+    Log("checked in to round " + std::to_string(w.checked_in) + (contribution ? "" : " (not contributing)"));
+    return true;
+  }
+  if (Refused(s)) return false;  // the round closed meanwhile
+  return s;                      // a real refusal (weights, roles, ...)
+}
+
+// Closes the round once it has its quorum and every live member is in, or the grace period passed.
+StatusOr<bool> RoundDriver::MaybeClose(const swarm::v1::TrainingInfo& t, bool finished, Watch& w) {
+  const auto& cur = t.current();
+  if (static_cast<uint32_t>(cur.checkins_size()) < cur.required_peers() || cur.contributors() == 0) {
+    if (Clock::now() - w.last_log >= o_.wait_log_every) {
+      w.last_log = Clock::now();
+      Log("waiting for peers in round " + std::to_string(cur.number()) + ": " +
+          std::to_string(cur.checkins_size()) + " checked in, minPeers " +
+          std::to_string(cur.required_peers()) +
+          (cur.contributors() > 0 ? "" : ", and none contributes a model yet"));
+    }
+    return false;
+  }
+  std::set<std::string> in;
+  for (const auto& c : cur.checkins()) in.insert(c.uid());
+  bool all_live_in = true, all_finished = true;
+  for (const auto& m : t.members()) {
+    if (m.alive() && !in.count(m.uid())) all_live_in = false;
+    if (in.count(m.uid()) && !m.finished()) all_finished = false;
+  }
+  if (!w.quorum_since) w.quorum_since = Clock::now();
+  if (!all_live_in && Clock::now() - *w.quorum_since < o_.full_quorum_wait) return false;
+  swarm::v1::Transaction tx;
+  auto* c = tx.mutable_close_round();
+  c->set_contract(o_.contract);
+  c->set_round(cur.number());
+  c->set_uid(uid_);
+  // Final only when no live member is still training: they are all in, and all finished.
+  c->set_final(finished && all_live_in && all_finished);
+  RETURN_IF_ERROR(SubmitRacing(tx));
+  return true;
+}
+
+StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
+  if (w.led == round.number()) return false;  // merged (or failed to): the deadline decides now
+  w.led = round.number();
+  Log("leading the merge of round " + std::to_string(round.number()) + " (" +
+      std::to_string(round.checkins_size()) + " participants)");
+  auto merged = Merge(round);
+  if (!merged.ok()) {
+    // Let the deadline pass the round on to the next leader.
+    LogError(kLog,
+             "merge of round " + std::to_string(round.number()) + " failed: " + merged.status().message());
+    return false;
+  }
+  swarm::v1::Transaction tx;
+  auto* m = tx.mutable_record_merge();
+  m->set_contract(o_.contract);
+  m->set_round(round.number());
+  m->set_uid(uid_);
+  m->set_model_digest(std::string(merged->view()));
+  m->set_fs_endpoint(o_.fs_endpoint);
+  Status s = sn_->Submit(tx).status();
+  // PermissionDenied: this node was replaced as leader while it merged.
+  if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;
+  return true;
+}
+
+// Replaces the leader if its lease expired or it missed its deadline.
+StatusOr<bool> RoundDriver::WatchLeader(const swarm::v1::TrainingInfo& t,
+                                        const std::optional<Digest>& contribution, Watch& w) {
+  const auto& cur = t.current();
+  if (cur.leader() != w.leader) {
+    // The deadline grows with the bytes the leader moves: every contribution in, one model out.
+    std::error_code ec;
+    const double model_bytes =
+        contribution ? static_cast<double>(std::filesystem::file_size(store_->PathOf(*contribution), ec)) : 0;
+    w.leader = cur.leader();
+    w.leader_wait =
+        o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
+                                1000 * model_bytes * (cur.checkins_size() + 1) / o_.leader_bytes_per_second));
+    w.leader_deadline = Clock::now() + w.leader_wait;
+  }
+  bool alive = false;
+  for (const auto& m : t.members()) {
+    if (m.uid() == w.leader) alive = m.alive();
+  }
+  if (alive && Clock::now() <= w.leader_deadline) return false;
+  Log("leader " + w.leader + " of round " + std::to_string(cur.number()) +
+      (alive ? " missed its merge deadline" : " is no longer alive") + "; choosing the next leader");
+  swarm::v1::Transaction tx;
+  auto* r = tx.mutable_replace_leader();
+  r->set_contract(o_.contract);
+  r->set_round(cur.number());
+  r->set_uid(uid_);
+  r->set_failed_leader(w.leader);
+  RETURN_IF_ERROR(SubmitRacing(tx));
+  w.leader_deadline = Clock::now() + w.leader_wait;
+  return true;
 }
 
 }  // namespace swarm::sl

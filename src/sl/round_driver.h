@@ -61,6 +61,17 @@ class RoundDriver {
   const RoundOptions& options() const { return o_; }
 
  private:
+  struct Watch;  // what one Sync call has seen over time
+  // One step of Sync on the training state `t`, each for one situation; they return
+  // false when nothing was done (Sync then waits a poll interval), or an error that ends Sync.
+  StatusOr<bool> CheckIn(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
+                         Watch& w);
+  StatusOr<bool> MaybeClose(const swarm::v1::TrainingInfo& t, bool finished, Watch& w);
+  StatusOr<bool> Lead(const swarm::v1::RoundInfo& round, Watch& w);
+  StatusOr<bool> WatchLeader(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
+                             Watch& w);
+  // Submits `tx`; a refusal that only means another node acted first is not an error.
+  Status SubmitRacing(const swarm::v1::Transaction& tx);
   StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round);
   Status Fetch(const std::string& endpoint, const std::string& digest);
   void Log(const std::string& message) const;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "ledger/training.h"
 #include "pki/tls.h"
 #include "sn/sn_service.h"
 
@@ -29,6 +30,8 @@ void Fill(const ledger::Round& r, swarm::v1::RoundInfo* out) {
   out->set_merged_digest(r.merged_digest);
   out->set_merged_endpoint(r.merged_endpoint);
   out->set_merged_by(r.merged_by);
+  out->set_required_peers(ledger::RequiredPeers(r));
+  out->set_contributors(static_cast<uint32_t>(ledger::Contributors(r)));
 }
 
 }  // namespace
