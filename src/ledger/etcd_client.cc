@@ -145,7 +145,11 @@ StatusOr<std::optional<KeyValue>> EtcdClient::Get(const std::string& key) {
 }
 
 StatusOr<std::vector<KeyValue>> EtcdClient::GetPrefix(const std::string& prefix) {
-  const json body = {{"key", Base64Encode(prefix)}, {"range_end", Base64Encode(PrefixEnd(prefix))}};
+  return GetRange(prefix, PrefixEnd(prefix));
+}
+
+StatusOr<std::vector<KeyValue>> EtcdClient::GetRange(const std::string& key, const std::string& range_end) {
+  const json body = {{"key", Base64Encode(key)}, {"range_end", Base64Encode(range_end)}};
   ASSIGN_OR_RETURN(std::string out, Post("/v3/kv/range", body.dump()));
   const json j = json::parse(out);
   std::vector<KeyValue> kvs;

@@ -41,13 +41,15 @@ class EtcdClient {
   Status Health();
   Status Put(const std::string& key, const std::string& value, int64_t lease = 0);
   StatusOr<std::optional<KeyValue>> Get(const std::string& key);
+  // Keys in [key, range_end), in key order.
+  StatusOr<std::vector<KeyValue>> GetRange(const std::string& key, const std::string& range_end);
   // Keys starting with `prefix`, in key order.
   StatusOr<std::vector<KeyValue>> GetPrefix(const std::string& prefix);
   // Writes every pair of `puts` in one transaction if `key`'s mod_revision is `expected`
   // (0: the key does not exist). Returns the revision of the write (the new mod_revision
   // of every key written), or nullopt, writing nothing, if the comparison failed.
-  StatusOr<std::optional<int64_t>> PutIfModRevision(const std::string& key, int64_t expected,
-                                                    const std::vector<std::pair<std::string, std::string>>& puts);
+  StatusOr<std::optional<int64_t>> PutIfModRevision(
+      const std::string& key, int64_t expected, const std::vector<std::pair<std::string, std::string>>& puts);
 
   StatusOr<int64_t> LeaseGrant(std::chrono::seconds ttl);
   Status LeaseKeepAlive(int64_t lease);

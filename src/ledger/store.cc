@@ -38,21 +38,40 @@ struct LedgerStore::Writer {
 Status LedgerStore::SyncLocked() {
   ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
   const uint64_t height = head ? std::stoull(head->value) : 0;
-  for (uint64_t h = state_.height + 1; h <= height; ++h) {
-    ASSIGN_OR_RETURN(std::optional<KeyValue> kv, etcd_->Get(BlockKey(h)));
-    if (!kv) return DataLoss("ledger is damaged: block " + std::to_string(h) + " is missing");
-    swarm::v1::Block block;
-    if (!block.ParseFromString(kv->value))
-      return DataLoss("ledger is damaged: block " + std::to_string(h) + " does not parse");
-    Status s = ApplyBlock(state_, head_hash_, block, trust_);
-    if (!s.ok()) return DataLoss("ledger is damaged at height " + std::to_string(h) + ": " + s.message());
-    head_hash_ = BlockHash(block);
+  if (height > state_->height) {
+    // Replay the new blocks on one copy of the state, reading them a batch per request.
+    State next = *state_;
+    Status s = Replay(next, height);
+    state_ = std::make_shared<const State>(std::move(next));  // up to the last good block
+    RETURN_IF_ERROR(s);
   }
   head_revision_ = head ? head->mod_revision : 0;
   return Status::Ok();
 }
 
-StatusOr<State> LedgerStore::Sync() {
+Status LedgerStore::Replay(State& state, uint64_t height) {
+  constexpr uint64_t kBatch = 256;
+  while (state.height < height) {
+    const uint64_t from = state.height + 1, to = std::min(height, state.height + kBatch);
+    ASSIGN_OR_RETURN(std::vector<KeyValue> kvs, etcd_->GetRange(BlockKey(from), BlockKey(to + 1)));
+    for (uint64_t h = from; h <= to; ++h) {
+      const size_t i = h - from;
+      if (i >= kvs.size() || kvs[i].key != BlockKey(h)) {
+        return DataLoss("ledger is damaged: block " + std::to_string(h) + " is missing");
+      }
+      swarm::v1::Block block;
+      if (!block.ParseFromString(kvs[i].value)) {
+        return DataLoss("ledger is damaged: block " + std::to_string(h) + " does not parse");
+      }
+      Status s = ApplyBlock(state, head_hash_, block, trust_);
+      if (!s.ok()) return DataLoss("ledger is damaged at height " + std::to_string(h) + ": " + s.message());
+      head_hash_ = BlockHash(block);
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::shared_ptr<const State>> LedgerStore::Sync() {
   std::lock_guard lock(chain_mu_);
   RETURN_IF_ERROR(SyncLocked());
   return state_;
@@ -108,9 +127,9 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     // first attempt trusts the cached head: if another SN appended, the compare-and-swap
     // fails and the next attempt syncs.)
     const auto timestamp = static_cast<uint64_t>(UnixMillis());
-    const uint64_t height = state_.height + 1;
+    const uint64_t height = state_->height + 1;
     const auto at = BlockTime(timestamp);
-    State next = state_;
+    State next = *state_;
     std::vector<swarm::v1::SignedTransaction> accepted;
     std::vector<Writer*> members;
     for (Writer* w : group) {
@@ -144,7 +163,7 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       return;
     }
     if (written->has_value()) {
-      state_ = std::move(next);
+      state_ = std::make_shared<const State>(std::move(next));
       head_hash_ = BlockHash(block);
       head_revision_ = **written;
       for (Writer* w : members) w->result = block;

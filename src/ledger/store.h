@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -38,8 +39,9 @@ class LedgerStore {
   static constexpr size_t kMaxBlockTransactions = 512;
   static constexpr size_t kMaxBlockBytes = 768 * 1024;
 
-  // Reads and verifies the blocks this store has not seen yet; returns the state.
-  StatusOr<State> Sync();
+  // Reads and verifies the blocks this store has not seen yet; returns the state. The
+  // snapshot is shared and never changes: later blocks make a new one.
+  StatusOr<std::shared_ptr<const State>> Sync();
 
   // Every block from height 1, as stored (for `swarm sn verify`).
   StatusOr<std::vector<swarm::v1::Block>> LoadChain();
@@ -49,6 +51,8 @@ class LedgerStore {
  private:
   struct Writer;
   Status SyncLocked();
+  // Applies blocks state.height+1 .. height from etcd to `state`; stops at a bad one.
+  Status Replay(State& state, uint64_t height);
   // Appends the group's valid submissions as one block; sets every writer's result.
   void CommitGroup(const std::vector<Writer*>& group);
 
@@ -59,7 +63,7 @@ class LedgerStore {
   std::deque<Writer*> queue_;
 
   std::mutex chain_mu_;  // guards the replica of the chain below
-  State state_ = State::Genesis();
+  std::shared_ptr<const State> state_ = std::make_shared<const State>(State::Genesis());
   Digest head_hash_{};
   int64_t head_revision_ = 0;  // mod_revision of the head key at state_ (0: no head yet)
 };

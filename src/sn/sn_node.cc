@@ -118,9 +118,9 @@ Status SnNode::RegisterSelf() {
   n->set_port(options_.api_port);
   n->set_name(identity_->cert().CommonName());
   n->set_uid(uid_);
-  ASSIGN_OR_RETURN(ledger::State state, store_->Sync());
-  if (auto it = state.nodes.find(uid_);
-      it != state.nodes.end() && it->second.record.SerializeAsString() == n->SerializeAsString()) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ledger::State> state, store_->Sync());
+  if (auto it = state->nodes.find(uid_);
+      it != state->nodes.end() && it->second.record.SerializeAsString() == n->SerializeAsString()) {
     return Status::Ok();  // already registered as it is
   }
   ASSIGN_OR_RETURN(pki::Signer signer, pki::Signer::Load(options_.tls.key, options_.tls.cert));

@@ -56,7 +56,7 @@ grpc::Status SnService::ListContracts(ServerContext*, const swarm::v1::ListContr
                                       swarm::v1::ListContractsResponse* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  for (const auto& [name, c] : state->contracts) Fill(c, out->add_contracts());
+  for (const auto& [name, c] : (*state)->contracts) Fill(c, out->add_contracts());
   return grpc::Status::OK;
 }
 
@@ -64,8 +64,8 @@ grpc::Status SnService::GetContract(ServerContext*, const swarm::v1::GetContract
                                     swarm::v1::ContractInfo* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto it = state->contracts.find(req->name());
-  if (it == state->contracts.end()) {
+  auto it = (*state)->contracts.find(req->name());
+  if (it == (*state)->contracts.end()) {
     return pki::ToGrpcStatus(NotFound("no contract named '" + req->name() + "'"));
   }
   Fill(it->second, out);
@@ -80,7 +80,7 @@ grpc::Status SnService::ListNodes(ServerContext*, const swarm::v1::ListNodesRequ
   if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
   std::map<std::string, int64_t> last;
   for (const auto& kv : *alive) last[kv.key.substr(std::string(kAlivePrefix).size())] = std::stoll(kv.value);
-  for (const auto& [uid, node] : state->nodes) {
+  for (const auto& [uid, node] : (*state)->nodes) {
     auto* n = out->add_nodes();
     *n->mutable_record() = node.record;
     n->set_registered_height(node.registered_height);
@@ -121,7 +121,7 @@ grpc::Status SnService::KeepAlive(ServerContext* ctx, const swarm::v1::KeepAlive
                                   swarm::v1::KeepAliveResponse* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  if (Status s = RequireOwner(*ctx, *state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
+  if (Status s = RequireOwner(*ctx, **state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   if (Status s = MarkAlive(req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   out->set_ttl_seconds(static_cast<uint32_t>(kLivenessTtl.count()));
   return grpc::Status::OK;

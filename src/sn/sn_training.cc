@@ -40,8 +40,8 @@ grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTr
                                     swarm::v1::TrainingInfo* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto it = state->contracts.find(req->contract());
-  if (it == state->contracts.end()) {
+  auto it = (*state)->contracts.find(req->contract());
+  if (it == (*state)->contracts.end()) {
     return pki::ToGrpcStatus(
         NotFound("no contract named '" + req->contract() + "'; SWCI creates it with CREATE CONTRACT"));
   }
@@ -67,7 +67,7 @@ grpc::Status SnService::ReportProgress(grpc::ServerContext* ctx, const swarm::v1
                                        swarm::v1::ReportProgressResponse*) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  if (Status s = RequireOwner(*ctx, *state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
+  if (Status s = RequireOwner(*ctx, **state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   swarm::v1::Progress p = *req;
   p.set_updated_unix_ms(UnixMillis());
   if (Status s = etcd_->Put(kProgressPrefix + req->uid(), p.SerializeAsString()); !s.ok()) {
