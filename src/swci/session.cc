@@ -237,11 +237,12 @@ Status Session::CreateContext(const Args& a) {
         "Usage: CREATE CONTEXT <contextName : string> WITH IP <ip : string> [port : string]");
   }
   if (contexts_.count(a[0])) return AlreadyExists("context '" + a[0] + "' already exists");
-  Context c{a[3], kDefaultSnApiPort};
+  Context c{a[3], kDefaultSnApiPort, nullptr};
   if (a.size() == 5) {
     ASSIGN_OR_RETURN(c.port, ParseInt(a[4], "port", 1, 65535));
   }
   RETURN_IF_ERROR(CheckUp(c.ip, c.port, 1, std::chrono::seconds(0)));
+  c.stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(identity_, Target(c)));
   contexts_[a[0]] = c;
   out_ << "CONTEXT CREATED : " << a[0] << "\n";
   return Status::Ok();
@@ -283,8 +284,7 @@ Status Session::Submit(const std::string& what, const swarm::v1::Transaction& tx
   swarm::v1::SubmitResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
-  auto stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(identity_, Target(*c)));
-  return pki::CheckCall(stub->Submit(&ctx, req, &resp), what, Target(*c));
+  return pki::CheckCall(c->stub->Submit(&ctx, req, &resp), what, Target(*c));
 }
 
 Status Session::CreateContract(const Args& a) {
@@ -304,22 +304,21 @@ Status Session::ResetContract(const Args& a) {
 }
 
 namespace {
-StatusOr<swarm::v1::ContractInfo> FetchContract(const pki::TlsIdentity& id, const std::string& target,
-                                                const std::string& name) {
-  auto stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(id, target));
+StatusOr<swarm::v1::ContractInfo> FetchContract(swarm::v1::SwarmNetwork::Stub& stub,
+                                                const std::string& target, const std::string& name) {
   swarm::v1::GetContractRequest req;
   req.set_name(name);
   swarm::v1::ContractInfo info;
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
-  RETURN_IF_ERROR(pki::CheckCall(stub->GetContract(&ctx, req, &info), "GET CONTRACT", target));
+  RETURN_IF_ERROR(pki::CheckCall(stub.GetContract(&ctx, req, &info), "GET CONTRACT", target));
   return info;
 }
 }  // namespace
 
 Status Session::GetContractInfo(const Args& a) {
   ASSIGN_OR_RETURN(const Context* c, Current());
-  ASSIGN_OR_RETURN(swarm::v1::ContractInfo info, FetchContract(identity_, Target(*c), a[0]));
+  ASSIGN_OR_RETURN(swarm::v1::ContractInfo info, FetchContract(*c->stub, Target(*c), a[0]));
   out_ << "Name           : " << info.name() << "\n";
   out_ << "Created        : "
        << (info.created_height() == 0 ? std::string("built in")
@@ -332,7 +331,7 @@ Status Session::GetContractInfo(const Args& a) {
 
 Status Session::GetContractStatus(const Args& a) {
   ASSIGN_OR_RETURN(const Context* c, Current());
-  ASSIGN_OR_RETURN(swarm::v1::ContractInfo info, FetchContract(identity_, Target(*c), a[0]));
+  ASSIGN_OR_RETURN(swarm::v1::ContractInfo info, FetchContract(*c->stub, Target(*c), a[0]));
   out_ << "Name           : " << info.name() << "\n";
   out_ << "Resets         : " << info.resets() << "\n";
   out_ << "Last reset     : "
@@ -344,22 +343,20 @@ Status Session::GetContractStatus(const Args& a) {
 
 Status Session::ListContracts(const Args&) {
   ASSIGN_OR_RETURN(const Context* c, Current());
-  auto stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(identity_, Target(*c)));
   swarm::v1::ListContractsResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
-  RETURN_IF_ERROR(pki::CheckCall(stub->ListContracts(&ctx, {}, &resp), "LIST CONTRACTS", Target(*c)));
+  RETURN_IF_ERROR(pki::CheckCall(c->stub->ListContracts(&ctx, {}, &resp), "LIST CONTRACTS", Target(*c)));
   for (const auto& ct : resp.contracts()) out_ << ct.name() << "\n";
   return Status::Ok();
 }
 
 Status Session::ListNodes(const Args&) {
   ASSIGN_OR_RETURN(const Context* c, Current());
-  auto stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(identity_, Target(*c)));
   swarm::v1::ListNodesResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
-  RETURN_IF_ERROR(pki::CheckCall(stub->ListNodes(&ctx, {}, &resp), "LIST NODES", Target(*c)));
+  RETURN_IF_ERROR(pki::CheckCall(c->stub->ListNodes(&ctx, {}, &resp), "LIST NODES", Target(*c)));
   out_ << std::left << std::setw(10) << "NODE TYPE" << std::setw(17) << "HOST" << std::setw(7) << "PORT"
        << std::setw(10) << "NAME" << std::setw(34) << "UID" << std::setw(34) << "PARENT UID"
        << "LAST I-AM-ALIVE\n";

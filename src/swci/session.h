@@ -16,6 +16,7 @@
 #include "pki/signer.h"
 #include "pki/tls.h"
 #include "swarm/v1/ledger.pb.h"
+#include "swarm/v1/sn.grpc.pb.h"
 
 namespace swarm::swci {
 
@@ -39,6 +40,8 @@ class Session {
   struct Context {
     std::string ip;
     int port = kDefaultSnApiPort;
+    // One channel per context, made when it is created: commands reuse its connection.
+    std::shared_ptr<swarm::v1::SwarmNetwork::Stub> stub;
   };
   Status Run(const Command& c, const std::vector<std::string>& args);
   Status CheckUp(const std::string& ip, int port, int retries, std::chrono::seconds pause);
