@@ -36,19 +36,9 @@ std::string PadRight(const std::string& s, size_t width) {
 
 // Streams the blob through the reader without keeping the payload: every check runs.
 void Info(const std::string& path) {
-  auto source = FileSource::Open(path);
-  if (!source.ok()) Fail(source.status());
-  BlobReader reader(source->get());
-  if (Status s = reader.Open(); !s.ok()) Fail(s.WithContext(path));
-  std::vector<std::byte> buf(1 << 20);
-  while (true) {
-    auto piece = reader.Next(buf);
-    if (!piece.ok()) Fail(piece.status().WithContext(path));
-    if (piece->size == 0) break;
-  }
-  auto digest = reader.Finish();
-  if (!digest.ok()) Fail(digest.status().WithContext(path));
-  const BlobLayout& layout = reader.layout();
+  BlobLayout layout;
+  auto digest = CheckBlobFile(path, &layout);
+  if (!digest.ok()) Fail(digest.status());
   std::printf("blob:       %s\n", path.c_str());
   std::printf("sha256:     %s\n", digest->Hex().c_str());
   std::printf("format:     version %u, %llu bytes\n", kBlobVersion,

@@ -170,17 +170,11 @@ Status SwarmCallback::Exchange(bool final) {
   BlobReader reader(source.get());
   RETURN_IF_ERROR(reader.Open().WithContext(out.blob_path()));
   RETURN_IF_ERROR(CompareSchemas(schema, reader.schema(), "this program's model", "the merged model"));
+  std::vector<std::span<std::byte>> tensors;
   for (size_t i = 0; i < params.size(); ++i) {
-    auto* dst = static_cast<std::byte*>(params[i].data);
-    uint64_t left = schema[i].NumBytes();
-    while (left > 0) {
-      ASSIGN_OR_RETURN(auto piece, reader.Next({dst, left}));
-      if (piece.size == 0) return DataLoss("merged model '" + out.blob_path() + "' ended early");
-      dst += piece.size;
-      left -= piece.size;
-    }
+    tensors.emplace_back(static_cast<std::byte*>(params[i].data), schema[i].NumBytes());
   }
-  RETURN_IF_ERROR(reader.Finish().status().WithContext(out.blob_path()));
+  RETURN_IF_ERROR(ReadPayload(reader, tensors).status().WithContext(out.blob_path()));
   ++rounds_;
   LogInfo(kLog, std::string(out.contributed() ? "merged model of round "
                                               : "caught up with the merged model of round ") +

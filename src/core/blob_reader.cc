@@ -275,18 +275,50 @@ StatusOr<Digest> BlobReader::Finish() {
   return sha_.Finish();
 }
 
+StatusOr<Digest> ReadPayload(BlobReader& reader, std::span<const std::span<std::byte>> tensors) {
+  if (tensors.size() != reader.schema().size()) {
+    return InvalidArgument("the blob has " + std::to_string(reader.schema().size()) + " tensors, not " +
+                           std::to_string(tensors.size()));
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].size() != reader.schema()[i].NumBytes()) {
+      return InvalidArgument("tensor " + std::to_string(i) + " " + reader.schema()[i].ToString() + " has " +
+                             std::to_string(reader.schema()[i].NumBytes()) + " bytes, not " +
+                             std::to_string(tensors[i].size()));
+    }
+    for (std::span<std::byte> rest = tensors[i]; !rest.empty();) {
+      ASSIGN_OR_RETURN(PayloadPiece piece, reader.Next(rest));
+      if (piece.size == 0)
+        return DataLoss("the payload ended inside tensor " + reader.schema()[i].ToString());
+      rest = rest.subspan(piece.size);
+    }
+  }
+  return reader.Finish();
+}
+
+StatusOr<Digest> CheckBlobFile(const std::filesystem::path& path, BlobLayout* layout) {
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(path));
+  BlobReader reader(source.get());
+  RETURN_IF_ERROR(reader.Open().WithContext(path.string()));
+  std::vector<std::byte> buf(1 << 20);
+  while (true) {
+    auto piece = reader.Next(buf);
+    if (!piece.ok()) return piece.status().WithContext(path.string());
+    if (piece->size == 0) break;
+  }
+  auto digest = reader.Finish();
+  if (!digest.ok()) return digest.status().WithContext(path.string());
+  if (layout != nullptr) *layout = reader.layout();
+  return *digest;
+}
+
 StatusOr<Model> ReadModel(ByteSource* source, Digest* digest) {
   BlobReader reader(source);
   RETURN_IF_ERROR(reader.Open());
   Model model(reader.schema());
-  for (Tensor& t : model.tensors()) {
-    std::span<std::byte> rest = t.data.span();
-    while (!rest.empty()) {
-      ASSIGN_OR_RETURN(PayloadPiece piece, reader.Next(rest));
-      rest = rest.subspan(piece.size);
-    }
-  }
-  ASSIGN_OR_RETURN(Digest d, reader.Finish());
+  std::vector<std::span<std::byte>> tensors;
+  for (Tensor& t : model.tensors()) tensors.push_back(t.data.span());
+  ASSIGN_OR_RETURN(Digest d, ReadPayload(reader, tensors));
   if (digest != nullptr) *digest = d;
   return model;
 }

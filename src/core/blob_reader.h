@@ -62,6 +62,14 @@ class BlobReader {
   bool opened_ = false;
 };
 
+// Reads the whole payload straight into `tensors`: one buffer per tensor of the opened
+// reader's schema, in order, each exactly that tensor's size. Then checks the footer.
+StatusOr<Digest> ReadPayload(BlobReader& reader, std::span<const std::span<std::byte>> tensors);
+
+// Checks a whole blob (format, every CRC) through a 1 MiB buffer, keeping none of the
+// payload; returns its SHA-256 and, if asked, its layout. Errors name `path`.
+StatusOr<Digest> CheckBlobFile(const std::filesystem::path& path, BlobLayout* layout = nullptr);
+
 // Reads a whole model. `digest`, if given, receives the blob's SHA-256.
 StatusOr<Model> ReadModel(ByteSource* source, Digest* digest = nullptr);
 StatusOr<Model> ReadModelFile(const std::filesystem::path& path, Digest* digest = nullptr);

@@ -1,9 +1,6 @@
 #include "sl/blob_store.h"
 
-#include <vector>
-
 #include "core/blob_reader.h"
-#include "core/byte_stream.h"
 
 namespace swarm::sl {
 namespace fs = std::filesystem;
@@ -14,21 +11,6 @@ Status BlobStore::Init() {
   if (ec)
     return FailedPrecondition("cannot create the blob directory '" + dir_.string() + "': " + ec.message());
   return Status::Ok();
-}
-
-StatusOr<Digest> CheckBlobFile(const fs::path& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(path));
-  BlobReader reader(source.get());
-  RETURN_IF_ERROR(reader.Open().WithContext(path.string()));
-  std::vector<std::byte> buf(1 << 20);
-  while (true) {
-    auto piece = reader.Next(buf);
-    if (!piece.ok()) return piece.status().WithContext(path.string());
-    if (piece->size == 0) break;
-  }
-  auto digest = reader.Finish();
-  if (!digest.ok()) return digest.status().WithContext(path.string());
-  return *digest;
 }
 
 StatusOr<Digest> BlobStore::Adopt(const fs::path& path) {

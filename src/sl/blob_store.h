@@ -29,7 +29,4 @@ class BlobStore {
   std::filesystem::path dir_;
 };
 
-// Reads the whole blob at `path` through the format checks; returns its digest.
-StatusOr<Digest> CheckBlobFile(const std::filesystem::path& path);
-
 }  // namespace swarm::sl
