@@ -9,8 +9,6 @@ namespace {
 
 constexpr char kLog[] = "SL";
 
-grpc::Status ToGrpc(const Status& s) { return pki::ToGrpcStatus(s); }
-
 }  // namespace
 
 BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity,
@@ -34,12 +32,12 @@ grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRe
   out->set_uid(uid_);
   out->set_blob_dir((store_->dir() / "incoming").string());
   if (req->api_version() != kSlApiVersion) {
-    return ToGrpc(FailedPrecondition("the ML program speaks SL API version " +
-                                     std::to_string(req->api_version()) + ", this SL speaks version " +
-                                     std::to_string(kSlApiVersion) +
-                                     "; use a client of the same Swarm release"));
+    return pki::ToGrpcStatus(FailedPrecondition("the ML program speaks SL API version " +
+                                                std::to_string(req->api_version()) +
+                                                ", this SL speaks version " + std::to_string(kSlApiVersion) +
+                                                "; use a client of the same Swarm release"));
   }
-  if (Status s = ValidateCallbackOptions(req->options()); !s.ok()) return ToGrpc(s);
+  if (Status s = ValidateCallbackOptions(req->options()); !s.ok()) return pki::ToGrpcStatus(s);
   std::error_code ec;
   std::filesystem::create_directories(store_->dir() / "incoming", ec);
   options_ = req->options();
@@ -60,11 +58,11 @@ grpc::Status BridgeService::Sync(grpc::ServerContext*, const swarm::v1::SyncRequ
                                  swarm::v1::SyncResponse* out) {
   std::lock_guard lock(mu_);
   auto driver = Driver();
-  if (!driver.ok()) return ToGrpc(driver.status());
+  if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
   auto local = store_->Adopt(req->blob_path());
-  if (!local.ok()) return ToGrpc(local.status().WithContext("the ML program's model"));
+  if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's model"));
   auto r = (*driver)->Sync(*local, false);
-  if (!r.ok()) return ToGrpc(r.status());
+  if (!r.ok()) return pki::ToGrpcStatus(r.status());
   if (r->contributed) ++rounds_done_;
   out->set_blob_path(store_->PathOf(r->merged).string());
   out->set_round(r->round);
@@ -76,10 +74,10 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::Trai
                                      swarm::v1::SyncResponse* out) {
   std::lock_guard lock(mu_);
   auto driver = Driver();
-  if (!driver.ok()) return ToGrpc(driver.status());
+  if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
   auto local = store_->Adopt(req->blob_path());
-  if (!local.ok()) return ToGrpc(local.status().WithContext("the ML program's final model"));
-  if (Status s = (*driver)->Finish(); !s.ok()) return ToGrpc(s);
+  if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's final model"));
+  if (Status s = (*driver)->Finish(); !s.ok()) return pki::ToGrpcStatus(s);
   const std::string mode = options_.checkin_model_on_train_end();
   LogInfo(kLog, "local training finished; taking part in the remaining rounds as '" + mode + "'");
   std::optional<Digest> latest_merged;
@@ -89,7 +87,7 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::Trai
     if (mode == "inactive") contribution.reset();
     if (mode == "active" && latest_merged) contribution = latest_merged;
     auto r = (*driver)->Sync(contribution, true);
-    if (!r.ok()) return ToGrpc(r.status());
+    if (!r.ok()) return pki::ToGrpcStatus(r.status());
     latest_merged = r->merged;
     if (r->final) {
       out->set_blob_path(store_->PathOf(r->merged).string());
@@ -115,7 +113,7 @@ grpc::Status BridgeService::ReportProgress(grpc::ServerContext*, const swarm::v1
   p.set_loss(req->loss());
   p.set_metric(req->metric());
   p.set_epochs_done(req->epochs_done());
-  return ToGrpc(sn_->ReportProgress(p));
+  return pki::ToGrpcStatus(sn_->ReportProgress(p));
 }
 
 }  // namespace swarm::sl

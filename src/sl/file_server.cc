@@ -1,6 +1,8 @@
 #include "sl/file_server.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 
 #include "core/byte_stream.h"
 #include "pki/tls.h"
@@ -15,26 +17,24 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
         InvalidArgument("a digest is 32 bytes (SHA-256); got " + std::to_string(req->digest().size())));
   }
   const auto path = store_->PathOf(*d);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return pki::ToGrpcStatus(NotFound("this file server has no blob " + d->Hex()));
-  std::fseek(f, 0, SEEK_END);
-  const uint64_t size = static_cast<uint64_t>(std::ftell(f));
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
   if (req->offset() > size) {
-    std::fclose(f);
     return pki::ToGrpcStatus(OutOfRange("offset " + std::to_string(req->offset()) +
                                         " is past the end of blob " + d->Hex() + " (" + std::to_string(size) +
                                         " bytes)"));
   }
   const uint64_t end = req->length() == 0 ? size : std::min(size, req->offset() + req->length());
-  std::fseek(f, static_cast<long>(req->offset()), SEEK_SET);
+  std::fseek(f.get(), static_cast<long>(req->offset()), SEEK_SET);
   swarm::v1::Chunk chunk;
   chunk.set_total_size(size);
   std::string buf;
   for (uint64_t at = req->offset(); at < end && !ctx->IsCancelled();) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, end - at));
     buf.resize(n);
-    if (std::fread(buf.data(), 1, n, f) != n) {
-      std::fclose(f);
+    if (std::fread(buf.data(), 1, n, f.get()) != n) {
       return pki::ToGrpcStatus(
           DataLoss("blob " + d->Hex() + " could not be read at offset " + std::to_string(at)));
     }
@@ -44,7 +44,6 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
     chunk.clear_total_size();
     at += n;
   }
-  std::fclose(f);
   return grpc::Status::OK;
 }
 
