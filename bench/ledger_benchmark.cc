@@ -26,6 +26,7 @@
 #include "pki/cert_gen.h"
 #include "pki/tls.h"
 #include "support/child_process.h"
+#include "support/sn_command.h"
 #include "swarm/v1/sn.grpc.pb.h"
 
 namespace swarm {
@@ -53,21 +54,11 @@ class Network {
       api_.push_back(*ledger::FreeLocalPort());
       const int p2p = *ledger::FreeLocalPort();
       const fs::path certs = dir / "ws" / "bench" / "cert";
-      std::vector<std::string> args = {
-          SWARM_BIN,       "sn",
-          "--host-ip",     "127.0.0.1",
-          "--sn-api-port", std::to_string(api_[i]),
-          "--sn-p2p-port", std::to_string(p2p),
-          "--key",         pki::RoleKeyPath(certs, pki::Role::kSn, i + 1).string(),
-          "--cert",        pki::RoleCertPath(certs, pki::Role::kSn, i + 1).string(),
-          "--capath",      (certs / "ca" / "capath").string(),
-          "--data-dir",    (dir / ("sn" + std::to_string(n) + "-" + std::to_string(i))).string()};
-      if (i == 0) {
-        args.push_back("--sentinel");
-      } else {
-        args.insert(args.end(),
-                    {"--sentinel-ip", "127.0.0.1", "--sentinel-api-port", std::to_string(api_[0])});
-      }
+      const pki::TlsFiles tls{pki::RoleKeyPath(certs, pki::Role::kSn, i + 1),
+                              pki::RoleCertPath(certs, pki::Role::kSn, i + 1), certs / "ca" / "capath"};
+      const auto args = testing::SnCommand(SWARM_BIN, tls, api_[i], p2p,
+                                           dir / ("sn" + std::to_string(n) + "-" + std::to_string(i)),
+                                           i == 0 ? 0 : api_[0]);
       const fs::path log = dir / ("sn" + std::to_string(n) + "-" + std::to_string(i) + ".log");
       sns_.push_back(std::make_unique<testing::ChildProcess>(args, log));
       if (!sns_.back()->WaitForLog("Starting SWARM-API-SERVER on port: " + std::to_string(api_[i]))) {

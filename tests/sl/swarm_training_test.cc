@@ -11,6 +11,7 @@
 
 #include "ledger/etcd_process.h"
 #include "support/child_process.h"
+#include "support/sn_command.h"
 
 namespace swarm {
 namespace {
@@ -29,13 +30,9 @@ class SwarmTrainingTest : public ::testing::Test {
       ASSERT_EQ(std::system(cmd.c_str()), 0);
     }
     api_ = *ledger::FreeLocalPort();
+    const pki::TlsFiles tls{Cert("sn-1-key.pem"), Cert("sn-1-cert.pem"), Cert("ca/capath")};
     sn_ = std::make_unique<Process>(
-        std::vector<std::string>{SWARM_BIN, "sn", "--sentinel", "--host-ip", "127.0.0.1", "--sn-api-port",
-                                 std::to_string(api_), "--sn-p2p-port",
-                                 std::to_string(*ledger::FreeLocalPort()), "--key", Cert("sn-1-key.pem"),
-                                 "--cert", Cert("sn-1-cert.pem"), "--capath", Cert("ca/capath"), "--data-dir",
-                                 (dir_ / "sn").string()},
-        dir_ / "sn.log");
+        testing::SnCommand(SWARM_BIN, tls, api_, *ledger::FreeLocalPort(), dir_ / "sn"), dir_ / "sn.log");
     ASSERT_TRUE(sn_->WaitForLog("Starting SWARM-API-SERVER")) << sn_->Log();
     // Short deadlines for tests: the grace period after quorum and the leader's merge deadline.
     ::setenv("SL_WAIT_FOR_FULL_QUORUM_SECONDS", "1", 1);
@@ -96,7 +93,6 @@ TEST_F(SwarmTrainingTest, ThreeNodesWaitForQuorumTrainAndEndWithTheSameModel) {
                           "Final Swarm model was loaded."));
   }
   const std::string final_model = Read(Out(0));
-  if (std::getenv("SHOW_LOGS")) std::printf("%s\n", sl_[0]->Log().c_str());
   EXPECT_FALSE(final_model.empty());
   EXPECT_EQ(Read(Out(1)), final_model);
   EXPECT_EQ(Read(Out(2)), final_model);

@@ -14,9 +14,10 @@
 #include "ledger/store.h"
 #include "pki/cert_gen.h"
 #include "pki/tls.h"
+#include "support/child_process.h"
+#include "support/sn_command.h"
 #include "swarm/v1/health.grpc.pb.h"
 #include "swarm/v1/sn.grpc.pb.h"
-#include "support/child_process.h"
 
 namespace swarm {
 namespace {
@@ -61,22 +62,8 @@ class SnClusterTest : public ::testing::Test {
   // Starts SN i (0: the sentinel) with certificate `cert_host` of `role`.
   Process* StartSn(int i, Role role = Role::kSn) {
     const pki::TlsFiles f = Files(role, i + 1);
-    std::vector<std::string> args = {SWARM_BIN,       "sn",
-                                     "--host-ip",     "127.0.0.1",
-                                     "--sn-api-port", std::to_string(api_[i]),
-                                     "--sn-p2p-port", std::to_string(p2p_[i]),
-                                     "--key",         f.key.string(),
-                                     "--cert",        f.cert.string(),
-                                     "--capath",      f.capath.string(),
-                                     "--data-dir",    (dir_ / ("sn" + std::to_string(i))).string()};
-    if (i == 0) {
-      args.push_back("--sentinel");
-    } else {
-      for (const std::string& a : {std::string("--sentinel-ip"), std::string("127.0.0.1"),
-                                   std::string("--sentinel-api-port"), std::to_string(api_[0])}) {
-        args.push_back(a);
-      }
-    }
+    const auto args = testing::SnCommand(SWARM_BIN, f, api_[i], p2p_[i], dir_ / ("sn" + std::to_string(i)),
+                                         i == 0 ? 0 : api_[0]);
     // A new log per start, so that waiting for a line never finds one from an earlier run.
     const std::string log = "sn" + std::to_string(i) + "-" + std::to_string(starts_[i]++) + ".log";
     sn_[i] = std::make_unique<Process>(args, dir_ / log);
