@@ -84,15 +84,9 @@ Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block&
     return DataLoss("block " + std::to_string(block.height()) +
                     " does not match its own hash: it was changed");
   }
-  const auto at = BlockTime(block.timestamp_unix_ms());
-  State next = state;
-  for (int i = 0; i < block.transactions_size(); ++i) {
-    RETURN_IF_ERROR(
-        ApplyTransaction(next, block.transactions(i), trust, at, block.height())
-            .WithContext("block " + std::to_string(block.height()) + " transaction " + std::to_string(i)));
-  }
-  next.height = block.height();
-  state = std::move(next);
+  RETURN_IF_ERROR(ApplyTransactions(state, block.transactions(), trust, BlockTime(block.timestamp_unix_ms()),
+                                    block.height(), "block " + std::to_string(block.height()) + " "));
+  state.height = block.height();
   return Status::Ok();
 }
 

@@ -4,6 +4,7 @@
 // hash and signature checked (what `swarm sn verify` runs).
 
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/sha256.h"
@@ -35,8 +36,30 @@ StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& 
 // Opens `signed_tx` (as above, at `at`) and applies it to `state` as a transaction of the
 // block at `height`: exactly what replaying that block does with it. On error `state` is
 // unchanged.
-Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx, const pki::TrustStore& trust,
-                        std::chrono::system_clock::time_point at, uint64_t height);
+Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx,
+                        const pki::TrustStore& trust, std::chrono::system_clock::time_point at,
+                        uint64_t height);
+
+// Applies `txs` (any range of SignedTransaction) in order, all or none: on error `state`
+// is unchanged and the status names the transaction as `where` + "transaction I"
+// (without `where`, only when there are several). Copies the state only when there are several.
+template <typename Transactions>
+Status ApplyTransactions(State& state, const Transactions& txs, const pki::TrustStore& trust,
+                         std::chrono::system_clock::time_point at, uint64_t height, std::string_view where) {
+  const auto context = [&](size_t i) { return std::string(where) + "transaction " + std::to_string(i); };
+  if (txs.size() == 0) return Status::Ok();
+  if (txs.size() == 1) {  // ApplyTransaction leaves the state as it was on error: no copy needed
+    Status s = ApplyTransaction(state, *txs.begin(), trust, at, height);
+    return s.ok() || where.empty() ? s : s.WithContext(context(0));
+  }
+  State next = state;
+  size_t i = 0;
+  for (const swarm::v1::SignedTransaction& tx : txs) {
+    RETURN_IF_ERROR(ApplyTransaction(next, tx, trust, at, height).WithContext(context(i++)));
+  }
+  state = std::move(next);
+  return Status::Ok();
+}
 
 // The time a block was made, at which its transactions' certificates are judged.
 inline std::chrono::system_clock::time_point BlockTime(uint64_t timestamp_unix_ms) {

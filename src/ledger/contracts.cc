@@ -75,12 +75,7 @@ Status RegisterNode(State& state, const swarm::v1::RegisterNode& reg, const pki:
   }
   auto it = state.nodes.find(n.uid());
   if (it != state.nodes.end()) {
-    // Several SLs may share a certificate, so the uid names the node; but a uid, once
-    // registered, stays with the certificate that registered it.
-    if (it->second.signer != signer.fingerprint) {
-      return PermissionDenied("a node acts only for itself: uid " + n.uid() +
-                              " belongs to another certificate, not " + Who(signer));
-    }
+    RETURN_IF_ERROR(CheckNodeOwner(it->second, n.uid(), signer));
     if (it->second.record.type() != n.type()) {
       return InvalidArgument("uid " + n.uid() + " is registered as " +
                              std::string(TypeName(it->second.record.type())) + ", not " +
@@ -100,6 +95,12 @@ State State::Genesis() {
   State s;
   s.contracts[kDefaultContract] = Contract{kDefaultContract, 0, "", 0, 0, {}};
   return s;
+}
+
+Status CheckNodeOwner(const Node& node, const std::string& uid, const pki::PeerIdentity& who) {
+  if (node.signer == who.fingerprint) return Status::Ok();
+  return PermissionDenied("a node acts only for itself: uid " + uid +
+                          " belongs to another certificate, not " + Who(who));
 }
 
 Status CheckContractName(const std::string& name) {

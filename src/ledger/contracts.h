@@ -15,6 +15,10 @@ namespace swarm::ledger {
 Status Apply(State& state, const swarm::v1::Transaction& tx, const pki::PeerIdentity& signer,
              uint64_t height);
 
+// A node acts only for itself: `node` (registered as `uid`) must have been registered by
+// `who`'s certificate. Several nodes may share a certificate; a uid stays with its own.
+Status CheckNodeOwner(const Node& node, const std::string& uid, const pki::PeerIdentity& who);
+
 // Contract names: 1..255 characters from letters, digits and ._- (HPE's default is
 // "defaultbb.cqdb.sml.hpe").
 Status CheckContractName(const std::string& name);

@@ -42,7 +42,7 @@ Status LedgerStore::SyncLocked() {
     // Replay the new blocks on one copy of the state, reading them a batch per request.
     State next = *state_;
     Status s = Replay(next, height);
-    state_ = std::make_shared<const State>(std::move(next));  // up to the last good block
+    Publish(std::move(next));  // up to the last good block
     RETURN_IF_ERROR(s);
   }
   head_revision_ = head ? head->mod_revision : 0;
@@ -65,10 +65,21 @@ Status LedgerStore::Replay(State& state, uint64_t height) {
       }
       Status s = ApplyBlock(state, head_hash_, block, trust_);
       if (!s.ok()) return DataLoss("ledger is damaged at height " + std::to_string(h) + ": " + s.message());
-      head_hash_ = BlockHash(block);
+      head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
     }
   }
   return Status::Ok();
+}
+
+void LedgerStore::Publish(State next) {
+  auto snapshot = std::make_shared<const State>(std::move(next));
+  std::lock_guard lock(snapshot_mu_);
+  state_ = std::move(snapshot);
+}
+
+std::shared_ptr<const State> LedgerStore::Cached() const {
+  std::lock_guard lock(snapshot_mu_);
+  return state_;
 }
 
 StatusOr<std::shared_ptr<const State>> LedgerStore::Sync() {
@@ -134,18 +145,7 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     std::vector<Writer*> members;
     for (Writer* w : group) {
       const auto& txs = *w->txs;
-      Status s;
-      if (txs.size() == 1) {
-        s = ApplyTransaction(next, txs[0], trust_, at, height);  // leaves `next` as it was on error
-      } else {
-        State trial = next;
-        for (size_t i = 0; i < txs.size() && s.ok(); ++i) {
-          s = ApplyTransaction(trial, txs[i], trust_, at, height)
-                  .WithContext("transaction " + std::to_string(i));
-        }
-        if (s.ok()) next = std::move(trial);
-      }
-      if (!s.ok()) {
+      if (Status s = ApplyTransactions(next, txs, trust_, at, height, ""); !s.ok()) {
         w->result = s;
         continue;
       }
@@ -163,8 +163,8 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       return;
     }
     if (written->has_value()) {
-      state_ = std::make_shared<const State>(std::move(next));
-      head_hash_ = BlockHash(block);
+      Publish(std::move(next));
+      head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
       head_revision_ = **written;
       for (Writer* w : members) w->result = block;
       return;

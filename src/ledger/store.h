@@ -43,6 +43,10 @@ class LedgerStore {
   // snapshot is shared and never changes: later blocks make a new one.
   StatusOr<std::shared_ptr<const State>> Sync();
 
+  // The state as of the last Sync or Submit, without asking etcd: for facts that never
+  // change once on the chain (who registered a uid), so that frequent calls skip the I/O.
+  std::shared_ptr<const State> Cached() const;
+
   // Every block from height 1, as stored (for `swarm sn verify`).
   StatusOr<std::vector<swarm::v1::Block>> LoadChain();
 
@@ -51,6 +55,7 @@ class LedgerStore {
  private:
   struct Writer;
   Status SyncLocked();
+  void Publish(State next);  // with chain_mu_ held
   // Applies blocks state.height+1 .. height from etcd to `state`; stops at a bad one.
   Status Replay(State& state, uint64_t height);
   // Appends the group's valid submissions as one block; sets every writer's result.
@@ -62,7 +67,8 @@ class LedgerStore {
   std::mutex queue_mu_;  // guards queue_; never held during I/O
   std::deque<Writer*> queue_;
 
-  std::mutex chain_mu_;  // guards the replica of the chain below
+  std::mutex chain_mu_;             // guards the replica of the chain below
+  mutable std::mutex snapshot_mu_;  // guards the pointer state_ (held briefly, also without chain_mu_)
   std::shared_ptr<const State> state_ = std::make_shared<const State>(State::Genesis());
   Digest head_hash_{};
   int64_t head_revision_ = 0;  // mod_revision of the head key at state_ (0: no head yet)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ledger/contracts.h"
+
 namespace swarm::ledger {
 namespace {
 
@@ -20,11 +22,7 @@ Status RequireOwnSl(const State& state, const std::string& uid, const pki::PeerI
   if (it == state.nodes.end() || it->second.record.type() != swarm::v1::NODE_TYPE_SL) {
     return NotFound("no SL node with uid " + uid + " is registered; an SL registers before it trains");
   }
-  if (it->second.signer != signer.fingerprint) {
-    return PermissionDenied("a node acts only for itself: uid " + uid +
-                            " belongs to another certificate, not '" + signer.common_name + "'");
-  }
-  return Status::Ok();
+  return CheckNodeOwner(it->second, uid, signer);
 }
 
 StatusOr<Training*> TrainingOf(State& state, const std::string& contract) {

@@ -76,15 +76,13 @@ grpc::Status SnService::ListNodes(ServerContext*, const swarm::v1::ListNodesRequ
                                   swarm::v1::ListNodesResponse* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto alive = etcd_->GetPrefix(kAlivePrefix);
-  if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
-  std::map<std::string, int64_t> last;
-  for (const auto& kv : *alive) last[kv.key.substr(std::string(kAlivePrefix).size())] = std::stoll(kv.value);
+  auto last = AliveNodes();
+  if (!last.ok()) return pki::ToGrpcStatus(last.status());
   for (const auto& [uid, node] : (*state)->nodes) {
     auto* n = out->add_nodes();
     *n->mutable_record() = node.record;
     n->set_registered_height(node.registered_height);
-    if (auto it = last.find(uid); it != last.end()) {
+    if (auto it = last->find(uid); it != last->end()) {
       n->set_last_alive_unix_ms(it->second);
       n->set_alive(true);
     }
@@ -106,22 +104,28 @@ Status SnService::MarkAlive(const std::string& uid) {
   return etcd_->Put(kAlivePrefix + uid, std::to_string(UnixMillis()), it->second);
 }
 
-Status SnService::RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state,
-                               const std::string& uid) {
+Status SnService::RequireOwner(const grpc::ServerContext& ctx, const std::string& uid) {
   ASSIGN_OR_RETURN(pki::PeerIdentity peer, pki::PeerOf(ctx));
-  auto it = state.nodes.find(uid);
-  if (it == state.nodes.end()) return NotFound("node uid '" + uid + "' is not registered; register it first");
-  if (it->second.signer != peer.fingerprint) {
-    return PermissionDenied("a node acts only for itself: uid " + uid + " belongs to another certificate");
+  std::shared_ptr<const ledger::State> state = store_->Cached();
+  if (!state->nodes.count(uid)) {
+    ASSIGN_OR_RETURN(state, store_->Sync());
   }
-  return Status::Ok();
+  auto it = state->nodes.find(uid);
+  if (it == state->nodes.end())
+    return NotFound("node uid '" + uid + "' is not registered; register it first");
+  return ledger::CheckNodeOwner(it->second, uid, peer);
+}
+
+StatusOr<std::map<std::string, int64_t>> SnService::AliveNodes() {
+  ASSIGN_OR_RETURN(std::vector<ledger::KeyValue> kvs, etcd_->GetPrefix(kAlivePrefix));
+  std::map<std::string, int64_t> alive;
+  for (const auto& kv : kvs) alive[kv.key.substr(std::string(kAlivePrefix).size())] = std::stoll(kv.value);
+  return alive;
 }
 
 grpc::Status SnService::KeepAlive(ServerContext* ctx, const swarm::v1::KeepAliveRequest* req,
                                   swarm::v1::KeepAliveResponse* out) {
-  auto state = store_->Sync();
-  if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  if (Status s = RequireOwner(*ctx, **state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
+  if (Status s = RequireOwner(*ctx, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   if (Status s = MarkAlive(req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   out->set_ttl_seconds(static_cast<uint32_t>(kLivenessTtl.count()));
   return grpc::Status::OK;

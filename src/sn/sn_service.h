@@ -49,8 +49,11 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   Status MarkAlive(const std::string& uid);
 
  private:
-  // The caller's certificate must be the one that registered `uid`.
-  Status RequireOwner(const grpc::ServerContext& ctx, const ledger::State& state, const std::string& uid);
+  // The caller's certificate must be the one that registered `uid`. Checked on the cached
+  // state first (a uid's owner never changes); the ledger is read only for a uid not seen yet.
+  Status RequireOwner(const grpc::ServerContext& ctx, const std::string& uid);
+  // Live nodes: uid -> time of the last i-am-alive (ms since the epoch).
+  StatusOr<std::map<std::string, int64_t>> AliveNodes();
 
   ledger::LedgerStore* store_;
   ledger::EtcdClient* etcd_;

@@ -1,8 +1,6 @@
 // The SN API's training calls: a contract's sync rounds (from the ledger) with its
 // members' liveness, and training progress (soft state in etcd, not on the chain).
 
-#include <set>
-
 #include "core/clock.h"
 #include "ledger/training.h"
 #include "pki/tls.h"
@@ -45,10 +43,8 @@ grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTr
     return pki::ToGrpcStatus(
         NotFound("no contract named '" + req->contract() + "'; SWCI creates it with CREATE CONTRACT"));
   }
-  auto alive = etcd_->GetPrefix(kAlivePrefix);
+  auto alive = AliveNodes();
   if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
-  std::set<std::string> live;
-  for (const auto& kv : *alive) live.insert(kv.key.substr(std::string(kAlivePrefix).size()));
   const ledger::Training& t = it->second.training;
   out->set_contract(req->contract());
   Fill(t.current, out->mutable_current());
@@ -57,7 +53,7 @@ grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTr
     auto* m = out->add_members();
     m->set_uid(uid);
     m->set_finished(finished);
-    m->set_alive(live.count(uid) > 0);
+    m->set_alive(alive->count(uid) > 0);
   }
   out->set_done(t.done);
   return grpc::Status::OK;
@@ -65,9 +61,7 @@ grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTr
 
 grpc::Status SnService::ReportProgress(grpc::ServerContext* ctx, const swarm::v1::Progress* req,
                                        swarm::v1::ReportProgressResponse*) {
-  auto state = store_->Sync();
-  if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  if (Status s = RequireOwner(*ctx, **state, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
+  if (Status s = RequireOwner(*ctx, req->uid()); !s.ok()) return pki::ToGrpcStatus(s);
   swarm::v1::Progress p = *req;
   p.set_updated_unix_ms(UnixMillis());
   if (Status s = etcd_->Put(kProgressPrefix + req->uid(), p.SerializeAsString()); !s.ok()) {
