@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/log.h"
 #include "ledger/etcd_process.h"
@@ -66,7 +67,11 @@ void Verify(const fs::path& data_dir, fs::path capath) {
   auto trust = pki::TrustStore::Load(capath);
   if (!trust.ok()) Fail(trust.status());
   char tmpl[] = "/tmp/swarm_sn_verify_XXXXXX";
-  const fs::path copy = ::mkdtemp(tmpl);
+  if (::mkdtemp(tmpl) == nullptr) {
+    Fail(FailedPrecondition(std::string("cannot make a temporary directory under /tmp: ") +
+                            std::strerror(errno)));
+  }
+  const fs::path copy = tmpl;
   std::error_code ec;
   fs::copy(data_dir / "etcd", copy / "etcd", fs::copy_options::recursive, ec);
   if (ec) Fail(FailedPrecondition("cannot copy '" + (data_dir / "etcd").string() + "': " + ec.message()));
@@ -74,10 +79,18 @@ void Verify(const fs::path& data_dir, fs::path capath) {
   o.name = "verify";
   o.data_dir = copy / "etcd";
   o.log_file = copy / "etcd.log";
-  o.peer_port = *ledger::FreeLocalPort();
+  auto port = ledger::FreeLocalPort();
+  if (!port.ok()) {
+    fs::remove_all(copy, ec);
+    Fail(port.status());
+  }
+  o.peer_port = *port;
   o.force_new_cluster = true;
   auto etcd = ledger::EtcdProcess::Start(o);
-  if (!etcd.ok()) Fail(etcd.status());
+  if (!etcd.ok()) {
+    fs::remove_all(copy, ec);
+    Fail(etcd.status());
+  }
   ledger::LedgerStore store(&(*etcd)->client(), *trust);
   auto chain = store.LoadChain();
   (*etcd)->Stop();

@@ -61,6 +61,10 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
   if (ec)
     return FailedPrecondition("cannot create etcd data dir '" + o.data_dir.string() + "': " + ec.message());
   fs::create_directories(o.log_file.parent_path(), ec);
+  if (ec) {
+    return FailedPrecondition("cannot create the directory of etcd's log '" + o.log_file.string() +
+                              "': " + ec.message());
+  }
 
   const std::string client_url = "http://127.0.0.1:" + std::to_string(p->client_port_);
   const std::string peer = p->peer_url();
@@ -131,6 +135,10 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
       if (p->exit_ == "exit status 127") {  // exec failed; the child wrote why to the log
         return FailedPrecondition("cannot start '" + o.etcd_binary +
                                   "' (is the etcd-server package installed?):" + TailOfFile(o.log_file, 1));
+      }
+      if (p->exit_ == "exit status 126") {  // the child could not open its log or /dev/null
+        return FailedPrecondition("cannot start etcd: its log '" + o.log_file.string() +
+                                  "' cannot be opened");
       }
       return Unavailable("etcd exited while starting (" + p->exit_ + "); end of " + o.log_file.string() +
                          ":" + TailOfFile(o.log_file, 8));

@@ -46,6 +46,7 @@ class EtcdProcess {
   EtcdClient& client() { return *client_; }
   int client_port() const { return client_port_; }
   std::string peer_url() const;
+  const std::filesystem::path& log_file() const { return options_.log_file; }
   pid_t pid() const { return pid_; }
   // False once the child has exited; ExitDescription() then says how.
   bool Running();

@@ -32,7 +32,6 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 
   RETURN_IF_ERROR(node->StartEtcd());
   node->store_ = std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust());
-  RETURN_IF_ERROR(node->store_->Sync().status());
   node->service_ = std::make_unique<SnService>(node->store_.get(), &node->etcd_->client());
   RETURN_IF_ERROR(node->RegisterSelf());
   RETURN_IF_ERROR(node->service_->MarkAlive(node->uid_));
@@ -133,8 +132,8 @@ int SnNode::Wait() {
   while (!stop_) {
     if (!etcd_->Running()) {
       LogError(kLog, "This SN's etcd member (ledger store) exited: " + etcd_->ExitDescription() +
-                         "; end of " + (options_.data_dir / "etcd.log").string() + ":" +
-                         ledger::TailOfFile(options_.data_dir / "etcd.log", 5) + "\nThe SN stops.");
+                         "; end of " + etcd_->log_file().string() + ":" +
+                         ledger::TailOfFile(etcd_->log_file(), 5) + "\nThe SN stops.");
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
       return 1;
     }

@@ -187,6 +187,7 @@ TEST_F(SnClusterTest, AnSnWhoseEtcdDiesSaysSoAndStops) {
   StartReady(0);
   const std::string pgrep = "pgrep -P " + std::to_string(sn_[0]->pid()) + " etcd";
   FILE* out = ::popen(pgrep.c_str(), "r");
+  ASSERT_NE(out, nullptr) << pgrep;
   int etcd_pid = 0;
   ASSERT_EQ(std::fscanf(out, "%d", &etcd_pid), 1);
   ::pclose(out);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ class ChildProcess {
     argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test killed by its timeout leaves nothing running
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
@@ -71,14 +73,13 @@ class ChildProcess {
     pid_ = -1;
     return exit_code_;
   }
-  int WaitExit() {
-    if (pid_ > 0) {
-      int status;
-      ::waitpid(pid_, &status, 0);
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      pid_ = -1;
+  // Waits for the exit; past `timeout` kills the process and returns 128 + SIGKILL.
+  int WaitExit(std::chrono::seconds timeout = std::chrono::seconds(240)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!Exited() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return exit_code_;
+    return Exited() ? exit_code_ : Kill(SIGKILL);
   }
   std::string Log() const { return ReadAll(log_); }
   pid_t pid() const { return pid_; }
