@@ -15,14 +15,9 @@ namespace swarm::ledger {
 // HPE's default training contract; it exists in every network from the start.
 inline constexpr char kDefaultContract[] = "defaultbb.cqdb.sml.hpe";
 
-// One node's check-in to a sync round.
+// One node's check-in to a sync round: the transaction as accepted, and its block.
 struct CheckInRecord {
-  std::string digest;  // raw SHA-256 of its model; empty: takes part without contributing
-  std::string fs_endpoint;
-  uint32_t weight = 1;
-  uint32_t min_peers = 1;
-  uint64_t base_round = 0;
-  std::string merge_method;
+  swarm::v1::CheckIn checkin;  // an empty model_digest: takes part without contributing
   uint64_t height = 0;
 };
 

@@ -53,13 +53,14 @@ bool IsDigest(const std::string& d) { return d.size() == 32; }
 
 uint32_t RequiredPeers(const Round& round) {
   uint32_t need = 0;
-  for (const auto& [uid, c] : round.checkins) need = std::max(need, c.min_peers);
+  for (const auto& [uid, c] : round.checkins) need = std::max(need, c.checkin.min_peers());
   return need;
 }
 
 size_t Contributors(const Round& round) {
-  return static_cast<size_t>(std::count_if(round.checkins.begin(), round.checkins.end(),
-                                           [](const auto& kv) { return !kv.second.digest.empty(); }));
+  return static_cast<size_t>(std::count_if(round.checkins.begin(), round.checkins.end(), [](const auto& kv) {
+    return !kv.second.checkin.model_digest().empty();
+  }));
 }
 
 std::vector<std::string> LeaderOrder(std::vector<std::string> uids, uint64_t number) {
@@ -98,8 +99,7 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
                                 "'s: it must load the latest merged model first");
     }
   }
-  t->current.checkins[c.uid()] = CheckInRecord{c.model_digest(), c.fs_endpoint(),  c.weight(), c.min_peers(),
-                                               c.base_round(),   c.merge_method(), height};
+  t->current.checkins[c.uid()] = CheckInRecord{c, height};
   t->members.emplace(c.uid(), false);
   return Status::Ok();
 }

@@ -191,7 +191,7 @@ TEST_F(TrainingTest, WeightsMinPeersMergeMethodAndDigestsAreValidated) {
   tx.mutable_check_in()->set_merge_method("average");
   ExpectRefused(tx, "mergeMethod 'average' is not one of mean, coordmedian, geomedian");
   ASSERT_TRUE(Run(CheckIn("a", 1, Digest('a'), 0, 2, 100)).ok());
-  EXPECT_EQ(T().current.checkins.at("a").weight, 100u);
+  EXPECT_EQ(T().current.checkins.at("a").checkin.weight(), 100u);
   ExpectRefused(CheckIn("a", 1, Digest('a')), "has already checked in");
 }
 

@@ -45,7 +45,7 @@ Status RoundDriver::Finish() {
 
 StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   // Fetch every contribution in parallel (each verified against its digest), then merge.
-  std::vector<const swarm::v1::CheckInInfo*> inputs;
+  std::vector<const swarm::v1::CheckIn*> inputs;
   for (const auto& c : round.checkins()) {
     if (!c.model_digest().empty()) inputs.push_back(&c);
   }

@@ -11,16 +11,7 @@ namespace {
 
 void Fill(const ledger::Round& r, swarm::v1::RoundInfo* out) {
   out->set_number(r.number);
-  for (const auto& [uid, c] : r.checkins) {
-    auto* ci = out->add_checkins();
-    ci->set_uid(uid);
-    ci->set_model_digest(c.digest);
-    ci->set_fs_endpoint(c.fs_endpoint);
-    ci->set_weight(c.weight);
-    ci->set_min_peers(c.min_peers);
-    ci->set_base_round(c.base_round);
-    ci->set_merge_method(c.merge_method);
-  }
+  for (const auto& [uid, c] : r.checkins) *out->add_checkins() = c.checkin;
   out->set_closed(r.closed);
   out->set_final(r.final);
   for (const auto& uid : r.leaders) out->add_leaders(uid);
