@@ -38,6 +38,7 @@ void RunSl(sl::SlOptions o) {
   }
   o.rounds.full_quorum_wait = EnvSeconds("SL_WAIT_FOR_FULL_QUORUM_SECONDS", o.rounds.full_quorum_wait);
   o.rounds.leader_timeout = EnvSeconds("SL_LEADER_FAILURE_BASE_TIMEOUT", o.rounds.leader_timeout);
+  o.rounds.testing_merge_delay = EnvSeconds("SWARM_TESTING_MERGE_DELAY_SECONDS", {});
   InitLogging();
   auto node = sl::SlNode::Start(o);
   if (!node.ok()) {

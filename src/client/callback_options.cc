@@ -29,6 +29,9 @@ Status ValidateCallbackOptions(const swarm::v1::CallbackOptions& o) {
   if (o.total_epochs() < 0) {
     return InvalidArgument("totalEpochs must be a positive integer; got " + std::to_string(o.total_epochs()));
   }
+  if (o.ml_platform() != "PYTORCH" && o.ml_platform() != "TF" && o.ml_platform() != "KERAS") {
+    return InvalidArgument("mlPlatform must be one of TF, KERAS, PYTORCH; got '" + o.ml_platform() + "'");
+  }
   if (o.training_contract().empty()) return InvalidArgument("trainingContract must not be empty");
   return Status::Ok();
 }

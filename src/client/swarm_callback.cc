@@ -48,10 +48,17 @@ swarm::v1::CallbackOptions ToProto(const SwarmCallbackOptions& o) {
   p.set_sync_frequency(o.sync_frequency);
   p.set_total_epochs(o.total_epochs);
   p.set_ml_platform(o.ml_platform);
+  p.set_use_adaptive_sync(o.use_adaptive_sync);
   return p;
 }
 
-Status ValidateOptions(const SwarmCallbackOptions& o) { return ValidateCallbackOptions(ToProto(o)); }
+Status ValidateOptions(const SwarmCallbackOptions& o) {
+  RETURN_IF_ERROR(ValidateCallbackOptions(ToProto(o)));
+  if (o.use_adaptive_sync && !o.ads_validation) {
+    return InvalidArgument("useAdaptiveSync needs adsValData: the validation data to judge each round by");
+  }
+  return Status::Ok();
+}
 
 StatusOr<std::unique_ptr<SwarmCallback>> SwarmCallback::Create(SwarmCallbackOptions options,
                                                                Parameters parameters) {
@@ -63,8 +70,18 @@ StatusOr<std::unique_ptr<SwarmCallback>> SwarmCallback::Create(SwarmCallbackOpti
 }
 
 SwarmCallback::SwarmCallback(SwarmCallbackOptions o, Parameters p)
-    : o_(std::move(o)), parameters_(std::move(p)) {}
+    : o_(std::move(o)), parameters_(std::move(p)), adaptive_(o_.sync_frequency) {}
 SwarmCallback::~SwarmCallback() = default;
+
+void SwarmCallback::Log(LogLevel level, const std::string& message) const {
+  if (o_.logger) return o_.logger(level, message);
+  switch (level) {
+    case LogLevel::kDebug: return spdlog::debug("swarm.{} : DEBUG : {}", kLog, message);
+    case LogLevel::kInfo: return LogInfo(kLog, message);
+    case LogLevel::kWarning: return LogWarning(kLog, message);
+    case LogLevel::kError: return LogError(kLog, message);
+  }
+}
 
 void SwarmCallback::set_loss(double loss, double metric) {
   loss_ = loss;
@@ -84,13 +101,20 @@ Status SwarmCallback::on_train_begin() {
     socket = env;
   }
   if (o_.total_epochs == 0)
-    LogWarning(kLog, "totalEpochs is not given: training progress cannot show an ETA");
+    Log(LogLevel::kWarning, "totalEpochs is not given: training progress cannot show an ETA");
+  std::string model_dir = o_.model_dir;
+  if (model_dir.empty()) {
+    const char* env = std::getenv("MODEL_DIR");
+    std::error_code ec;
+    model_dir = env && *env ? env : std::filesystem::current_path(ec).string();
+  }
   channel_ = std::make_unique<Channel>();
   channel_->channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
   channel_->stub = swarm::v1::SwarmLearning::NewStub(channel_->channel);
   swarm::v1::HelloRequest req;
   req.set_api_version(kClientApiVersion);
   req.set_program_name(o_.program_name);
+  req.set_model_dir(model_dir);
   *req.mutable_options() = ToProto(o_);
   swarm::v1::HelloResponse out;
   grpc::ClientContext ctx;
@@ -102,14 +126,23 @@ Status SwarmCallback::on_train_begin() {
                               ", this client speaks version " + std::to_string(kClientApiVersion));
   }
   blob_dir_ = out.blob_dir();
-  LogInfo(kLog, "connected to SL node " + out.uid());
+  Log(LogLevel::kInfo, "connected to SL node " + out.uid() + "; starting Swarm training");
   return Status::Ok();
 }
 
 Status SwarmCallback::on_batch_end() {
   if (loopback_) return Status::Ok();
-  if (++batches_ % o_.sync_frequency != 0) return Status::Ok();
-  return Exchange(false);
+  if (++batches_ < adaptive_.frequency()) return Status::Ok();
+  batches_ = 0;
+  RETURN_IF_ERROR(Exchange(false));
+  if (!o_.use_adaptive_sync) return Status::Ok();
+  ASSIGN_OR_RETURN(double loss, o_.ads_validation());
+  const int before = adaptive_.frequency();
+  if (adaptive_.Update(loss) != before) {
+    Log(LogLevel::kInfo, "adaptive sync: validation loss " + std::to_string(loss) + ", syncFrequency " +
+                             std::to_string(before) + " -> " + std::to_string(adaptive_.frequency()));
+  }
+  return Status::Ok();
 }
 
 Status SwarmCallback::on_epoch_end(int epoch) {
@@ -123,14 +156,14 @@ Status SwarmCallback::on_epoch_end(int epoch) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   Status s = FromGrpc(channel_->stub->ReportProgress(&ctx, req, &out), "reporting progress");
-  if (!s.ok()) LogWarning(kLog, s.message());  // progress is for display; training goes on
+  if (!s.ok()) Log(LogLevel::kWarning, s.message());  // progress is for display; training goes on
   return Status::Ok();
 }
 
 Status SwarmCallback::on_train_end() {
   if (loopback_) return Status::Ok();
   RETURN_IF_ERROR(Exchange(true));
-  LogInfo(kLog, "All peers and Swarm training rounds finished. Final Swarm model was loaded.");
+  Log(LogLevel::kInfo, "All peers and Swarm training rounds finished. Final Swarm model was loaded.");
   return Status::Ok();
 }
 
@@ -176,9 +209,9 @@ Status SwarmCallback::Exchange(bool final) {
   }
   RETURN_IF_ERROR(ReadPayload(reader, tensors).status().WithContext(out.blob_path()));
   ++rounds_;
-  LogInfo(kLog, std::string(out.contributed() ? "merged model of round "
-                                              : "caught up with the merged model of round ") +
-                    std::to_string(out.round()) + " loaded");
+  Log(LogLevel::kInfo, std::string(out.contributed() ? "merged model of round "
+                                                     : "caught up with the merged model of round ") +
+                           std::to_string(out.round()) + " loaded");
   return Status::Ok();
 }
 

@@ -20,11 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "client/adaptive_sync.h"
 #include "core/dtype.h"
 #include "core/status.h"
 #include "swarm/v1/sl.pb.h"
 
 namespace swarm {
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 struct SwarmCallbackOptions {
   int sync_frequency = 0;  // syncFrequency: batches between sync rounds (required, > 0)
@@ -35,8 +38,15 @@ struct SwarmCallbackOptions {
   std::string merge_method = "mean";                         // mean, coordmedian, geomedian
   std::string ml_platform = "PYTORCH";                       // mlPlatform
   int total_epochs = 0;                                      // totalEpochs (0: not given)
-  std::string program_name = "ml";                           // for logs
-  std::string socket;                                        // the SL's socket; default $SWARM_SL_SOCKET
+  bool use_adaptive_sync = false;                            // useAdaptiveSync
+  // adsValData: the loss of the program's model on its validation data, for adaptive sync
+  // (called after each round, with the merged weights loaded).
+  std::function<StatusOr<double>()> ads_validation;
+  std::string program_name = "ml";  // names the log the SL writes: <program_name>_sw.log
+  std::string model_dir;            // where that log goes; default $MODEL_DIR, else the working dir
+  std::string socket;               // the SL's socket; default $SWARM_SL_SOCKET
+  // logger: where the callback's log lines go; default stderr as "swarm.SwarmCallback : LEVEL : ...".
+  std::function<void(LogLevel, const std::string&)> logger;
 };
 
 // Checks the options as HPE's client does (client/callback_options.h; the SL runs the same
@@ -68,19 +78,24 @@ class SwarmCallback {
 
   // The latest loss and metric, reported to the SN with the next epoch end.
   void set_loss(double loss, double metric);
+  // Sync rounds this program took part in (merged models loaded).
   uint64_t rounds() const { return rounds_; }
+  // Batches between sync rounds now (changes with adaptive sync).
+  int sync_frequency() const { return adaptive_.frequency(); }
 
  private:
   struct Channel;
   SwarmCallback(SwarmCallbackOptions o, Parameters p);
   Status Exchange(bool final);
+  void Log(LogLevel level, const std::string& message) const;
 
   SwarmCallbackOptions o_;
   Parameters parameters_;
   bool loopback_ = false;
   std::unique_ptr<Channel> channel_;
   std::string blob_dir_;
-  int batches_ = 0, epochs_done_ = 0;
+  AdaptiveSync adaptive_;
+  int batches_ = 0, epochs_done_ = 0;  // batches since the last sync
   uint64_t rounds_ = 0, handed_ = 0;
   double loss_ = 0, metric_ = 0;
 };

@@ -5,15 +5,14 @@
 #include "pki/tls.h"
 
 namespace swarm::sl {
-namespace {
-
-constexpr char kLog[] = "SL";
-
-}  // namespace
-
 BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity,
                              std::string uid, RoundOptions defaults)
     : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), defaults_(std::move(defaults)) {}
+
+UserLog* BridgeService::user_log() const {
+  std::lock_guard lock(mu_);
+  return user_log_.get();
+}
 
 bool BridgeService::delivered_final() const {
   std::lock_guard lock(mu_);
@@ -41,16 +40,22 @@ grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRe
   std::error_code ec;
   std::filesystem::create_directories(store_->dir() / "incoming", ec);
   options_ = req->options();
-  program_ = req->program_name();
+  program_ = req->program_name().empty() ? "ml" : req->program_name();
+  if (!req->model_dir().empty()) {
+    auto user_log = UserLog::Open(req->model_dir(), program_);
+    if (!user_log.ok()) return pki::ToGrpcStatus(user_log.status());
+    user_log_ = std::move(*user_log);
+  }
   RoundOptions o = defaults_;
   o.contract = options_.training_contract();
   o.min_peers = static_cast<uint32_t>(options_.min_peers());
   o.weight = static_cast<uint32_t>(options_.node_weightage());
   o.merge_method = options_.merge_method();
-  driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o);
-  LogInfo(kLog, "ML program '" + program_ + "' connected: contract " + o.contract + ", minPeers " +
-                    std::to_string(o.min_peers) + ", nodeWeightage " + std::to_string(o.weight) +
-                    ", mergeMethod " + o.merge_method);
+  driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o, user_log_.get());
+  Note(user_log_.get(), "ML program '" + program_ + "' connected to SL " + uid_ + ": contract " + o.contract +
+                            ", minPeers " + std::to_string(o.min_peers) + ", nodeWeightage " +
+                            std::to_string(o.weight) + ", mergeMethod " + o.merge_method +
+                            ", checkinModelOnTrainEnd " + options_.checkin_model_on_train_end());
   return grpc::Status::OK;
 }
 
@@ -79,7 +84,7 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::Trai
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's final model"));
   if (Status s = (*driver)->Finish(); !s.ok()) return pki::ToGrpcStatus(s);
   const std::string mode = options_.checkin_model_on_train_end();
-  LogInfo(kLog, "local training finished; taking part in the remaining rounds as '" + mode + "'");
+  Note(user_log_.get(), "local training finished; taking part in the remaining rounds as '" + mode + "'");
   std::optional<Digest> latest_merged;
   while (true) {
     // snapshot: the weights it had at the end; inactive: nothing; active: the latest merge.
@@ -94,7 +99,8 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::Trai
       out->set_round(r->round);
       out->set_contributed(r->contributed);
       delivered_final_ = true;
-      LogInfo(kLog, "final model of round " + std::to_string(r->round) + " delivered to the ML program");
+      Note(user_log_.get(),
+           "final model of round " + std::to_string(r->round) + " delivered to the ML program");
       return grpc::Status::OK;
     }
   }

@@ -31,6 +31,8 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
 
   // True once the program has received the final model.
   bool delivered_final() const;
+  // The program's <program>_sw.log, once it said Hello with a model directory.
+  UserLog* user_log() const;
 
  private:
   StatusOr<RoundDriver*> Driver();
@@ -42,6 +44,7 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   RoundOptions defaults_;
 
   mutable std::mutex mu_;  // one program, one call at a time
+  std::unique_ptr<UserLog> user_log_;
   std::unique_ptr<RoundDriver> driver_;
   swarm::v1::CallbackOptions options_;
   std::string program_;

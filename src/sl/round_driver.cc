@@ -14,8 +14,6 @@ namespace swarm::sl {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-constexpr char kLog[] = "SL";
-
 bool Refused(const Status& s) {
   return s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kAlreadyExists;
 }
@@ -23,10 +21,15 @@ bool Refused(const Status& s) {
 }  // namespace
 
 RoundDriver::RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
-                         RoundOptions o)
-    : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), o_(std::move(o)) {}
+                         RoundOptions o, UserLog* user_log)
+    : sn_(sn),
+      store_(store),
+      identity_(identity),
+      uid_(std::move(uid)),
+      o_(std::move(o)),
+      user_log_(user_log) {}
 
-void RoundDriver::Log(const std::string& message) const { LogInfo(kLog, message); }
+void RoundDriver::Log(const std::string& message) const { Note(user_log_, message); }
 
 Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
   auto d = Digest::FromBytes(raw);
@@ -56,6 +59,7 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
     }));
   }
   for (auto& f : fetches) RETURN_IF_ERROR(f.get());
+  if (o_.testing_merge_delay.count() > 0) std::this_thread::sleep_for(o_.testing_merge_delay);
   std::vector<Model> models;
   std::vector<uint32_t> weights;
   for (const auto* c : inputs) {
@@ -204,8 +208,8 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
   auto merged = Merge(round);
   if (!merged.ok()) {
     // Let the deadline pass the round on to the next leader.
-    LogError(kLog,
-             "merge of round " + std::to_string(round.number()) + " failed: " + merged.status().message());
+    NoteError(user_log_,
+              "merge of round " + std::to_string(round.number()) + " failed: " + merged.status().message());
     return false;
   }
   swarm::v1::Transaction tx;

@@ -14,6 +14,7 @@
 #include "pki/tls.h"
 #include "sl/blob_store.h"
 #include "sl/sn_client.h"
+#include "sl/user_log.h"
 
 namespace swarm::sl {
 
@@ -32,6 +33,9 @@ struct RoundOptions {
   std::chrono::milliseconds leader_timeout{std::chrono::seconds(60)};
   double leader_bytes_per_second = 50e6;
   std::chrono::seconds wait_log_every{5};
+  // SWARM_TESTING_MERGE_DELAY_SECONDS: the leader sleeps this long before merging, so that fault
+  // tests can kill it mid-merge. Never set in production.
+  std::chrono::milliseconds testing_merge_delay{0};
 };
 
 struct SyncResult {
@@ -43,8 +47,9 @@ struct SyncResult {
 
 class RoundDriver {
  public:
+  // `user_log` (may be null) receives the lines the ML program's user should see.
   RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
-              RoundOptions o);
+              RoundOptions o, UserLog* user_log = nullptr);
 
   // Takes part in the current round with `contribution` (a blob in the store; nullopt:
   // take part without contributing) and returns the round's merged model. A node whose
@@ -81,6 +86,7 @@ class RoundDriver {
   const pki::TlsIdentity* identity_;
   std::string uid_;
   RoundOptions o_;
+  UserLog* user_log_;
   uint64_t base_round_ = 0;  // the merged round this node's weights build on
 };
 

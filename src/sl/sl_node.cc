@@ -152,20 +152,21 @@ int SlNode::RunProgram() {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  UserLog* user = bridge_->user_log();
   if (WIFSIGNALED(status)) {
-    LogError(kLog,
-             "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(WTERMSIG(status)));
+    NoteError(user,
+              "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(WTERMSIG(status)));
     return code;
   }
   if (code != 0) {
-    LogError(kLog, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(code));
+    NoteError(user, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(code));
     return code;
   }
   if (!bridge_->delivered_final()) {
-    LogError(kLog, "ML program '" + o_.ml_name + "' ended before the final model was delivered");
+    NoteError(user, "ML program '" + o_.ml_name + "' ended before the final model was delivered");
     return 1;
   }
-  LogInfo(kLog, "ML program '" + o_.ml_name + "' finished; the final model was delivered");
+  Note(user, "ML program '" + o_.ml_name + "' finished; the final model was delivered");
   return 0;
 }
 

@@ -1,0 +1,110 @@
+"""A Fashion-MNIST ML program with swarmlearning.pyt.SwarmCallback, for the end-to-end
+tests (its C++ twin is fashion_mnist_torch.cc; both follow the same contract).
+
+Environment, as HPE's example programs read it:
+  DATA_DIR        the gzipped IDX files (default /usr/share/datasets/fashion-mnist)
+  MODEL_DIR       where result.json and final_params.bin are written
+  MAX_EPOCHS (2), MIN_PEERS (2), SYNC_FREQUENCY (50 batches), NODE_WEIGHT (1),
+  MERGE_METHOD (mean), SEED (1: data order), NODE_CLASSES (labels this node trains on,
+  e.g. "0,1,2,3"; default all), USE_ADAPTIVE_SYNC (0)
+With SWARM_LOOPBACK=TRUE it trains alone: the local-only baseline.
+"""
+import gzip
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+from swarmlearning.pyt import SwarmCallback
+
+
+def env_int(name, default):
+    return int(os.environ.get(name) or default)
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    dims = magic & 0xFF
+    if magic >> 8 != 0x08 or dims not in (1, 3):
+        sys.exit(f"{path}: not an IDX file of unsigned bytes (magic {magic:#x})")
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
+    if array.size != int(np.prod(shape)):
+        sys.exit(f"{path}: {array.size} values, the header says {shape}")
+    return array.reshape(shape)
+
+
+def load(data_dir, prefix):
+    x = read_idx(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"))
+    y = read_idx(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"))
+    return torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(784, 64)
+        self.fc2 = torch.nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+def main():
+    torch.set_num_threads(1)
+    data_dir = os.environ.get("DATA_DIR") or "/usr/share/datasets/fashion-mnist"
+    model_dir = os.environ.get("MODEL_DIR") or "."
+    os.makedirs(model_dir, exist_ok=True)
+    epochs = env_int("MAX_EPOCHS", 2)
+    classes = [int(c) for c in os.environ.get("NODE_CLASSES", "0,1,2,3,4,5,6,7,8,9").split(",")]
+
+    x_train, y_train = load(data_dir, "train")
+    x_test, y_test = load(data_dir, "t10k")
+    mine = torch.isin(y_train, torch.tensor(classes))
+    x_train, y_train = x_train[mine], y_train[mine]
+
+    torch.manual_seed(0)  # every node starts from the same weights
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    swarm = SwarmCallback(syncFrequency=env_int("SYNC_FREQUENCY", 50), minPeers=env_int("MIN_PEERS", 2),
+                          nodeWeightage=env_int("NODE_WEIGHT", 1),
+                          mergeMethod=os.environ.get("MERGE_METHOD") or "mean",
+                          useAdaptiveSync=env_int("USE_ADAPTIVE_SYNC", 0) == 1,
+                          adsValData=(x_test[:2000], y_test[:2000]), adsValBatchSize=500,
+                          totalEpochs=epochs, lossFunction="CrossEntropyLoss", metricFunction="Accuracy",
+                          model=model)
+    generator = torch.Generator().manual_seed(env_int("SEED", 1))
+    swarm.on_train_begin()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x_train), generator=generator)
+        total = 0.0
+        for i in range(0, len(order), 64):
+            batch = order[i:i + 64]
+            optimizer.zero_grad()
+            loss = loss_fn(model(x_train[batch]), y_train[batch])
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * len(batch)
+            swarm.on_batch_end()
+        swarm.on_epoch_end(epoch)
+        swarm.logger.info(f"epoch {epoch + 1}/{epochs}: training loss {total / len(order):.4f}")
+    swarm.on_train_end()
+
+    with torch.no_grad():
+        accuracy = float((model(x_test).argmax(dim=1) == y_test).float().mean())
+    with open(os.path.join(model_dir, "final_params.bin"), "wb") as f:
+        for _, p in model.named_parameters():
+            f.write(p.detach().numpy().tobytes())
+    with open(os.path.join(model_dir, "result.json"), "w") as f:
+        json.dump({"test_accuracy": accuracy, "epochs": epochs, "rounds": swarm.rounds}, f)
+    print(f"fashion_mnist: classes {classes}, test accuracy {accuracy:.4f}, {swarm.rounds} Swarm rounds")
+
+
+if __name__ == "__main__":
+    main()
