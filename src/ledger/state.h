@@ -43,6 +43,10 @@ struct Training {
   std::optional<Round> last;            // the latest merged round
   std::map<std::string, bool> members;  // uid -> finished its local training
   bool done = false;                    // the final round was merged
+  // The model schema every contribution must have, fixed by the first one.
+  swarm::v1::ModelSchema schema;
+  std::string schema_digest;  // empty until then
+  std::string schema_uid;
 };
 
 struct Contract {

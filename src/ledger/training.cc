@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/sha256.h"
 #include "ledger/contracts.h"
 
 namespace swarm::ledger {
@@ -49,7 +50,37 @@ Status RequireCurrent(const Training& t, const std::string& contract, uint64_t r
 
 bool IsDigest(const std::string& d) { return d.size() == 32; }
 
+// Every contribution to a training must have the same model schema: the first fixes it.
+Status CheckSchema(Training& t, const swarm::v1::CheckIn& c) {
+  if (!IsDigest(c.schema_digest())) {
+    return InvalidArgument("a contributing check-in names its model's schema by digest (32 bytes)");
+  }
+  if (t.schema_digest.empty()) {
+    if (c.schema().tensors_size() == 0 || SchemaDigest(c.schema()) != c.schema_digest()) {
+      return InvalidArgument(
+          "the first contribution to a training must carry its model schema, "
+          "matching its schema digest");
+    }
+    t.schema = c.schema();
+    t.schema_digest = c.schema_digest();
+    t.schema_uid = c.uid();
+    return Status::Ok();
+  }
+  if (c.schema_digest() != t.schema_digest) {
+    return FailedPrecondition("node " + c.uid() +
+                              "'s model has another schema than the training's, which node " + t.schema_uid +
+                              " set: every node of a training must train the same model");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string SchemaDigest(const swarm::v1::ModelSchema& schema) {
+  const std::string bytes = schema.SerializeAsString();
+  const Digest d = Sha256::Of(std::as_bytes(std::span(bytes.data(), bytes.size())));
+  return std::string(d.view());
+}
 
 uint32_t RequiredPeers(const Round& round) {
   uint32_t need = 0;
@@ -99,6 +130,7 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
                                 "'s: it must load the latest merged model first");
     }
   }
+  if (!c.model_digest().empty()) RETURN_IF_ERROR(CheckSchema(*t, c));
   t->current.checkins[c.uid()] = CheckInRecord{c, height};
   t->members.emplace(c.uid(), false);
   return Status::Ok();

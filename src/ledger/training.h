@@ -21,6 +21,9 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
                         uint64_t height);
 Status ApplyFinishTraining(State& state, const swarm::v1::FinishTraining& f, const pki::PeerIdentity& signer);
 
+// SHA-256 of the schema's serialized form: how check-ins name their model's schema.
+std::string SchemaDigest(const swarm::v1::ModelSchema& schema);
+
 // The quorum a round needs: the largest minPeers among its check-ins (0 with none).
 uint32_t RequiredPeers(const Round& round);
 // How many check-ins contribute a model.

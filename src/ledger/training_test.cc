@@ -19,6 +19,16 @@ const pki::PeerIdentity kSwci{Role::kSwci, "swci-1", "fp-swci-1"};
 
 std::string Digest(char c) { return std::string(32, c); }
 
+swarm::v1::ModelSchema Schema(uint64_t rows) {
+  swarm::v1::ModelSchema s;
+  auto* t = s.add_tensors();
+  t->set_name("fc.weight");
+  t->set_dtype(swarm::v1::DTYPE_F32);
+  t->add_shape(rows);
+  t->add_shape(4);
+  return s;
+}
+
 class TrainingTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -63,6 +73,10 @@ class TrainingTest : public ::testing::Test {
     c->set_min_peers(min_peers);
     c->set_base_round(base);
     c->set_merge_method("mean");
+    if (!digest.empty()) {  // contributions name their schema; carrying it is always allowed
+      *c->mutable_schema() = Schema(3);
+      c->set_schema_digest(SchemaDigest(c->schema()));
+    }
     return tx;
   }
   static swarm::v1::Transaction Close(const std::string& uid, uint64_t round, bool final = false,
@@ -237,6 +251,33 @@ TEST_F(TrainingTest, ContractsHaveIndependentRounds) {
   EXPECT_TRUE(Run(Close("c", 1, false, "other")).ok());
   EXPECT_EQ(T("other").current.leader(), "c");
   ExpectRefused(CheckIn("a", 1, Digest('a'), 0, 2, 1, "missing"), "no contract named 'missing'");
+}
+
+TEST_F(TrainingTest, TheFirstContributionFixesTheSchemaAndOthersMustMatchIt) {
+  // The first contribution must carry its schema, matching its digest.
+  auto bare = CheckIn("a", 1, Digest('a'));
+  bare.mutable_check_in()->clear_schema();
+  ExpectRefused(bare, "must carry its model schema");
+  auto lying = CheckIn("a", 1, Digest('a'));
+  lying.mutable_check_in()->set_schema_digest(Digest('x'));
+  ExpectRefused(lying, "must carry its model schema");
+  auto nameless = CheckIn("a", 1, Digest('a'));
+  nameless.mutable_check_in()->clear_schema_digest();
+  ExpectRefused(nameless, "names its model's schema by digest");
+
+  ASSERT_TRUE(Run(CheckIn("a", 1, Digest('a'))).ok());
+  EXPECT_EQ(T().schema_uid, "a");
+  EXPECT_EQ(T().schema_digest, SchemaDigest(Schema(3)));
+  // Later contributions may name it by digest alone, but not another one.
+  auto by_digest = CheckIn("b", 1, Digest('b'));
+  by_digest.mutable_check_in()->clear_schema();
+  ASSERT_TRUE(Run(by_digest).ok());
+  auto other = CheckIn("c", 1, Digest('c'));
+  *other.mutable_check_in()->mutable_schema() = Schema(5);
+  other.mutable_check_in()->set_schema_digest(SchemaDigest(Schema(5)));
+  ExpectRefused(other, "node c's model has another schema than the training's, which node a set");
+  // Non-contributing check-ins have no model to compare.
+  EXPECT_TRUE(Run(CheckIn("c", 1, "")).ok());
 }
 
 }  // namespace

@@ -9,6 +9,12 @@ BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdent
                              std::string uid, RoundOptions defaults)
     : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), defaults_(std::move(defaults)) {}
 
+// A round that failed: the user sees why in <program>_sw.log, the program gets the error.
+grpc::Status BridgeService::Failed(const Status& s) {
+  NoteError(user_log_.get(), "sync round failed: " + s.message());
+  return pki::ToGrpcStatus(s);
+}
+
 UserLog* BridgeService::user_log() const {
   std::lock_guard lock(mu_);
   return user_log_.get();
@@ -67,7 +73,7 @@ grpc::Status BridgeService::Sync(grpc::ServerContext*, const swarm::v1::SyncRequ
   auto local = store_->Adopt(req->blob_path());
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's model"));
   auto r = (*driver)->Sync(*local, false);
-  if (!r.ok()) return pki::ToGrpcStatus(r.status());
+  if (!r.ok()) return Failed(r.status());
   if (r->contributed) ++rounds_done_;
   out->set_blob_path(store_->PathOf(r->merged).string());
   out->set_round(r->round);
@@ -92,7 +98,7 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::Trai
     if (mode == "inactive") contribution.reset();
     if (mode == "active" && latest_merged) contribution = latest_merged;
     auto r = (*driver)->Sync(contribution, true);
-    if (!r.ok()) return pki::ToGrpcStatus(r.status());
+    if (!r.ok()) return Failed(r.status());
     latest_merged = r->merged;
     if (r->final) {
       out->set_blob_path(store_->PathOf(r->merged).string());

@@ -36,6 +36,7 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
 
  private:
   StatusOr<RoundDriver*> Driver();
+  grpc::Status Failed(const Status& s);
 
   SnClient* sn_;
   BlobStore* store_;

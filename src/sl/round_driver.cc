@@ -8,7 +8,9 @@
 #include "core/blob_writer.h"
 #include "core/log.h"
 #include "core/merge.h"
+#include "ledger/training.h"
 #include "sl/file_server.h"
+#include "sl/model_schema.h"
 
 namespace swarm::sl {
 namespace {
@@ -157,6 +159,7 @@ StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
   c->set_min_peers(o_.min_peers);
   c->set_base_round(base_round_);
   c->set_merge_method(o_.merge_method);
+  if (contribution) RETURN_IF_ERROR(NameSchema(t, *contribution, *c));
   Status s = sn_->Submit(tx).status();
   if (s.ok() || s.code() == StatusCode::kAlreadyExists) {
     w.checked_in = cur.number();
@@ -165,6 +168,24 @@ StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
   }
   if (Refused(s)) return false;  // the round closed meanwhile
   return s;                      // a real refusal (weights, roles, ...)
+}
+
+// Names the contribution's schema in its check-in, and refuses, naming the first
+// difference, a model whose schema differs from the one the training's first contribution set.
+Status RoundDriver::NameSchema(const swarm::v1::TrainingInfo& t, const Digest& contribution,
+                               swarm::v1::CheckIn& c) {
+  ASSIGN_OR_RETURN(ModelSchema mine, ReadBlobSchema(store_->PathOf(contribution)));
+  swarm::v1::ModelSchema proto = ToProto(mine);
+  const std::string digest = ledger::SchemaDigest(proto);
+  if (!t.schema_digest().empty() && t.schema_digest() != digest) {
+    const Status diff = CompareSchemas(mine, FromProto(t.schema()), "this node's model",
+                                       "the training's model (set by node " + t.schema_set_by() + ")");
+    return FailedPrecondition("the ML program's model cannot join training '" + o_.contract +
+                              "': " + (diff.ok() ? "its schema differs" : diff.message()));
+  }
+  c.set_schema_digest(digest);
+  if (t.schema_digest().empty()) *c.mutable_schema() = std::move(proto);
+  return Status::Ok();
 }
 
 // Closes the round once it has its quorum and every live member is in, or the grace period passed.

@@ -71,6 +71,7 @@ class RoundDriver {
   // false when nothing was done (Sync then waits a poll interval), or an error that ends Sync.
   StatusOr<bool> CheckIn(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
                          Watch& w);
+  Status NameSchema(const swarm::v1::TrainingInfo& t, const Digest& contribution, swarm::v1::CheckIn& c);
   StatusOr<bool> MaybeClose(const swarm::v1::TrainingInfo& t, bool finished, Watch& w);
   StatusOr<bool> Lead(const swarm::v1::RoundInfo& round, Watch& w);
   StatusOr<bool> WatchLeader(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,

@@ -47,6 +47,9 @@ grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTr
     m->set_alive(alive->count(uid) > 0);
   }
   out->set_done(t.done);
+  *out->mutable_schema() = t.schema;
+  out->set_schema_digest(t.schema_digest);
+  out->set_schema_set_by(t.schema_uid);
   return grpc::Status::OK;
 }
 

@@ -46,24 +46,25 @@ class SwarmTrainingTest : public ::testing::Test {
   std::string Cert(const std::string& name) const { return (dir_ / "ws" / "t" / "cert" / name).string(); }
 
   // SL i (host i+1's certificate) with toy_ml as its program.
-  Process* StartSl(int i, int min_peers) {
+  // `ml_env`: more KEY=VALUE for the program.
+  Process* StartSl(int i, int min_peers, const std::vector<std::string>& ml_env = {}) {
     const std::string h = std::to_string(i + 1);
-    sl_[i] = std::make_unique<Process>(
-        std::vector<std::string>{SWARM_BIN,         "sl",
-                                 "--host-ip",       "127.0.0.1",
-                                 "--sn-ip",         "127.0.0.1",
-                                 "--sn-api-port",   std::to_string(api_),
-                                 "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
-                                 "--key",           Cert("sl-" + h + "-key.pem"),
-                                 "--cert",          Cert("sl-" + h + "-cert.pem"),
-                                 "--capath",        Cert("ca/capath"),
-                                 "--data-dir",      (dir_ / ("sl" + h)).string(),
-                                 "--ml-name",       "toy-" + h,
-                                 "--ml-entrypoint", TOY_ML_BIN,
-                                 "--ml-e",          "TOY_SEED=" + h,
-                                 "--ml-e",          "TOY_MIN_PEERS=" + std::to_string(min_peers),
-                                 "--ml-e",          "TOY_OUT=" + Out(i)},
-        dir_ / ("sl" + h + ".log"));
+    std::vector<std::string> args{SWARM_BIN,         "sl",
+                                  "--host-ip",       "127.0.0.1",
+                                  "--sn-ip",         "127.0.0.1",
+                                  "--sn-api-port",   std::to_string(api_),
+                                  "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
+                                  "--key",           Cert("sl-" + h + "-key.pem"),
+                                  "--cert",          Cert("sl-" + h + "-cert.pem"),
+                                  "--capath",        Cert("ca/capath"),
+                                  "--data-dir",      (dir_ / ("sl" + h)).string(),
+                                  "--ml-name",       "toy-" + h,
+                                  "--ml-entrypoint", TOY_ML_BIN,
+                                  "--ml-e",          "TOY_SEED=" + h,
+                                  "--ml-e",          "TOY_MIN_PEERS=" + std::to_string(min_peers),
+                                  "--ml-e",          "TOY_OUT=" + Out(i)};
+    for (const auto& kv : ml_env) args.insert(args.end(), {"--ml-e", kv});
+    sl_[i] = std::make_unique<Process>(args, dir_ / ("sl" + h + ".log"));
     return sl_[i].get();
   }
   std::string Out(int i) const { return (dir_ / ("out" + std::to_string(i + 1) + ".txt")).string(); }
@@ -96,6 +97,19 @@ TEST_F(SwarmTrainingTest, ThreeNodesWaitForQuorumTrainAndEndWithTheSameModel) {
   EXPECT_FALSE(final_model.empty());
   EXPECT_EQ(Read(Out(1)), final_model);
   EXPECT_EQ(Read(Out(2)), final_model);
+}
+
+// A node whose model has another schema than the training's is refused before it checks
+// in, and its error names the first difference.
+TEST_F(SwarmTrainingTest, ANodeWithAnotherModelSchemaIsRefusedWithTheFirstDifference) {
+  StartSl(0, 2);
+  ASSERT_TRUE(sl_[0]->WaitForLog("checked in to round 1")) << sl_[0]->Log();
+  StartSl(1, 2, {"TOY_EXTRA=1"});
+  EXPECT_NE(sl_[1]->WaitExit(), 0) << sl_[1]->Log();
+  EXPECT_THAT(sl_[1]->Log(),
+              HasSubstr("cannot join training 'defaultbb.cqdb.sml.hpe': schema mismatch at tensor 2: "
+                        "this node's model has 3 tensors, the training's model (set by node "));
+  EXPECT_THAT(sl_[1]->Log(), HasSubstr("(first extra tensor 'extra' f32[2])"));
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // SwarmCallback. Writes its final parameters to $TOY_OUT as text.
 //
 // Environment: TOY_SEED, TOY_OUT, TOY_EPOCHS (default 3), TOY_MIN_PEERS (default 2),
-// TOY_BATCHES (per epoch, default 20), TOY_SYNC (default 5), TOY_WEIGHT (default 1).
+// TOY_BATCHES (per epoch, default 20), TOY_SYNC (default 5), TOY_WEIGHT (default 1),
+// TOY_EXTRA (1: the model has a third tensor, so its schema differs from the others').
 
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +34,8 @@ int Check(const swarm::Status& s, const char* what) {
 int main() {
   constexpr int kDim = 8;
   const int seed = EnvInt("TOY_SEED", 1);
-  float w[kDim] = {}, b[1] = {};
+  float w[kDim] = {}, b[1] = {}, extra[2] = {};
+  const bool with_extra = EnvInt("TOY_EXTRA", 0) == 1;
   swarm::SwarmCallbackOptions o;
   o.sync_frequency = EnvInt("TOY_SYNC", 5);
   o.min_peers = EnvInt("TOY_MIN_PEERS", 2);
@@ -41,8 +43,10 @@ int main() {
   o.total_epochs = EnvInt("TOY_EPOCHS", 3);
   o.program_name = "toy-" + std::to_string(seed);
   auto cb = swarm::SwarmCallback::Create(o, [&] {
-    return std::vector<swarm::ParameterView>{{"w", swarm::DType::kF32, {kDim}, w},
+    std::vector<swarm::ParameterView> params{{"w", swarm::DType::kF32, {kDim}, w},
                                              {"b", swarm::DType::kF32, {1}, b}};
+    if (with_extra) params.push_back({"extra", swarm::DType::kF32, {2}, extra});
+    return params;
   });
   Check(cb.status(), "SwarmCallback");
   Check((*cb)->on_train_begin(), "on_train_begin");
