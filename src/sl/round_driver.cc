@@ -16,6 +16,8 @@ namespace swarm::sl {
 namespace {
 using Clock = std::chrono::steady_clock;
 
+constexpr int kFetchAttempts = 3;
+
 bool Refused(const Status& s) {
   return s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kAlreadyExists;
 }
@@ -50,6 +52,8 @@ Status RoundDriver::Finish() {
 
 StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   // Fetch every contribution in parallel (each verified against its digest), then merge.
+  // A participant that died after checking in cannot serve its model: after a few tries,
+  // its contribution is left out, so that the round still completes.
   std::vector<const swarm::v1::CheckIn*> inputs;
   for (const auto& c : round.checkins()) {
     if (!c.model_digest().empty()) inputs.push_back(&c);
@@ -57,10 +61,26 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   std::vector<std::future<Status>> fetches;
   for (const auto* c : inputs) {
     fetches.push_back(std::async(std::launch::async, [this, c] {
-      return Fetch(c->fs_endpoint(), c->model_digest()).WithContext("model of node " + c->uid());
+      Status s;
+      for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
+        if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+        s = Fetch(c->fs_endpoint(), c->model_digest());
+        if (s.ok() || s.code() == StatusCode::kDataLoss) break;  // a wrong digest stays wrong
+      }
+      return s;
     }));
   }
-  for (auto& f : fetches) RETURN_IF_ERROR(f.get());
+  std::vector<const swarm::v1::CheckIn*> fetched;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (Status s = fetches[i].get(); !s.ok()) {
+      NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": leaving out the model of node " +
+                                 inputs[i]->uid() + ", which cannot be fetched: " + s.message());
+    } else {
+      fetched.push_back(inputs[i]);
+    }
+  }
+  if (fetched.empty()) return Unavailable("no participant's model could be fetched");
+  inputs = std::move(fetched);
   if (o_.testing_merge_delay.count() > 0) std::this_thread::sleep_for(o_.testing_merge_delay);
   std::vector<Model> models;
   std::vector<uint32_t> weights;

@@ -112,5 +112,43 @@ TEST_F(SwarmTrainingTest, ANodeWithAnotherModelSchemaIsRefusedWithTheFirstDiffer
   EXPECT_THAT(sl_[1]->Log(), HasSubstr("(first extra tensor 'extra' f32[2])"));
 }
 
+// SIGKILL of the leader in the middle of its merge: the round completes under the next
+// leader and training goes on; the killed node, restarted with its data dir, catches up
+// with the latest merged model, and everyone ends with the same final model.
+TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
+  ::setenv("SWARM_TESTING_MERGE_DELAY_SECONDS", "1", 1);  // every leader pauses before merging
+  ::setenv("SL_LEADER_FAILURE_BASE_TIMEOUT", "4", 1);
+  for (int i = 0; i < 3; ++i) StartSl(i, 2);
+  int leader = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (leader < 0 && std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < 3 && leader < 0; ++i) {
+      if (sl_[i]->Log().find("leading the merge of round 1 ") != std::string::npos) leader = i;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(leader, 0) << sl_[0]->Log();
+  EXPECT_THAT(sl_[leader]->Log(), ::testing::Not(HasSubstr("merged model of round 1 loaded")));
+  sl_[leader]->Kill(SIGKILL);
+
+  const int survivor = (leader + 1) % 3, other = (leader + 2) % 3;
+  ASSERT_TRUE(sl_[survivor]->WaitForLog("of round 1 missed its merge deadline; choosing the next leader") ||
+              sl_[other]->WaitForLog("of round 1 missed its merge deadline; choosing the next leader"))
+      << sl_[survivor]->Log();
+  ASSERT_TRUE(sl_[survivor]->WaitForLog("merged model of round 1 loaded")) << sl_[survivor]->Log();
+  EXPECT_TRUE(sl_[survivor]->Log().find("leading the merge of round 1 ") != std::string::npos ||
+              sl_[other]->Log().find("leading the merge of round 1 ") != std::string::npos);
+
+  StartSl(leader, 2);  // same data dir: same uid; its program starts from scratch
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(sl_[i]->WaitExit(), 0) << sl_[i]->Log();
+    EXPECT_THAT(sl_[i]->Log(), HasSubstr("Final Swarm model was loaded."));
+  }
+  EXPECT_THAT(sl_[leader]->Log(), HasSubstr("before contributing"));  // it caught up first
+  EXPECT_EQ(Read(Out(leader)), Read(Out(survivor)));
+  EXPECT_EQ(Read(Out(other)), Read(Out(survivor)));
+  ::unsetenv("SWARM_TESTING_MERGE_DELAY_SECONDS");
+}
+
 }  // namespace
 }  // namespace swarm
