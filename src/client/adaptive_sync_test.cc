@@ -24,9 +24,18 @@ TEST(AdaptiveSyncTest, LossThatDoesNotImproveShortensIt) {
   AdaptiveSync a(100);
   a.Update(1.0);
   EXPECT_EQ(a.Update(1.0), 50);      // equal is not better
-  EXPECT_EQ(a.Update(0.99995), 25);  // within noise of the best is not better
+  EXPECT_EQ(a.Update(0.99995), 25);  // within noise of the previous loss is not better
   EXPECT_EQ(a.Update(1.3), 25);      // never below syncFrequency / 4
-  EXPECT_EQ(a.Update(0.5), 37);      // better than the best so far: longer again
+  EXPECT_EQ(a.Update(1.1), 37);      // better than the previous round: longer again
+  EXPECT_EQ(a.previous_loss(), 1.3);
+}
+
+TEST(AdaptiveSyncTest, ComparesWithThePreviousRoundNotTheBestSoFar) {
+  AdaptiveSync a(100);
+  a.Update(0.1);                 // a lucky low loss
+  EXPECT_EQ(a.Update(0.9), 50);  // worse
+  EXPECT_EQ(a.Update(0.8), 75);  // better than 0.9, though not than 0.1
+  EXPECT_EQ(a.Update(0.7), 112);
 }
 
 TEST(AdaptiveSyncTest, StaysWithinItsBounds) {
@@ -47,6 +56,9 @@ TEST(AdaptiveSyncTest, ANonFiniteLossShortensTheInterval) {
   a.Update(1);
   EXPECT_EQ(a.Update(std::numeric_limits<double>::quiet_NaN()), 20);
   EXPECT_EQ(a.Update(std::numeric_limits<double>::infinity()), 10);
+  EXPECT_FALSE(a.has_previous());  // the NaN before it is no baseline
+  EXPECT_EQ(a.Update(0.5), 10);    // a new baseline after the divergence
+  EXPECT_EQ(a.Update(0.4), 15);
 }
 
 }  // namespace

@@ -138,10 +138,11 @@ Status SwarmCallback::on_batch_end() {
   if (!o_.use_adaptive_sync) return Status::Ok();
   ASSIGN_OR_RETURN(double loss, o_.ads_validation());
   const int before = adaptive_.frequency();
-  if (adaptive_.Update(loss) != before) {
-    Log(LogLevel::kInfo, "adaptive sync: validation loss " + std::to_string(loss) + ", syncFrequency " +
-                             std::to_string(before) + " -> " + std::to_string(adaptive_.frequency()));
-  }
+  adaptive_.Update(loss);
+  std::string line = "adaptive sync: validation loss " + std::to_string(loss);
+  if (adaptive_.has_previous()) line += " (previous " + std::to_string(adaptive_.previous_loss()) + ")";
+  Log(LogLevel::kInfo,
+      line + ", syncFrequency " + std::to_string(before) + " -> " + std::to_string(adaptive_.frequency()));
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@ Run: /usr/bin/python3 fashion_mnist_test.py --swarm PATH_TO_SWARM --pythonpath D
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -39,7 +40,9 @@ def digest(model_dir):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-class FashionMnistTest(unittest.TestCase):
+class SwarmCase(unittest.TestCase):
+    """A sentinel and three SL nodes, each training on its own shard."""
+
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="swarm_fmnist_")
         self.env = dict(os.environ, PYTHONPATH=PYTHONPATH, SL_WAIT_FOR_FULL_QUORUM_SECONDS="2",
@@ -54,6 +57,26 @@ class FashionMnistTest(unittest.TestCase):
         return {"MODEL_DIR": model_dir, "NODE_CLASSES": SHARDS[i], "MIN_PEERS": "3", "MAX_EPOCHS": "2",
                 "SEED": str(i + 1), "SYNC_FREQUENCY": "20"}
 
+    def run_swarm(self, cmd, **extra_env):
+        """Runs the three nodes to the end; returns [(SL process, model dir)]."""
+        self.net.start_sentinel()
+        nodes = []
+        for i in range(3):
+            model_dir = os.path.join(self.root, f"model{i + 1}")
+            ml_env = dict(self.ml_env(i, model_dir), **extra_env)
+            nodes.append((self.net.start_sl(i + 1, f"sl{i + 1}", cmd, ml_env, env=self.env), model_dir))
+        for sl, model_dir in nodes:
+            self.assertEqual(sl.wait(900), 0, sl.log())
+            self.assertIn(FINAL_LINE, sl.log())
+            program = os.path.splitext(os.path.basename(cmd[-1]))[0]
+            with open(os.path.join(model_dir, f"{program}_sw.log")) as f:
+                user_log = f.read()
+            self.assertIn("connected to SL", user_log)
+            self.assertIn("final model of round", user_log)
+        return nodes
+
+
+class FashionMnistTest(SwarmCase):
     def test_swarm_model_beats_every_local_model_and_all_nodes_end_equal(self):
         cmd = command(PROGRAM)
         # Local-only baselines: the same program and shard, without Swarm.
@@ -68,21 +91,7 @@ class FashionMnistTest(unittest.TestCase):
             self.assertEqual(p.wait(600), 0, p.log())
             local_acc.append(result(model_dir)["test_accuracy"])
 
-        self.net.start_sentinel()
-        nodes = []
-        for i in range(3):
-            model_dir = os.path.join(self.root, f"model{i + 1}")
-            nodes.append((self.net.start_sl(i + 1, f"sl{i + 1}", cmd, self.ml_env(i, model_dir), env=self.env),
-                          model_dir))
-        for sl, model_dir in nodes:
-            self.assertEqual(sl.wait(900), 0, sl.log())
-            self.assertIn(FINAL_LINE, sl.log())
-            program = os.path.splitext(os.path.basename(cmd[-1]))[0]
-            with open(os.path.join(model_dir, f"{program}_sw.log")) as f:
-                user_log = f.read()
-            self.assertIn("connected to SL", user_log)
-            self.assertIn("final model of round", user_log)
-
+        nodes = self.run_swarm(cmd)
         digests = {digest(d) for _, d in nodes}
         self.assertEqual(len(digests), 1, "the nodes ended with different final models")
         swarm = [result(d) for _, d in nodes]
@@ -95,6 +104,33 @@ class FashionMnistTest(unittest.TestCase):
             self.assertGreater(swarm_acc, acc, f"node {i + 1}'s local-only model beats the Swarm model: {summary}")
         for r in swarm:
             self.assertGreater(r["rounds"], 5)
+
+
+class AdaptiveSyncTest(SwarmCase):
+    """useAdaptiveSync with coordinate-wise median merging: the interval follows the
+    validation loss, nodes sync at different batch counts, and still end equal."""
+
+    def test_interval_follows_validation_loss_and_nodes_end_equal(self):
+        if not PROGRAM.endswith(".py"):
+            self.skipTest("adaptive sync is exercised with the Python program")
+        nodes = self.run_swarm(command(PROGRAM), USE_ADAPTIVE_SYNC="1", MERGE_METHOD="coordmedian")
+        self.assertEqual(len({digest(d) for _, d in nodes}), 1, "the nodes ended with different final models")
+        pattern = re.compile(r"adaptive sync: validation loss ([0-9.]+) \(previous ([0-9.]+)\), "
+                             r"syncFrequency (\d+) -> (\d+)")
+        for sl, _ in nodes:
+            steps = [(float(a), float(b), int(c), int(d)) for a, b, c, d in pattern.findall(sl.log())]
+            self.assertGreater(len(steps), 5, sl.log())
+            for loss, previous, before, after in steps:
+                if loss < previous * (1 - 1e-3):  # improved: longer, up to 8 x syncFrequency
+                    self.assertEqual(after, min(160, before + max(1, before // 2)), (loss, previous))
+                else:  # did not improve: shorter, down to syncFrequency / 4
+                    self.assertEqual(after, max(5, before // 2), (loss, previous))
+            self.assertTrue(any(a > b for _, _, b, a in steps), "the interval never grew")
+            self.assertTrue(any(a < b for _, _, b, a in steps), "the interval never shrank")
+        accuracy = result(nodes[0][1])["test_accuracy"]
+        print(json.dumps({"adaptive_sync_test_accuracy": round(accuracy, 4),
+                          "rounds": [result(d)["rounds"] for _, d in nodes]}), file=sys.stderr)
+        self.assertGreater(accuracy, 0.5)
 
 
 def main():
