@@ -1,13 +1,37 @@
 #include "sl/file_server.h"
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "core/byte_stream.h"
+#include "core/log.h"
 #include "pki/tls.h"
 
 namespace swarm::sl {
+namespace {
+
+constexpr char kLog[] = "SL";
+
+struct Counters {
+  std::atomic<uint64_t> served_bytes{0}, served_fetches{0}, fetched_bytes{0}, fetches{0};
+};
+Counters g_counters;
+
+}  // namespace
+
+TransferTotals Transfers() {
+  return {g_counters.served_bytes.load(), g_counters.served_fetches.load(), g_counters.fetched_bytes.load(),
+          g_counters.fetches.load()};
+}
+
+FileServerService::~FileServerService() {
+  const TransferTotals t = Transfers();
+  LogInfo(kLog, "file server: served " + std::to_string(t.served_bytes) + " bytes in " +
+                    std::to_string(t.served_fetches) + " fetches; fetched " +
+                    std::to_string(t.fetched_bytes) + " bytes in " + std::to_string(t.fetches) + " fetches");
+}
 
 grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
                                       grpc::ServerWriter<swarm::v1::Chunk>* out) {
@@ -28,6 +52,7 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
   }
   const uint64_t end = req->length() == 0 ? size : std::min(size, req->offset() + req->length());
   std::fseek(f.get(), static_cast<long>(req->offset()), SEEK_SET);
+  g_counters.served_fetches.fetch_add(1);
   swarm::v1::Chunk chunk;
   chunk.set_total_size(size);
   std::string buf;
@@ -40,6 +65,7 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
     }
     chunk.set_data(std::move(buf));
     if (!out->Write(chunk)) break;
+    g_counters.served_bytes.fetch_add(n);
     buf = std::move(*chunk.mutable_data());
     chunk.clear_total_size();
     at += n;
@@ -50,6 +76,7 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
                  const Digest& digest, BlobStore* store, std::chrono::seconds timeout) {
   if (store->Has(digest)) return Status::Ok();
+  const auto start = std::chrono::steady_clock::now();
   auto stub = swarm::v1::FileServer::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -59,18 +86,32 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
   ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(store->PathOf(digest)));
   Sha256 hash;
   swarm::v1::Chunk chunk;
+  uint64_t received = 0;
   while (reader->Read(&chunk)) {
     const auto bytes = std::as_bytes(std::span(chunk.data().data(), chunk.data().size()));
+    received += bytes.size();
+    g_counters.fetched_bytes.fetch_add(bytes.size());
     hash.Update(bytes);
     RETURN_IF_ERROR(sink->Write(bytes));
   }
+  g_counters.fetches.fetch_add(1);
   RETURN_IF_ERROR(pki::CheckCall(reader->Finish(), "FileServer/Fetch", endpoint));
   const Digest got = hash.Finish();
   if (!(got == digest)) {
     return DataLoss("the blob from " + endpoint + " has SHA-256 " + got.Hex() + ", not " + digest.Hex() +
                     " as the ledger says; it was not kept");
   }
-  return sink->Commit();
+  const auto synced_from = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(sink->Commit());
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - start).count();
+  char rate[96];
+  std::snprintf(rate, sizeof rate, " in %.3f s (%.0f MB/s; %.3f s of it syncing to disk)", seconds,
+                static_cast<double>(received) / seconds / 1e6,
+                std::chrono::duration<double>(now - synced_from).count());
+  LogInfo(kLog, "fetched " + std::to_string(received) + " bytes of blob " + digest.Hex().substr(0, 12) +
+                    " from " + endpoint + rate);
+  return Status::Ok();
 }
 
 }  // namespace swarm::sl

@@ -2,7 +2,8 @@
 
 // The SL's file server: streams the blobs of its store, whole or by byte range, in 1 MiB
 // chunks, to other SLs (mutual TLS, SL role only; see sl_node.cc). And the client side:
-// fetching a blob by digest into the local store, verified while it streams.
+// fetching a blob by digest into the local store, verified while it streams. Both sides
+// count the bytes they move; the SL logs the totals when its file server goes down.
 
 #include <grpcpp/grpcpp.h>
 
@@ -16,6 +17,8 @@ inline constexpr size_t kChunkBytes = 1 << 20;
 class FileServerService final : public swarm::v1::FileServer::Service {
  public:
   explicit FileServerService(const BlobStore* store) : store_(store) {}
+  // Logs this process's transfer totals (one line; the round benchmark reads it).
+  ~FileServerService() override;
   grpc::Status Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
                      grpc::ServerWriter<swarm::v1::Chunk>* out) override;
 
@@ -23,9 +26,16 @@ class FileServerService final : public swarm::v1::FileServer::Service {
   const BlobStore* store_;
 };
 
+// Bytes this process's file server sent and FetchBlob received, as payload on the wire.
+// Process-wide: an SL process has one file server, and FetchBlob is a free function.
+struct TransferTotals {
+  uint64_t served_bytes = 0, served_fetches = 0, fetched_bytes = 0, fetches = 0;
+};
+TransferTotals Transfers();
+
 // Fetches blob `digest` from the file server behind `channel` into `store` (a no-op if it
 // is there). The bytes are hashed as they arrive; a blob whose digest differs is refused
-// and nothing is kept.
+// and nothing is kept. Logs the size and time of each fetch that moved bytes.
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
                  const Digest& digest, BlobStore* store, std::chrono::seconds timeout);
 
