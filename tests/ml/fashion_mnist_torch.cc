@@ -1,5 +1,5 @@
 // A Fashion-MNIST ML program with LibTorch and the C++ SwarmCallback, for the end-to-end
-// tests: the C++ twin of fashion_mnist.py, with the same environment, model, data order and
+// tests: the C++ twin of examples/demo/fashion_mnist.py, with the same environment, model, data order and
 // outputs, so a harness runs either the same way (sl/fashion_mnist_test.py --program).
 //
 // Environment: DATA_DIR (the gzipped IDX files; default /usr/share/datasets/fashion-mnist),

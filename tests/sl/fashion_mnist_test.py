@@ -5,7 +5,7 @@ model must beat every node's local-only model, trained on the same shard the sam
 (SWARM_LOOPBACK=TRUE).
 
 Run: /usr/bin/python3 fashion_mnist_test.py --swarm PATH_TO_SWARM --pythonpath DIR
-         [--program fashion_mnist.py | --program PATH_TO_fashion_mnist_torch]
+         [--program examples/demo/fashion_mnist.py | --program PATH_TO_fashion_mnist_torch]
 """
 import hashlib
 import json
@@ -21,7 +21,8 @@ import swarm_args  # noqa: E402
 from support.swarm_net import Process, SwarmNet  # noqa: E402
 
 SHARDS = ["0,1,2,3", "3,4,5,6", "6,7,8,9"]
-PROGRAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ml", "fashion_mnist.py")
+PROGRAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "demo",
+                       "fashion_mnist.py")
 SWARM, PYTHONPATH = None, None
 FINAL_LINE = "SwarmCallback : INFO : All peers and Swarm training rounds finished. Final Swarm model was loaded."
 

@@ -1,12 +1,16 @@
-"""A Fashion-MNIST ML program with swarmlearning.pyt.SwarmCallback, for the end-to-end
-tests (its C++ twin is fashion_mnist_torch.cc; both follow the same contract).
+"""The demo's ML program: a small Fashion-MNIST classifier with swarmlearning.pyt.SwarmCallback,
+trained on the classes NODE_CLASSES names (a non-IID shard). The end-to-end tests run it
+too (tests/sl/fashion_mnist_test.py); its C++ twin tests/ml/fashion_mnist_torch.cc follows
+the same contract and, given the same environment, computes the same model.
 
 Environment, as HPE's example programs read it:
   DATA_DIR        the gzipped IDX files (default /usr/share/datasets/fashion-mnist)
-  MODEL_DIR       where result.json and final_params.bin are written
+  MODEL_DIR       where result.json, final_params.bin (raw f32 parameters, in order) and
+                  fashion_mnist.pt (the model's state_dict) are written
   MAX_EPOCHS (2), MIN_PEERS (2), SYNC_FREQUENCY (50 batches), NODE_WEIGHT (1),
   MERGE_METHOD (mean), SEED (1: data order), NODE_CLASSES (labels this node trains on,
-  e.g. "0,1,2,3"; default all), USE_ADAPTIVE_SYNC (0)
+  e.g. "0,1,2,3"; default all), USE_ADAPTIVE_SYNC (0), PROGRESS_EVERY (0: every N batches
+  print "progress: epoch E/T batch B/N loss L accuracy A", the averages since the last line)
 With SWARM_LOOPBACK=TRUE it trains alone: the local-only baseline.
 """
 import gzip
@@ -81,17 +85,29 @@ def main():
                           model=model)
     generator = torch.Generator().manual_seed(env_int("SEED", 1))
     swarm.on_train_begin()
+    progress_every = env_int("PROGRESS_EVERY", 0)
     for epoch in range(epochs):
         order = torch.randperm(len(x_train), generator=generator)
-        total = 0.0
+        batches = (len(order) + 63) // 64
+        total, window_loss, window_right, window_n = 0.0, 0.0, 0, 0
         for i in range(0, len(order), 64):
             batch = order[i:i + 64]
             optimizer.zero_grad()
-            loss = loss_fn(model(x_train[batch]), y_train[batch])
+            out = model(x_train[batch])
+            loss = loss_fn(out, y_train[batch])
             loss.backward()
             optimizer.step()
             total += float(loss) * len(batch)
             swarm.on_batch_end()
+            if progress_every:
+                window_loss += float(loss) * len(batch)
+                window_right += int((out.argmax(dim=1) == y_train[batch]).sum())
+                window_n += len(batch)
+                b = i // 64 + 1
+                if b % progress_every == 0 or b == batches:
+                    print(f"progress: epoch {epoch + 1}/{epochs} batch {b}/{batches} loss {window_loss / window_n:.4f} "
+                          f"accuracy {window_right / window_n:.4f}", flush=True)
+                    window_loss, window_right, window_n = 0.0, 0, 0
         swarm.on_epoch_end(epoch)
         swarm.logger.info(f"epoch {epoch + 1}/{epochs}: training loss {total / len(order):.4f}")
     swarm.on_train_end()
@@ -101,6 +117,7 @@ def main():
     with open(os.path.join(model_dir, "final_params.bin"), "wb") as f:
         for _, p in model.named_parameters():
             f.write(p.detach().numpy().tobytes())
+    torch.save(model.state_dict(), os.path.join(model_dir, "fashion_mnist.pt"))
     with open(os.path.join(model_dir, "result.json"), "w") as f:
         json.dump({"test_accuracy": accuracy, "epochs": epochs, "rounds": swarm.rounds}, f)
     print(f"fashion_mnist: classes {classes}, test accuracy {accuracy:.4f}, {swarm.rounds} Swarm rounds")
