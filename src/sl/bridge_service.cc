@@ -3,6 +3,7 @@
 #include "client/callback_options.h"
 #include "core/log.h"
 #include "pki/tls.h"
+#include "sl/train_end.h"
 
 namespace swarm::sl {
 BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity,
@@ -93,11 +94,7 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::Trai
   Note(user_log_.get(), "local training finished; taking part in the remaining rounds as '" + mode + "'");
   std::optional<Digest> latest_merged;
   while (true) {
-    // snapshot: the weights it had at the end; inactive: nothing; active: the latest merge.
-    std::optional<Digest> contribution = *local;
-    if (mode == "inactive") contribution.reset();
-    if (mode == "active" && latest_merged) contribution = latest_merged;
-    auto r = (*driver)->Sync(contribution, true);
+    auto r = (*driver)->Sync(TrainEndContribution(mode, *local, latest_merged), true);
     if (!r.ok()) return Failed(r.status());
     latest_merged = r->merged;
     if (r->final) {
