@@ -8,10 +8,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "ledger/etcd_process.h"
+#include "pki/tls.h"
+#include "sl/bridge_service.h"
 #include "support/child_process.h"
 #include "support/sn_command.h"
+#include "swarm/v1/sl.grpc.pb.h"
+#include "swarm/v1/sn.grpc.pb.h"
 
 namespace swarm {
 namespace {
@@ -45,7 +50,7 @@ class SwarmTrainingTest : public ::testing::Test {
   }
   std::string Cert(const std::string& name) const { return (dir_ / "ws" / "t" / "cert" / name).string(); }
 
-  // SL i (host i+1's certificate) with toy_ml as its program.
+  // SL i (host i+1's certificate) with toy_ml as its program (none if min_peers is 0).
   // `ml_env`: more KEY=VALUE for the program.
   Process* StartSl(int i, int min_peers, const std::vector<std::string>& ml_env = {}) {
     const std::string h = std::to_string(i + 1);
@@ -63,9 +68,16 @@ class SwarmTrainingTest : public ::testing::Test {
                                   "--ml-e",          "TOY_SEED=" + h,
                                   "--ml-e",          "TOY_MIN_PEERS=" + std::to_string(min_peers),
                                   "--ml-e",          "TOY_OUT=" + Out(i)};
+    if (min_peers == 0) args.resize(args.size() - 10);  // from --ml-entrypoint on
     for (const auto& kv : ml_env) args.insert(args.end(), {"--ml-e", kv});
     sl_[i] = std::make_unique<Process>(args, dir_ / ("sl" + h + ".log"));
     return sl_[i].get();
+  }
+  // The SN's API as SWCI (any role may read progress).
+  std::unique_ptr<swarm::v1::SwarmNetwork::Stub> SnStub() const {
+    auto id = pki::TlsIdentity::Load({Cert("swci-1-key.pem"), Cert("swci-1-cert.pem"), Cert("ca/capath")});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(*id, "127.0.0.1:" + std::to_string(api_)));
   }
   std::string Out(int i) const { return (dir_ / ("out" + std::to_string(i + 1) + ".txt")).string(); }
   static std::string Read(const std::string& path) {
@@ -97,6 +109,61 @@ TEST_F(SwarmTrainingTest, ThreeNodesWaitForQuorumTrainAndEndWithTheSameModel) {
   EXPECT_FALSE(final_model.empty());
   EXPECT_EQ(Read(Out(1)), final_model);
   EXPECT_EQ(Read(Out(2)), final_model);
+
+  // Each node's training progress, as its program reported it at every epoch end, is
+  // readable through the SN's API (PERFDATA and the web UI read it there).
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  swarm::v1::ListProgressResponse progress;
+  ASSERT_TRUE(SnStub()->ListProgress(&ctx, {}, &progress).ok());
+  ASSERT_EQ(progress.progress_size(), 3) << progress.DebugString();
+  std::set<std::string> uids;
+  for (const auto& p : progress.progress()) {
+    uids.insert(p.uid());
+    EXPECT_EQ(p.contract(), "defaultbb.cqdb.sml.hpe");
+    EXPECT_EQ(p.epochs_done(), 3u);
+    EXPECT_EQ(p.total_epochs(), 3u);
+    EXPECT_GT(p.rounds_done(), 0u);
+    EXPECT_GT(p.loss(), 0);
+    EXPECT_GT(p.updated_unix_ms(), 0);
+  }
+  EXPECT_EQ(uids.size(), 3u);
+}
+
+// An ML program that dies takes its SL down with a non-zero status and a log line that
+// says so; the peers carry on (quorum 2 holds) and end with the same final model.
+TEST_F(SwarmTrainingTest, AnMlProgramThatDiesEndsItsSlAndThePeersCarryOn) {
+  StartSl(0, 2);
+  StartSl(1, 2);
+  StartSl(2, 2, {"TOY_DIE_AFTER=12"});
+  EXPECT_NE(sl_[2]->WaitExit(), 0);
+  EXPECT_THAT(sl_[2]->Log(), HasSubstr("ML program 'toy-3' exited with status 9"));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(sl_[i]->WaitExit(), 0) << sl_[i]->Log();
+    EXPECT_THAT(sl_[i]->Log(), HasSubstr("Final Swarm model was loaded."));
+  }
+  EXPECT_FALSE(Read(Out(0)).empty());
+  EXPECT_EQ(Read(Out(0)), Read(Out(1)));
+}
+
+// The SL refuses a program that speaks another API version, naming both versions.
+TEST_F(SwarmTrainingTest, TheSlRefusesAProgramOfAnotherApiVersion) {
+  StartSl(0, 0);  // no program: the socket waits for one
+  const fs::path socket = dir_ / "sl1" / "sl.sock";
+  ASSERT_TRUE(sl_[0]->WaitForLog("ML socket")) << sl_[0]->Log();
+  auto stub = swarm::v1::SwarmLearning::NewStub(
+      grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ctx.set_wait_for_ready(true);
+  swarm::v1::HelloRequest req;
+  req.set_api_version(sl::kSlApiVersion + 1);
+  swarm::v1::HelloResponse out;
+  const grpc::Status s = stub->Hello(&ctx, req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("the ML program speaks SL API version " + std::to_string(sl::kSlApiVersion + 1) +
+                        ", this SL speaks version " + std::to_string(sl::kSlApiVersion)));
 }
 
 // A node whose model has another schema than the training's is refused before it checks

@@ -4,7 +4,8 @@
 //
 // Environment: TOY_SEED, TOY_OUT, TOY_EPOCHS (default 3), TOY_MIN_PEERS (default 2),
 // TOY_BATCHES (per epoch, default 20), TOY_SYNC (default 5), TOY_WEIGHT (default 1),
-// TOY_EXTRA (1: the model has a third tensor, so its schema differs from the others').
+// TOY_EXTRA (1: the model has a third tensor, so its schema differs from the others'),
+// TOY_DIE_AFTER (N > 0: the program dies, exit status 9, after its N-th batch).
 
 #include <cstdio>
 #include <cstdlib>
@@ -52,6 +53,7 @@ int main() {
   Check((*cb)->on_train_begin(), "on_train_begin");
   std::mt19937 rng(static_cast<unsigned>(seed));
   std::normal_distribution<float> noise(0, 1);
+  int batches_done = 0;
   for (int epoch = 0; epoch < o.total_epochs; ++epoch) {
     double loss = 0;
     for (int batch = 0; batch < EnvInt("TOY_BATCHES", 20); ++batch) {
@@ -68,6 +70,7 @@ int main() {
       for (int i = 0; i < kDim; ++i) w[i] -= lr * err * x[i];
       b[0] -= lr * err;
       Check((*cb)->on_batch_end(), "on_batch_end");
+      if (++batches_done == EnvInt("TOY_DIE_AFTER", 0)) std::_Exit(9);  // no goodbye to the SL
     }
     (*cb)->set_loss(loss, 0);
     Check((*cb)->on_epoch_end(epoch), "on_epoch_end");
