@@ -1,5 +1,6 @@
 #include "sl/round_driver.h"
 
+#include <algorithm>
 #include <future>
 #include <set>
 #include <thread>
@@ -41,6 +42,40 @@ Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
   if (store_->Has(*d)) return Status::Ok();
   return FetchBlob(pki::MakeSecureChannel(*identity_, endpoint), endpoint, *d, store_,
                    std::chrono::seconds(600));
+}
+
+Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged) {
+  // The leader first; then the other participants, who fetch it too and serve their stores.
+  std::vector<std::string> sources{merged.merged_endpoint()};
+  for (const auto& c : merged.checkins()) {
+    if (c.uid() != uid_ && std::find(sources.begin(), sources.end(), c.fs_endpoint()) == sources.end()) {
+      sources.push_back(c.fs_endpoint());
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + o_.merged_fetch_wait;
+  Status first_error;
+  for (int pass = 0;; ++pass) {
+    for (const auto& endpoint : sources) {
+      Status s = Fetch(endpoint, merged.merged_digest());
+      if (s.ok()) {
+        if (endpoint != sources[0]) {
+          Log("fetched the merged model of round " + std::to_string(merged.number()) + " from participant " +
+              endpoint + "; its leader " + sources[0] + " did not serve it (" + first_error.message() + ")");
+        }
+        return s;
+      }
+      if (s.code() == StatusCode::kDataLoss) return s;  // a wrong digest: nothing to retry
+      if (first_error.ok()) first_error = s;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Unavailable(
+          "no participant of round " + std::to_string(merged.number()) + " served its merged model within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(o_.merged_fetch_wait).count()) +
+          " s (tried the leader " + sources[0] + " and " + std::to_string(sources.size() - 1) +
+          " others); the leader said: " + first_error.message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 }
 
 Status RoundDriver::Finish() {
@@ -120,7 +155,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   w.last_log = Clock::now() - o_.wait_log_every;
   // Fetches a merged round's model (verified) and makes it the one this node builds on.
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
-    RETURN_IF_ERROR(Fetch(merged.merged_endpoint(), merged.merged_digest()).WithContext("merged model"));
+    RETURN_IF_ERROR(FetchMerged(merged).WithContext("merged model"));
     base_round_ = merged.number();
     return SyncResult{*Digest::FromBytes(merged.merged_digest()), merged.number(), contributed,
                       merged.final()};

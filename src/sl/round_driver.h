@@ -33,6 +33,9 @@ struct RoundOptions {
   std::chrono::milliseconds leader_timeout{std::chrono::seconds(60)};
   double leader_bytes_per_second = 50e6;
   std::chrono::seconds wait_log_every{5};
+  // How long a member keeps trying the leader and the other participants for a merged
+  // model before it gives up on the round.
+  std::chrono::milliseconds merged_fetch_wait{std::chrono::seconds(60)};
   // SWARM_TESTING_MERGE_DELAY_SECONDS: the leader sleeps this long before merging, so that fault
   // tests can kill it mid-merge. Never set in production.
   std::chrono::milliseconds testing_merge_delay{0};
@@ -80,6 +83,9 @@ class RoundDriver {
   Status SubmitRacing(const swarm::v1::Transaction& tx);
   StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round);
   Status Fetch(const std::string& endpoint, const std::string& digest);
+  // Fetches `merged`'s model from its leader or, if the leader is gone, from any
+  // participant that already has it, trying them in turn until merged_fetch_wait passes.
+  Status FetchMerged(const swarm::v1::RoundInfo& merged);
   void Log(const std::string& message) const;
 
   SnClient* sn_;

@@ -88,7 +88,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
       return Unavailable("cannot listen on the ML socket '" + node->o_.socket.string() + "'");
   }
   node->keepalive_ = std::thread([n = node.get()] {
-    while (!n->stop_) {
+    while (!n->stop_ && n->alive_) {
       if (Status s = n->sn_->KeepAlive(n->uid_); !s.ok())
         LogWarning(kLog, "i-am-alive failed: " + s.message());
       for (int i = 0; i < 30 && !n->stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -156,18 +156,32 @@ int SlNode::RunProgram() {
   if (WIFSIGNALED(status)) {
     NoteError(user,
               "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(WTERMSIG(status)));
-    return code;
+    return LingerForPeers(code);
   }
   if (code != 0) {
     NoteError(user, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(code));
-    return code;
+    return LingerForPeers(code);
   }
   if (!bridge_->delivered_final()) {
     NoteError(user, "ML program '" + o_.ml_name + "' ended before the final model was delivered");
-    return 1;
+    return LingerForPeers(1);
   }
   Note(user, "ML program '" + o_.ml_name + "' finished; the final model was delivered");
   return 0;
+}
+
+int SlNode::LingerForPeers(int code) {
+  if (stop_) return code;  // asked to stop: the program died with us
+  alive_ = false;
+  // The SN's liveness lease (kLivenessTtl, 10 s) runs out after the last i-am-alive.
+  constexpr auto kLinger = std::chrono::seconds(11);
+  LogInfo(kLog, "leaving the swarm: serving peers the blobs this node holds for " +
+                    std::to_string(kLinger.count()) + " s more, until the SN counts it gone");
+  const auto until = std::chrono::steady_clock::now() + kLinger;
+  while (!stop_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return code;
 }
 
 }  // namespace swarm::sl

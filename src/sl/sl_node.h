@@ -51,6 +51,10 @@ class SlNode {
   SlNode() = default;
   Status Register();
   int RunProgram();
+  // After the program failed: stops saying i-am-alive but keeps the file server up until
+  // the SN has let this node's lease expire, so that peers can still fetch what it holds
+  // (a merged model it led, say). Returns `code`; Stop() cuts the wait short.
+  int LingerForPeers(int code);
 
   SlOptions o_;
   std::string uid_;
@@ -61,6 +65,7 @@ class SlNode {
   std::unique_ptr<BridgeService> bridge_;
   std::unique_ptr<grpc::Server> fs_server_, bridge_server_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> alive_{true};  // false: no more i-am-alive
   std::thread keepalive_;
 };
 

@@ -138,6 +138,7 @@ TEST_F(SwarmTrainingTest, AnMlProgramThatDiesEndsItsSlAndThePeersCarryOn) {
   StartSl(2, 2, {"TOY_DIE_AFTER=12"});
   EXPECT_NE(sl_[2]->WaitExit(), 0);
   EXPECT_THAT(sl_[2]->Log(), HasSubstr("ML program 'toy-3' exited with status 9"));
+  EXPECT_THAT(sl_[2]->Log(), HasSubstr("leaving the swarm: serving peers the blobs this node holds"));
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(sl_[i]->WaitExit(), 0) << sl_[i]->Log();
     EXPECT_THAT(sl_[i]->Log(), HasSubstr("Final Swarm model was loaded."));
