@@ -1,6 +1,6 @@
 """The demo's ML program: a small Fashion-MNIST classifier with swarmlearning.pyt.SwarmCallback,
 trained on the classes NODE_CLASSES names (a non-IID shard). The end-to-end tests run it
-too (tests/sl/fashion_mnist_test.py); its C++ twin tests/ml/fashion_mnist_torch.cc follows
+too (tests/sl/fashion_mnist_test.py); its C++ twin examples/cpp-libtorch/fashion_mnist_torch.cc follows
 the same contract and, given the same environment, computes the same model.
 
 Environment, as HPE's example programs read it:

@@ -1,4 +1,4 @@
-#include "ml/idx_file.h"
+#include "idx_file.h"
 
 #include <zlib.h>
 

@@ -1,9 +1,11 @@
-// A Fashion-MNIST ML program with LibTorch and the C++ SwarmCallback, for the end-to-end
-// tests: the C++ twin of examples/demo/fashion_mnist.py, with the same environment, model, data order and
-// outputs, so a harness runs either the same way (sl/fashion_mnist_test.py --program).
+// Swarm Learning from a C++ program: a Fashion-MNIST classifier trained with LibTorch and
+// swarm::SwarmCallback (see README.md for a walk-through). It is also the C++ twin of
+// examples/demo/fashion_mnist.py, with the same environment, model, data order and outputs,
+// so the end-to-end tests run either the same way (tests/sl/fashion_mnist_test.py --program).
 //
 // Environment: DATA_DIR (the gzipped IDX files; default /usr/share/datasets/fashion-mnist),
-// MODEL_DIR (where result.json and final_params.bin go; default .), MAX_EPOCHS (2),
+// MODEL_DIR (where fashion_mnist_torch.pt, result.json and final_params.bin go; default .),
+// MAX_EPOCHS (2),
 // MIN_PEERS (2), SYNC_FREQUENCY (50 batches), NODE_CLASSES (labels this node trains on,
 // e.g. "0,1,2,3"; default all), NODE_WEIGHT (1), MERGE_METHOD (mean), SEED (1: data order),
 // USE_ADAPTIVE_SYNC (0). With SWARM_LOOPBACK=TRUE it trains alone: the local-only baseline.
@@ -24,7 +26,7 @@
 #include "client/swarm_callback.h"
 #include "client/torch_parameters.h"
 #include "core/log.h"
-#include "ml/idx_file.h"
+#include "idx_file.h"
 
 namespace swarm::ml {
 namespace {
@@ -143,6 +145,7 @@ Status WriteOutputs(const std::string& dir, Net& net, double accuracy, int epoch
     bin.write(static_cast<const char*>(p.data), static_cast<std::streamsize>(n));
   }
   bin.close();
+  torch::save(net, dir + "/fashion_mnist_torch.pt");  // load with torch::load into a Net
   const nlohmann::ordered_json result = {{"test_accuracy", accuracy}, {"epochs", epochs}, {"rounds", rounds}};
   std::ofstream json(dir + "/result.json");
   json << result.dump() << "\n";
