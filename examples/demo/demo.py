@@ -16,26 +16,19 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from local_swarm import FINAL_LINE, PYTHON, ROOT, Process, free_port  # noqa: E402
+
 PROGRAM = os.path.join(HERE, "fashion_mnist.py")
-PYTHON = "/usr/bin/python3"  # Debian's, which sees Debian's PyTorch
-FINAL_LINE = "All peers and Swarm training rounds finished. Final Swarm model was loaded."
 
 
 class DemoError(Exception):
     pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def shard(i, n):
@@ -44,38 +37,6 @@ def shard(i, n):
     width = min(10, -(-10 // n) + 1)
     start = i * 10 // n
     return sorted({(start + k) % 10 for k in range(width)})
-
-
-class Process:
-    """A child in its own process group, its output in a log file."""
-
-    def __init__(self, name, args, log_path, env=None):
-        self.name, self.log_path = name, log_path
-        self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                      start_new_session=True)
-
-    def log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def tail(self, lines=15):
-        return "\n".join(self.log().splitlines()[-lines:])
-
-    def running(self):
-        return self.popen.poll() is None
-
-    def stop(self):
-        if self.running():
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)  # an SL and its ML program
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
-            except ProcessLookupError:
-                pass
-        self._log.close()
 
 
 class Demo:
