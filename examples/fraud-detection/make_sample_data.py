@@ -3,15 +3,17 @@ downloaded here), in exactly its format: the header "Time","V1",...,"V28","Amoun
 then one transaction per line, sorted by Time, with Class "0" (normal) or "1" (fraud)
 quoted as in the original.
 
-    /usr/bin/python3 make_sample_data.py -o FILE [--rows 30000] [--fraud-rate 0.01] [--seed 1]
+    /usr/bin/python3 make_sample_data.py -o FILE [--rows 40000] [--fraud-rate 0.01] [--seed 1]
 
 The same arguments always give the same bytes. What there is to learn:
+- frauds follow one of five schemes, each moving three V columns together (V14, V12, V10;
+  V17, V16, V18; V4, V11, V3; V7, V2, V9; V1, V5, V6) by a random strength, on top of the
+  same noise as normal transactions; their amounts are either small (card testing) or
+  large, and they happen around the clock;
 - normal transactions: V1..V28 centred, heavy-tailed, with spreads falling from about 2 to
-  0.3 as in the original's principal components; a few percent are unusual but legitimate,
-  leaning part of the way in one of the directions frauds take;
-- frauds follow one of three schemes, each moving a few V columns (V14, V12, V10; V17, V16,
-  V18; V4, V11, V3) by a random strength, so some frauds are faint; their amounts are
-  either small (card testing) or large, and they happen around the clock.
+  0.3 as in the original's principal components; one in ten is unusual but legitimate,
+  moving two of the three columns of a scheme. Telling those from frauds takes many
+  examples of both classes, which no single node of the example has.
 """
 import argparse
 import os
@@ -23,9 +25,11 @@ COLUMNS = ["Time"] + [f"V{i}" for i in range(1, 29)] + ["Amount", "Class"]
 SPREAD = np.linspace(1.95, 0.33, 28)  # of V1..V28
 # Each fraud scheme: (column, shift in units of that column's spread).
 SCHEMES = [
-    [("V14", -4.0), ("V12", -3.5), ("V10", -3.0)],
-    [("V17", -4.0), ("V16", -3.0), ("V18", -2.5)],
-    [("V4", 3.5), ("V11", 3.5), ("V3", -3.0)],
+    [("V14", -3.0), ("V12", -2.5), ("V10", -2.5)],
+    [("V17", -3.0), ("V16", -2.5), ("V18", -2.0)],
+    [("V4", 3.0), ("V11", 3.0), ("V3", -2.5)],
+    [("V7", -3.0), ("V2", 2.5), ("V9", -2.0)],
+    [("V1", -2.5), ("V5", -2.5), ("V6", 2.0)],
 ]
 
 
@@ -39,7 +43,7 @@ def transactions(rng, n, fraud):
     if fraud:
         time = rng.uniform(0, 172800, n)  # around the clock
         scheme = rng.integers(0, len(SCHEMES), n)
-        strength = rng.uniform(0.25, 1.3, n)
+        strength = rng.uniform(0.6, 1.3, n)
         for k, shifts in enumerate(SCHEMES):
             mine = scheme == k
             for name, shift in shifts:
@@ -52,10 +56,12 @@ def transactions(rng, n, fraud):
         day = rng.integers(0, 2, n)
         hour = rng.normal(14.0, 4.5, n) % 24
         time = day * 86400 + hour * 3600
-        unusual = rng.random(n) < 0.04
-        for i in np.flatnonzero(unusual):  # one direction of one scheme, part of the way
-            name, shift = SCHEMES[rng.integers(0, len(SCHEMES))][rng.integers(0, 3)]
-            v[i, column(name)] += shift * SPREAD[column(name)] * rng.uniform(0.4, 1.0)
+        unusual = rng.random(n) < 0.10
+        for i in np.flatnonzero(unusual):  # two of the three columns of one scheme
+            scheme = SCHEMES[rng.integers(0, len(SCHEMES))]
+            for k in rng.choice(3, 2, replace=False):
+                name, shift = scheme[k]
+                v[i, column(name)] += shift * SPREAD[column(name)] * rng.uniform(0.6, 1.3)
         amount = rng.lognormal(3.0, 1.3, n)
     return time, v, np.minimum(amount, 25000.0)
 
@@ -83,7 +89,7 @@ def write(path, data):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", required=True, help="the CSV file to write")
-    parser.add_argument("--rows", type=int, default=30000, help="transactions (default 30000)")
+    parser.add_argument("--rows", type=int, default=40000, help="transactions (default 40000)")
     parser.add_argument("--fraud-rate", type=float, default=0.01, help="share of frauds (default 0.01)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     args = parser.parse_args()

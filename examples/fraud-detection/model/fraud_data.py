@@ -49,7 +49,7 @@ def read_csv(path):
         f = open(path, newline="")
     except OSError as e:
         raise CsvError(f"{path}: cannot open: {e.strerror}") from None
-    rows = []
+    chunks, rows = [], []  # rows go into float64 arrays 10,000 at a time: Kaggle's file has 284,807
     with f:
         reader = csv.reader(f)
         try:
@@ -61,13 +61,18 @@ def read_csv(path):
                                f"\"Time\",\"V1\",...,\"V28\",\"Amount\",\"Class\" (31 columns)")
             for row in reader:
                 rows.append(_parse(path, reader.line_num, row))
+                if len(rows) == 10000:
+                    chunks.append(np.array(rows, dtype=np.float64))
+                    rows = []
         except csv.Error as e:
             raise CsvError(f"{path}, line {reader.line_num}: not valid CSV ({e}); expected {EXPECTED}") from None
         except UnicodeDecodeError:
             raise CsvError(f"{path}, line {reader.line_num + 1}: not UTF-8 text; expected {EXPECTED}") from None
-    if not rows:
+    if rows:
+        chunks.append(np.array(rows, dtype=np.float64))
+    if not chunks:
         raise CsvError(f"{path}: a header and no rows; expected {EXPECTED}")
-    data = np.array(rows, dtype=np.float64)
+    data = np.concatenate(chunks)
     return data[:, :-1], data[:, -1].astype(np.int64)
 
 
