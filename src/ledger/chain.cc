@@ -42,27 +42,6 @@ swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t ti
   return b;
 }
 
-StatusOr<swarm::v1::SignedTransaction> SignTransaction(const swarm::v1::Transaction& tx,
-                                                       const pki::Signer& signer) {
-  swarm::v1::SignedTransaction out;
-  if (!tx.SerializeToString(out.mutable_transaction())) return Internal("cannot serialize a transaction");
-  ASSIGN_OR_RETURN(std::string sig, signer.Sign(std::as_bytes(std::span(out.transaction()))));
-  out.set_signature(std::move(sig));
-  out.set_signer_cert_pem(signer.cert().Pem());
-  return out;
-}
-
-StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& s,
-                                            const pki::TrustStore& trust,
-                                            std::chrono::system_clock::time_point at) {
-  ASSIGN_OR_RETURN(pki::PeerIdentity who,
-                   pki::VerifySignature(trust, s.signer_cert_pem(), std::as_bytes(std::span(s.transaction())),
-                                        s.signature(), at));
-  OpenedTransaction out{{}, who};
-  if (!out.tx.ParseFromString(s.transaction())) return InvalidArgument("transaction bytes do not parse");
-  return out;
-}
-
 Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx,
                         const pki::TrustStore& trust, std::chrono::system_clock::time_point at,
                         uint64_t height) {

@@ -9,6 +9,7 @@
 
 #include "core/sha256.h"
 #include "ledger/contracts.h"
+#include "ledger/transaction.h"
 #include "pki/signer.h"
 
 namespace swarm::ledger {
@@ -19,19 +20,6 @@ Digest BlockHash(const swarm::v1::Block& block);
 
 swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
                            std::vector<swarm::v1::SignedTransaction> transactions);
-
-StatusOr<swarm::v1::SignedTransaction> SignTransaction(const swarm::v1::Transaction& tx,
-                                                       const pki::Signer& signer);
-
-struct OpenedTransaction {
-  swarm::v1::Transaction tx;
-  pki::PeerIdentity signer;
-};
-// Checks the signature and the signer's certificate (valid at `at`, the time of the
-// block that holds it, so old blocks stay valid after certificates expire) and parses.
-StatusOr<OpenedTransaction> OpenTransaction(const swarm::v1::SignedTransaction& signed_tx,
-                                            const pki::TrustStore& trust,
-                                            std::chrono::system_clock::time_point at);
 
 // Opens `signed_tx` (as above, at `at`) and applies it to `state` as a transaction of the
 // block at `height`: exactly what replaying that block does with it. On error `state` is

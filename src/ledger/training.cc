@@ -76,12 +76,6 @@ Status CheckSchema(Training& t, const swarm::v1::CheckIn& c) {
 
 }  // namespace
 
-std::string SchemaDigest(const swarm::v1::ModelSchema& schema) {
-  const std::string bytes = schema.SerializeAsString();
-  const Digest d = Sha256::Of(std::as_bytes(std::span(bytes.data(), bytes.size())));
-  return std::string(d.view());
-}
-
 uint32_t RequiredPeers(const Round& round) {
   uint32_t need = 0;
   for (const auto& [uid, c] : round.checkins) need = std::max(need, c.checkin.min_peers());

@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "ledger/state.h"
+#include "ledger/transaction.h"
 #include "pki/trust_store.h"
 
 namespace swarm::ledger {
@@ -20,9 +21,6 @@ Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& r, const
 Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki::PeerIdentity& signer,
                         uint64_t height);
 Status ApplyFinishTraining(State& state, const swarm::v1::FinishTraining& f, const pki::PeerIdentity& signer);
-
-// SHA-256 of the schema's serialized form: how check-ins name their model's schema.
-std::string SchemaDigest(const swarm::v1::ModelSchema& schema);
 
 // The quorum a round needs: the largest minPeers among its check-ins (0 with none).
 uint32_t RequiredPeers(const Round& round);

@@ -1,0 +1,43 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "snapi/sn_api.h"
+
+namespace swarm::snapi {
+namespace {
+using ::testing::HasSubstr;
+
+TEST(EndpointsTest, HostsPortsAndLists) {
+  auto e = ParseEndpoints("10.0.0.1", 30304);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->size(), 1u);
+  EXPECT_EQ((*e)[0].ToString(), "10.0.0.1:30304");
+  e = ParseEndpoints("sn1.swarm:16000, 10.0.0.2,[::1]:17000", 30304);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].ToString(), "sn1.swarm:16000");
+  EXPECT_EQ((*e)[1].ToString(), "10.0.0.2:30304");
+  EXPECT_EQ((*e)[2].host, "::1");
+  EXPECT_EQ((*e)[2].port, 17000);
+}
+
+TEST(EndpointsTest, BadInputNamesTheProblem) {
+  EXPECT_THAT(ParseEndpoints("a:70000", 30304).status().message(),
+              HasSubstr("is 70000; expected a port from 1 to 65535"));
+  EXPECT_THAT(ParseEndpoints("a:x", 30304).status().message(), HasSubstr("port 'x' is not a number"));
+  EXPECT_THAT(ParseEndpoints("a,,b", 30304).status().message(), HasSubstr("has an empty entry"));
+  EXPECT_THAT(ParseEndpoints("::1", 30304).status().message(), HasSubstr("in brackets"));
+  EXPECT_THAT(ParseEndpoints(":5", 30304).status().message(), HasSubstr("has no host"));
+  EXPECT_THAT(ParseEndpoints("a", 0).status().message(), HasSubstr("expected a port from 1 to 65535"));
+  EXPECT_THAT(EndpointsFromFlags({}, 30304).status().message(), HasSubstr("no SN given"));
+}
+
+TEST(EndpointsTest, FlagsCombine) {
+  auto e = EndpointsFromFlags({"a", "b:2,c"}, 7);
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[2].ToString(), "c:7");
+}
+
+}  // namespace
+}  // namespace swarm::snapi

@@ -1,0 +1,74 @@
+#pragma once
+
+// The one client of the SN API (proto/swarm/v1/sn.proto), as SL, SWCI, SWOP and the UI see
+// it. Every call has a deadline; a call that finds its SN unreachable moves on to the next
+// SN of the endpoint list; transactions are signed with the caller's key and timestamped
+// in one place (ledger/transaction.h). Tests use a fake behind this interface.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "swarm/v1/sn.pb.h"
+
+namespace swarm::snapi {
+
+class SnApi {
+ public:
+  virtual ~SnApi() = default;
+
+  // The SN endpoint ("host:port") calls go to now.
+  virtual std::string target() const = 0;
+
+  // OK when an SN answers its health check.
+  virtual Status Health() = 0;
+  // Signs and submits `txs` as one submission: all are applied in one block, or none.
+  // Returns the block's height. A refusal by the contract code keeps its code and words.
+  virtual StatusOr<uint64_t> Submit(std::vector<swarm::v1::Transaction> txs) = 0;
+  StatusOr<uint64_t> Submit(swarm::v1::Transaction tx) {
+    std::vector<swarm::v1::Transaction> one;
+    one.push_back(std::move(tx));
+    return Submit(std::move(one));
+  }
+
+  virtual Status KeepAlive(const std::string& uid) = 0;
+  virtual StatusOr<swarm::v1::ListNodesResponse> ListNodes() = 0;
+  virtual StatusOr<swarm::v1::VersionInfo> GetVersion() = 0;
+
+  virtual StatusOr<swarm::v1::ListContractsResponse> ListContracts() = 0;
+  virtual StatusOr<swarm::v1::ContractInfo> GetContract(const std::string& name) = 0;
+  virtual StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string& contract) = 0;
+  virtual Status ReportProgress(const swarm::v1::Progress& progress) = 0;
+  // `contract` empty: every contract's.
+  virtual StatusOr<swarm::v1::ListProgressResponse> ListProgress(const std::string& contract) = 0;
+
+  virtual StatusOr<swarm::v1::TaskInfo> GetTask(const std::string& name) = 0;
+  virtual StatusOr<swarm::v1::ListTasksResponse> ListTasks() = 0;
+  virtual StatusOr<swarm::v1::TaskRunnerInfo> GetTaskRunner(const std::string& name) = 0;
+  virtual StatusOr<swarm::v1::ListTaskRunnersResponse> ListTaskRunners() = 0;
+
+  virtual StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest& request) = 0;
+  virtual StatusOr<swarm::v1::VerifyResponse> Verify() = 0;
+};
+
+// An SN API endpoint.
+struct Endpoint {
+  std::string host;
+  int port = 30304;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+};
+
+// "host", "host:port" or a comma-separated list of them (ports default to
+// `default_port`); an IPv6 address is written in brackets, "[::1]:30304".
+StatusOr<std::vector<Endpoint>> ParseEndpoints(std::string_view text, int default_port);
+
+// `hosts` (each "host" or "host:port") with `default_port` where none is given: what the
+// --sn-ip/--sn-api-port flags of every part make.
+StatusOr<std::vector<Endpoint>> EndpointsFromFlags(const std::vector<std::string>& hosts, int default_port);
+
+// Checks a port number given by a user: 1..65535, named in the error as `what`.
+Status CheckPort(long port, std::string_view what);
+
+}  // namespace swarm::snapi
