@@ -1,0 +1,102 @@
+#include "taskdef/yaml_check.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace swarm::taskdef {
+namespace {
+
+// The field `key` of a one-line document "key: <value>".
+Field FieldOf(const std::string& value_text) {
+  auto root = LoadDocument("key: " + value_text + "\n", "d.yaml");
+  EXPECT_TRUE(root.ok()) << root.status().ToString();
+  return root->Child("key", root->node()["key"], 1);
+}
+
+template <typename T>
+std::string ErrorOf(const StatusOr<T>& result) {
+  return result.ok() ? "OK" : result.status().message();
+}
+
+TEST(YamlCheckTest, IntegersMustBeUnquotedIntegers) {
+  EXPECT_EQ(*GetInteger(FieldOf("16000"), 0), 16000);
+  EXPECT_EQ(*GetInteger(FieldOf("+7"), 0), 7);
+  EXPECT_EQ(*GetInteger(FieldOf("!!int 5"), 0), 5);
+  EXPECT_EQ(*GetInteger(FieldOf("0"), 0), 0);
+  EXPECT_EQ(ErrorOf(GetInteger(FieldOf("-1"), 0)), "d.yaml, line 1: key is -1; expected an integer >= 0");
+  EXPECT_EQ(ErrorOf(GetInteger(FieldOf("\"16000\""), 0)),
+            "d.yaml, line 1: key is '16000' in quotes; expected an integer >= 0 without quotes");
+  EXPECT_EQ(ErrorOf(GetInteger(FieldOf("1.5"), 0)), "d.yaml, line 1: key is '1.5'; expected an integer >= 0");
+  EXPECT_EQ(ErrorOf(GetInteger(FieldOf("12abc"), 0)),
+            "d.yaml, line 1: key is '12abc'; expected an integer >= 0");
+  EXPECT_EQ(ErrorOf(GetInteger(FieldOf("99999999999999999999"), 0)),
+            "d.yaml, line 1: key is '99999999999999999999'; expected an integer >= 0");
+  EXPECT_EQ(ErrorOf(GetInteger(FieldOf("~"), 0)), "d.yaml, line 1: key is null; expected an integer >= 0");
+  EXPECT_EQ(*GetOptionalInteger(FieldOf("~"), 0), std::nullopt);
+  EXPECT_EQ(ErrorOf(GetOptionalInteger(FieldOf("[1]"), 0)),
+            "d.yaml, line 1: key is a list; expected ~ or an integer >= 0");
+}
+
+TEST(YamlCheckTest, StringsTakeAnyScalarAsWritten) {
+  EXPECT_EQ(*GetString(FieldOf("2.70"), kAnyString), "2.70");
+  EXPECT_EQ(*GetString(FieldOf("yes"), kAnyString), "yes");
+  EXPECT_EQ(*GetString(FieldOf("\"~\""), kAnyString), "~");
+  EXPECT_EQ(*GetString(FieldOf("''"), kAnyString), "");
+  EXPECT_EQ(ErrorOf(GetString(FieldOf("null"), kAnyString)),
+            "d.yaml, line 1: key is null; expected a string");
+  EXPECT_EQ(ErrorOf(GetString(FieldOf("{a: 1}"), {2, 240})),
+            "d.yaml, line 1: key is a map; expected a string of 2..240 characters");
+  EXPECT_EQ(ErrorOf(GetString(FieldOf("''"), {1, std::string::npos})),
+            "d.yaml, line 1: key is empty; expected a string of at least 1 character");
+  EXPECT_EQ(DescribeString({0, 160}), "a string of at most 160 characters");
+  EXPECT_EQ(DescribeString({3, std::string::npos}), "a string of at least 3 characters");
+}
+
+TEST(YamlCheckTest, LongValuesAreCutInMessages) {
+  const std::string value = std::string(59, 'a') + "\xC3\xA9" + std::string(10, 'b');
+  EXPECT_EQ(ErrorOf(GetEnum(FieldOf(value), {"A"})),
+            "d.yaml, line 1: key is '" + std::string(59, 'a') + "...'; expected one of A");
+}
+
+TEST(YamlCheckTest, ListRulesAreDescribed) {
+  EXPECT_EQ(ErrorOf(GetList(FieldOf("x"), {})), "d.yaml, line 1: key is 'x'; expected a list");
+  EXPECT_EQ(ErrorOf(GetList(FieldOf("[1, 2]"), {0, 1})),
+            "d.yaml, line 1: key has 2 items; expected a list of at most 1 item");
+  EXPECT_EQ(ErrorOf(GetList(FieldOf("[]"), {1})),
+            "d.yaml, line 1: key is empty; expected a list of at least 1 item");
+  EXPECT_EQ(GetList(FieldOf("~"), {1, 5, true})->size(), 0u);
+  auto items = GetList(FieldOf("[a, b]"), {});
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ((*items)[1].path(), "key[1]");
+}
+
+TEST(YamlCheckTest, NestedValuesKeepTheirFlowText) {
+  auto pairs =
+      GetKeyValues(FieldOf("[device: [\"/dev/kfd\", \"/dev/dri\"], privileged: True, shm: {a: 1}]"), true,
+                   /*nested_values=*/true);
+  ASSERT_TRUE(pairs.ok()) << pairs.status().ToString();
+  EXPECT_EQ(*pairs, (std::vector<KeyValue>{
+                        {"device", "[/dev/kfd, /dev/dri]"}, {"privileged", "True"}, {"shm", "{a: 1}"}}));
+}
+
+TEST(YamlCheckTest, GuardYamlCatchesYamlCppExceptions) {
+  const Status status = GuardYaml("g.yaml", []() -> Status {
+    YAML::Node node = YAML::Load("a: 1");
+    (void)node["a"].as<std::vector<int>>();  // throws TypedBadConversion
+    return Status::Ok();
+  });
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "g.yaml, line 1: YAML error: bad conversion");
+}
+
+TEST(YamlCheckTest, DeepNestingIsAnError) {
+  const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  auto root = LoadDocument(deep, "deep.yaml");
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().message().rfind("deep.yaml, line 1: YAML syntax error: ", 0), 0u)
+      << root.status().message();
+}
+
+}  // namespace
+}  // namespace swarm::taskdef
