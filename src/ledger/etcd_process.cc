@@ -1,11 +1,8 @@
 #include "ledger/etcd_process.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -101,30 +98,23 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
       args.push_back(a);
     }
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  // fork + exec rather than posix_spawn: the child asks to be killed when the SN dies,
-  // so a SIGKILLed SN never leaves an orphaned etcd behind.
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return Unavailable(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
-    const int log = ::open(o.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log < 0 || null < 0) ::_exit(126);
-    ::dup2(null, STDIN_FILENO);
-    ::dup2(log, STDOUT_FILENO);
-    ::dup2(log, STDERR_FILENO);
-    ::execvp(o.etcd_binary.c_str(), argv.data());
-    const std::string msg = "cannot run " + o.etcd_binary + ": " + std::strerror(errno) + "\n";
-    (void)!::write(STDERR_FILENO, msg.data(), msg.size());
-    ::_exit(127);
+  SpawnOptions spawn;
+  spawn.argv = std::move(args);
+  spawn.log_file = o.log_file;
+  spawn.null_stdin = true;
+  // In the SN's process group, as the SN's own part; killed with the SN, so a SIGKILLed
+  // SN never leaves an orphaned etcd behind.
+  spawn.new_process_group = false;
+  spawn.die_with_parent = true;
+  StatusOr<Subprocess> child = Subprocess::Spawn(spawn);
+  if (!child.ok()) {
+    if (child.status().code() == StatusCode::kNotFound) {
+      return FailedPrecondition("cannot start '" + o.etcd_binary +
+                                "' (is the etcd-server package installed?): " + child.status().message());
+    }
+    return FailedPrecondition("cannot start etcd: " + child.status().message());
   }
-  p->pid_ = pid;
+  p->child_.emplace(std::move(child).value());
   // Membership changes in a cluster of several SNs can take seconds.
   p->client_ = std::make_unique<EtcdClient>("127.0.0.1", p->client_port_, std::chrono::seconds(10));
 
@@ -132,14 +122,6 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
   Status last = Unavailable("not started");
   while (std::chrono::steady_clock::now() < deadline) {
     if (!p->Running()) {
-      if (p->exit_ == "exit status 127") {  // exec failed; the child wrote why to the log
-        return FailedPrecondition("cannot start '" + o.etcd_binary +
-                                  "' (is the etcd-server package installed?):" + TailOfFile(o.log_file, 1));
-      }
-      if (p->exit_ == "exit status 126") {  // the child could not open its log or /dev/null
-        return FailedPrecondition("cannot start etcd: its log '" + o.log_file.string() +
-                                  "' cannot be opened");
-      }
       return Unavailable("etcd exited while starting (" + p->exit_ + "); end of " + o.log_file.string() +
                          ":" + TailOfFile(o.log_file, 8));
     }
@@ -152,31 +134,31 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
                      last.message() + "); end of " + o.log_file.string() + ":" + TailOfFile(o.log_file, 8));
 }
 
+namespace {
+
+// As SnNode reports it: "exit status 1", "killed by signal 9".
+std::string Describe(const ExitStatus& s) {
+  return s.signal != 0 ? "killed by signal " + std::to_string(s.signal)
+                       : "exit status " + std::to_string(s.code);
+}
+
+}  // namespace
+
+pid_t EtcdProcess::pid() const { return child_ && !child_->exit_status() ? child_->pid() : -1; }
+
 bool EtcdProcess::Running() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == 0) return true;
-  if (r == pid_) {
-    exit_ = WIFEXITED(status)     ? "exit status " + std::to_string(WEXITSTATUS(status))
-            : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                  : "stopped";
-  }
-  pid_ = -1;
+  if (!child_) return false;
+  const std::optional<ExitStatus> s = child_->Poll();
+  if (!s) return true;
+  exit_ = Describe(*s);
   return false;
 }
 
 void EtcdProcess::Stop() {
   if (!Running()) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 100 && Running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (Running()) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-    exit_ = "killed by SIGKILL after SIGTERM";
-    pid_ = -1;
-  }
+  // SIGTERM lets etcd shut down cleanly; SIGKILL if it has not within 5 s.
+  const ExitStatus s = child_->Stop(std::chrono::seconds(5));
+  exit_ = s.signal == SIGKILL ? "killed by SIGKILL after SIGTERM" : Describe(s);
 }
 
 EtcdProcess::~EtcdProcess() { Stop(); }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "core/subprocess.h"
 #include "ledger/etcd_client.h"
 
 namespace swarm::ledger {
@@ -47,7 +48,7 @@ class EtcdProcess {
   int client_port() const { return client_port_; }
   std::string peer_url() const;
   const std::filesystem::path& log_file() const { return options_.log_file; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;  // -1 once it has exited
   // False once the child has exited; ExitDescription() then says how.
   bool Running();
   std::string ExitDescription() const { return exit_; }
@@ -57,7 +58,7 @@ class EtcdProcess {
  private:
   EtcdProcess() = default;
   EtcdOptions options_;
-  pid_t pid_ = -1;
+  std::optional<Subprocess> child_;
   int client_port_ = 0;
   std::string exit_;
   std::unique_ptr<EtcdClient> client_;

@@ -1,14 +1,8 @@
 #include "sl/sl_node.h"
 
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstring>
-
 #include "core/log.h"
 #include "core/node_uid.h"
+#include "core/subprocess.h"
 #include "sl/file_server.h"
 
 namespace swarm::sl {
@@ -127,40 +121,34 @@ int SlNode::Run() {
 }
 
 int SlNode::RunProgram() {
-  std::vector<std::string> args;
-  if (!o_.ml_entrypoint.empty()) args.push_back(o_.ml_entrypoint);
-  args.insert(args.end(), o_.ml_cmd.begin(), o_.ml_cmd.end());
-  const std::string socket = fs::absolute(o_.socket).string();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the program does not outlive its SL
-    if (!o_.ml_workdir.empty() && ::chdir(o_.ml_workdir.c_str()) != 0) {
-      std::fprintf(stderr, "swarm sl: cannot enter --ml-w '%s'\n", o_.ml_workdir.c_str());
-      ::_exit(127);
-    }
-    ::setenv("SWARM_SL_SOCKET", socket.c_str(), 1);
-    for (const auto& kv : o_.ml_env) ::putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    std::fprintf(stderr, "swarm sl: cannot start the ML program '%s': %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
-  }
-  LogInfo(kLog, "started ML program '" + o_.ml_name + "' (pid " + std::to_string(pid) + "): " + args[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  SpawnOptions spawn;
+  if (!o_.ml_entrypoint.empty()) spawn.argv.push_back(o_.ml_entrypoint);
+  spawn.argv.insert(spawn.argv.end(), o_.ml_cmd.begin(), o_.ml_cmd.end());
+  // --ml-e entries come last, so they may even replace SWARM_SL_SOCKET.
+  spawn.env = {"SWARM_SL_SOCKET=" + fs::absolute(o_.socket).string()};
+  spawn.env.insert(spawn.env.end(), o_.ml_env.begin(), o_.ml_env.end());
+  spawn.workdir = o_.ml_workdir;
+  // In the SL's own group: whoever signals the SL's group (a terminal's Ctrl-C, SWOP)
+  // reaches the program too. It does not outlive its SL.
+  spawn.new_process_group = false;
+  spawn.die_with_parent = true;
+  StatusOr<Subprocess> program = Subprocess::Spawn(spawn);
   UserLog* user = bridge_->user_log();
-  if (WIFSIGNALED(status)) {
-    NoteError(user,
-              "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(WTERMSIG(status)));
-    return LingerForPeers(code);
+  if (!program.ok()) {
+    // 127, as a shell reports a command it cannot run.
+    NoteError(user, "cannot start the ML program '" + o_.ml_name + "': " + program.status().message());
+    return LingerForPeers(127);
   }
-  if (code != 0) {
-    NoteError(user, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(code));
-    return LingerForPeers(code);
+  LogInfo(kLog, "started ML program '" + o_.ml_name + "' (pid " + std::to_string(program->pid()) +
+                    "): " + spawn.argv[0]);
+  const ExitStatus exit = program->WaitForever();
+  if (exit.signal != 0) {
+    NoteError(user, "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(exit.signal));
+    return LingerForPeers(exit.ShellCode());
+  }
+  if (exit.code != 0) {
+    NoteError(user, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(exit.code));
+    return LingerForPeers(exit.code);
   }
   if (!bridge_->delivered_final()) {
     NoteError(user, "ML program '" + o_.ml_name + "' ended before the final model was delivered");

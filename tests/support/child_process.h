@@ -1,21 +1,21 @@
 #pragma once
 
 // A child process with its output in a log file, for tests and benchmarks that run the
-// `swarm` binary as a user would. The destructor kills what is still running.
+// `swarm` binary as a user would; a thin layer over swarm::Subprocess. The destructor
+// kills what is still running.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/subprocess.h"
 
 namespace swarm::testing {
 namespace fs = std::filesystem;
@@ -29,18 +29,20 @@ inline std::string ReadAll(const fs::path& p) {
 
 class ChildProcess {
  public:
+  // A program that cannot be started ends at once with exit code 127, the reason in its log.
   ChildProcess(std::vector<std::string> args, fs::path log) : log_(std::move(log)) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test killed by its timeout leaves nothing running
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
+    SpawnOptions o;
+    o.argv = std::move(args);
+    o.log_file = log_;
+    // In the test's process group, as before; Kill(sig) reaches the process alone.
+    o.new_process_group = false;
+    o.die_with_parent = true;  // a test killed by its timeout leaves nothing running
+    StatusOr<Subprocess> p = Subprocess::Spawn(o);
+    if (p.ok()) {
+      process_.emplace(std::move(p).value());
+    } else {
+      std::ofstream(log_, std::ios::app) << p.status().ToString() << "\n";
+      exit_code_ = 127;
     }
   }
   ~ChildProcess() { Kill(SIGKILL); }
@@ -55,38 +57,32 @@ class ChildProcess {
     return false;
   }
   bool Exited() {
-    if (pid_ <= 0) return true;
-    int status;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      pid_ = -1;
-    }
-    return pid_ <= 0;
+    if (exit_code_ >= 0) return true;
+    if (const std::optional<ExitStatus> s = process_->Poll()) exit_code_ = s->ShellCode();
+    return exit_code_ >= 0;
   }
   // Sends `sig` and waits for the exit; returns the exit code (128 + signal if killed).
   int Kill(int sig) {
     if (Exited()) return exit_code_;
-    ::kill(pid_, sig);
-    int status;
-    ::waitpid(pid_, &status, 0);
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    pid_ = -1;
+    process_->Signal(sig);
+    exit_code_ = process_->WaitForever().ShellCode();
     return exit_code_;
   }
   // Waits for the exit; past `timeout` kills the process and returns 128 + SIGKILL.
   int WaitExit(std::chrono::seconds timeout = std::chrono::seconds(240)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!Exited() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return Exited() ? exit_code_ : Kill(SIGKILL);
+    if (Exited()) return exit_code_;
+    const StatusOr<ExitStatus> s = process_->Wait(timeout);
+    if (!s.ok()) return Kill(SIGKILL);
+    exit_code_ = s->ShellCode();
+    return exit_code_;
   }
   std::string Log() const { return ReadAll(log_); }
-  pid_t pid() const { return pid_; }
+  // -1 once it has exited.
+  pid_t pid() const { return exit_code_ < 0 ? process_->pid() : -1; }
 
  private:
   fs::path log_;
-  pid_t pid_ = -1;
+  std::optional<Subprocess> process_;
   int exit_code_ = -1;
 };
 
