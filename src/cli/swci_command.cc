@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
+#include "snapi/grpc_sn_api.h"
+#include "swci/repl.h"
 #include "swci/session.h"
 
 namespace swarm::cli {
@@ -23,6 +27,40 @@ struct SwciArgs {
   std::exit(code);
 }
 
+// The running session's stop flag, for the signal handler (only an atomic store there).
+swci::StopFlag* g_stop = nullptr;
+
+void OnSignal(int sig) {
+  if (g_stop != nullptr) g_stop->Request(sig);
+}
+
+// Ctrl-C and SIGTERM stop the running wait instead of killing SWCI mid-command. No
+// SA_RESTART: a read at the prompt returns, so Ctrl-C there ends the session.
+void HandleStopSignals(swci::StopFlag& stop) {
+  g_stop = &stop;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+swci::Services MakeServices(const pki::TlsIdentity& identity, const pki::Signer& signer) {
+  swci::Services s;
+  s.connect = [identity, signer](const snapi::Endpoint& e) {
+    snapi::GrpcSnApiOptions o;
+    o.endpoints = {e};
+    return snapi::MakeGrpcSnApi(identity, signer, o);
+  };
+  s.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+  return s;
+}
+
 void RunSwci(const SwciArgs& a) {
   auto identity = pki::TlsIdentity::Load(a.tls);
   if (!identity.ok()) Fail(identity.status().message());
@@ -32,41 +70,43 @@ void RunSwci(const SwciArgs& a) {
   }
   auto signer = pki::Signer::Load(a.tls.key, a.tls.cert);
   if (!signer.ok()) Fail(signer.status().message());
-  swci::Session session(std::move(identity).value(), std::move(signer).value(), std::cout);
+  std::error_code ec;
+  const fs::path start = a.usr_dir.empty() ? fs::current_path(ec) : a.usr_dir;
+  swci::Session session(MakeServices(*identity, *signer), start);
+  HandleStopSignals(session.stop());
 
+  const bool tty = ::isatty(STDIN_FILENO);
   // Script mode: the init script's commands, each echoed after the prompt as typed.
   if (!a.usr_dir.empty()) {
     const fs::path script = a.usr_dir / a.init_script;
     std::ifstream in(script);
     if (!in) Fail("cannot read the init script '" + script.string() + "'");
-    for (std::string line; std::getline(in, line);) {
-      std::cout << session.Prompt() << line << "\n";
-      if (!session.Execute(line)) std::exit(session.failed() ? 1 : 0);
-    }
-    if (!::isatty(STDIN_FILENO)) std::exit(0);  // no one to talk to: the script was the session
+    if (auto code = swci::RunLines(session, in, std::cout, {})) std::exit(*code);
+    if (!tty) std::exit(0);  // no one to talk to: the script was the session
   }
-  const bool tty = ::isatty(STDIN_FILENO);
-  while (true) {
-    if (tty) std::cout << session.Prompt() << std::flush;
-    std::string line;
-    if (!std::getline(std::cin, line)) break;
-    if (!tty) std::cout << session.Prompt() << line << "\n";
-    if (!session.Execute(line)) std::exit(session.failed() ? 1 : 0);
-  }
-  std::exit(0);
+  // From a terminal: a prompt before each line, and Ctrl-C ends only the running command.
+  // From a pipe: each line echoed after its prompt, so the transcript reads as a script's.
+  swci::ReplOptions o;
+  o.echo = !tty;
+  o.prompt_before = tty;
+  o.interrupt_resumes = tty;
+  std::exit(swci::RunLines(session, std::cin, std::cout, o).value_or(0));
 }
 
 }  // namespace
 
 void AddSwciCommand(CLI::App& app) {
   auto a = std::make_shared<SwciArgs>();
-  CLI::App* swci =
-      app.add_subcommand("swci", "Swarm command interface: contexts, contracts, nodes (HPE's SWCI)");
+  CLI::App* swci = app.add_subcommand(
+      "swci", "Swarm command interface: contexts, contracts, tasks, taskrunners, nodes (HPE's SWCI)");
   swci->add_option("--key", a->tls.key, "SWCI's private key (PEM)")->required();
   swci->add_option("--cert", a->tls.cert, "SWCI's certificate (PEM, role swci)")->required();
   swci->add_option("--capath", a->tls.capath, "Directory of trusted CA certificates (or one bundle file)")
       ->required();
-  swci->add_option("--usr-dir", a->usr_dir, "Directory holding the init script; runs it first");
+  swci->add_option(
+      "--usr-dir", a->usr_dir,
+      "Directory holding the init script; runs it first. SWCI's current directory starts here, and "
+      "/platform/swarm/usr in commands stands for it");
   swci->add_option("--init-script-name", a->init_script, "Init script in --usr-dir")->capture_default_str();
   swci->callback([a] { RunSwci(*a); });
 }

@@ -8,11 +8,18 @@ the expected exit status (default 0); "## unreached: command" feeds a command th
 not run (after EXIT, or after a failure with EXIT ON FAILURE ON); "## mode: script" runs
 the commands as an init script (--usr-dir DIR --init-script-name NAME) instead of stdin.
 
+SWCI runs in a fresh directory DIR (its current directory; --usr-dir in script mode),
+${USR_DIR} in expected lines. "## file: NAME" writes the lines that follow, up to
+"## end", to DIR/NAME (task definitions for CREATE TASK FROM). "## env: NAME=VALUE" sets
+an environment variable for SWCI. "## interrupt: SECONDS" sends SIGINT that long after
+SWCI starts (for Ctrl-C during a wait).
+
 Run: /usr/bin/python3 run_swci_tests.py --swarm PATH_TO_SWARM [FILE.test ...]
 """
 import glob
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -31,23 +38,47 @@ def free_port():
         return s.getsockname()[1]
 
 
+class Script:
+    def __init__(self):
+        self.commands, self.expected, self.exit_code, self.script = [], [], 0, False
+        self.files, self.env, self.interrupt = {}, {}, None
+
+
 def parse(path):
-    commands, expected, exit_code, script = [], [], 0, False
+    t = Script()
     with open(path) as f:
-        for line in f.read().splitlines():
-            if line.startswith("## mode:"):
-                script = line.split(":", 1)[1].strip() == "script"
-            elif line.startswith("## exit:"):
-                exit_code = int(line.split(":", 1)[1])
-            elif line.startswith("## unreached:"):
-                commands.append(line.split(":", 1)[1].strip())
-            elif line.startswith("## ") or line == "##":
-                continue
-            else:
-                if PROMPT.match(line):
-                    commands.append(PROMPT.sub("", line))
-                expected.append(line)
-    return commands, expected, exit_code, script
+        lines = f.read().splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith("## mode:"):
+            t.script = line.split(":", 1)[1].strip() == "script"
+        elif line.startswith("## exit:"):
+            t.exit_code = int(line.split(":", 1)[1])
+        elif line.startswith("## unreached:"):
+            t.commands.append(line.split(":", 1)[1].strip())
+        elif line.startswith("## env:"):
+            name, value = line.split(":", 1)[1].strip().split("=", 1)
+            t.env[name] = value
+        elif line.startswith("## interrupt:"):
+            t.interrupt = float(line.split(":", 1)[1])
+        elif line.startswith("## file:"):
+            name, body = line.split(":", 1)[1].strip(), []
+            while i < len(lines) and lines[i] != "## end":
+                body.append(lines[i])
+                i += 1
+            if i == len(lines):
+                raise ValueError(f"{path}: '## file: {name}' has no '## end'")
+            i += 1
+            t.files[name] = "\n".join(body) + "\n"
+        elif line.startswith("## ") or line == "##":
+            continue
+        else:
+            if PROMPT.match(line):
+                t.commands.append(PROMPT.sub("", line))
+            t.expected.append(line)
+    return t
 
 
 def substitute(text, variables):
@@ -95,30 +126,50 @@ class Sentinel:
         self.log.close()
 
 
+def run_swci(argv, text, usr, t):
+    env = dict(os.environ, **t.env)
+    proc = subprocess.Popen(argv, cwd=usr, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    if t.interrupt is None:
+        out, err = proc.communicate(text, timeout=120)
+        return proc.returncode, out, err
+    proc.stdin.write(text)
+    proc.stdin.flush()  # left open: SWCI is still reading when the signal comes
+    time.sleep(t.interrupt)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, out, err
+
+
 def run_file(swarm, path):
-    commands, expected, exit_code, script = parse(path)
+    t = parse(path)
     with tempfile.TemporaryDirectory() as work:
         subprocess.run([swarm, "gen-cert", "-e", "t", "-i", "1", "-o", os.path.join(work, "ws")],
                        check=True, capture_output=True)
+        usr = os.path.realpath(os.path.join(work, "usr"))
+        os.mkdir(usr)
+        for name, body in t.files.items():
+            os.makedirs(os.path.dirname(os.path.join(usr, name)), exist_ok=True)
+            with open(os.path.join(usr, name), "w") as f:
+                f.write(body)
         sn = Sentinel(swarm, work)
-        variables = {"SN_API_PORT": str(sn.port)}
-        commands = [substitute(c, variables) for c in commands]
+        variables = {"SN_API_PORT": str(sn.port), "USR_DIR": usr}
+        commands = [substitute(c, variables) for c in t.commands]
         try:
             cert = os.path.join(work, "ws", "t", "cert")
             argv = [swarm, "swci", "--key", f"{cert}/swci-1-key.pem", "--cert", f"{cert}/swci-1-cert.pem",
                     "--capath", f"{cert}/ca/capath"]
             text = "\n".join(commands) + "\n"
-            if script:
-                usr = os.path.join(work, "usr")
-                os.mkdir(usr)
+            if t.script:
                 with open(os.path.join(usr, "setup.swci"), "w") as f:
                     f.write(text)
                 argv += ["--usr-dir", usr, "--init-script-name", "setup.swci"]
                 text = ""
-            r = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=120)
+            returncode, stdout, stderr = run_swci(argv, text, usr, t)
         finally:
             sn.stop()
-    got = r.stdout.splitlines()
+    got = stdout.splitlines()
+    expected = t.expected
     problems = []
     for i in range(max(len(expected), len(got))):
         want = expected[i] if i < len(expected) else "<nothing>"
@@ -126,9 +177,9 @@ def run_file(swarm, path):
         if i >= len(expected) or i >= len(got) or not line_matches(want, have, variables):
             problems.append(f"line {i + 1}: expected {want!r}\n{' ' * (len(str(i + 1)) + 7)}got      {have!r}")
             break
-    if r.returncode != exit_code:
-        problems.append(f"exit status {r.returncode}, expected {exit_code}; stderr: {r.stderr}")
-    return problems, r.stdout
+    if returncode != t.exit_code:
+        problems.append(f"exit status {returncode}, expected {t.exit_code}; stderr: {stderr}")
+    return problems, stdout
 
 
 def main():

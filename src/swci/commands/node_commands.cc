@@ -1,0 +1,64 @@
+// Nodes: the live nodes of the network, and waiting for an API server to come up.
+
+#include "swci/command_env.h"
+#include "swci/commands/commands.h"
+#include "swci/commands/common.h"
+
+namespace swarm::swci {
+namespace {
+
+std::string NodeType(swarm::v1::NodeType t) {
+  return swarm::v1::NodeType_Name(t).substr(std::string_view("NODE_TYPE_").size());
+}
+
+StatusOr<Result> ListNodes(CommandEnv& env, const Args&) {
+  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
+  ASSIGN_OR_RETURN(swarm::v1::ListNodesResponse resp, api->ListNodes());
+  // Fixed widths, as HPE's SWCI lines them up.
+  Table t{{{"NODE TYPE", 10},
+           {"HOST", 17},
+           {"PORT", 7},
+           {"NAME", 10},
+           {"UID", 34},
+           {"PARENT UID", 34},
+           {"LAST I-AM-ALIVE"}},
+          {}};
+  for (const auto& n : resp.nodes()) {
+    // Registered but not active, or SWCI itself: not shown, as in HPE's SWCI.
+    if (!n.alive() || n.record().type() == swarm::v1::NODE_TYPE_SWCI) continue;
+    const auto& r = n.record();
+    t.rows.push_back({NodeType(r.type()), r.host(), std::to_string(r.port()), r.name(), r.uid(),
+                      r.parent_uid().empty() ? "-" : r.parent_uid(), TimeOfMs(n.last_alive_unix_ms())});
+  }
+  return Result::Of(std::move(t));
+}
+
+StatusOr<Result> WaitForIp(CommandEnv& env, const Args& a) {
+  snapi::Endpoint endpoint{a.String("ip"), kDefaultSnApiPort};
+  if (a.Has("port")) {
+    ASSIGN_OR_RETURN(long port, a.Int("port", 1, 65535));
+    endpoint.port = static_cast<int>(port);
+  }
+  long retries = 360;
+  if (a.Has("retries")) {
+    ASSIGN_OR_RETURN(retries, a.Int("retries", 1, 1000000));
+  }
+  RETURN_IF_ERROR(WaitUntilUp(env, endpoint, retries, env.services.waits.ip_retry_pause).status());
+  return Result::Line(std::string(kApiServerUp));
+}
+
+}  // namespace
+
+void RegisterNodeCommands(CommandRegistry& r) {
+  r.Add("LIST NODES",
+        "Lists the live Swarm nodes (SWCI and ML programs are not nodes here): type, host, port, name, uid, "
+        "parent uid and when each last said it is alive.",
+        ListNodes);
+  r.Add("WAIT FOR IP <ip:string> [port:string] [retries:string]",
+        "Waits until the API server at ip (port 30304 unless given) answers, asking every 5 seconds up to "
+        "retries "
+        "times (default 360: half an hour). Ctrl-C stops the wait.",
+        WaitForIp);
+}
+
+}  // namespace swarm::swci
