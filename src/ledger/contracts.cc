@@ -1,5 +1,7 @@
 #include "ledger/contracts.h"
 
+#include "ledger/taskrunners.h"
+#include "ledger/tasks.h"
 #include "ledger/training.h"
 
 namespace swarm::ledger {
@@ -26,16 +28,6 @@ pki::Role RoleFor(NodeType t) {
     case swarm::v1::NODE_TYPE_SWCI: return pki::Role::kSwci;
     default: return pki::Role::kSn;
   }
-}
-
-std::string Who(const pki::PeerIdentity& s) {
-  return "'" + s.common_name + "' (role " + std::string(pki::RoleName(s.role)) + ")";
-}
-
-Status RequireSwci(const pki::PeerIdentity& signer, std::string_view action) {
-  if (signer.role == pki::Role::kSwci) return Status::Ok();
-  return PermissionDenied(std::string(action) + " refused: only SWCI may do this, and " + Who(signer) +
-                          " is not SWCI");
 }
 
 Status CreateContract(State& state, const swarm::v1::CreateContract& c, const pki::PeerIdentity& signer,
@@ -94,7 +86,26 @@ Status RegisterNode(State& state, const swarm::v1::RegisterNode& reg, const pki:
 State State::Genesis() {
   State s;
   s.contracts[kDefaultContract] = Contract{kDefaultContract, 0, "", 0, 0, {}};
+  TaskRunner tr;
+  tr.name = kDefaultTaskRunner;
+  s.task_runners[kDefaultTaskRunner] = std::move(tr);
+  // As HPE lists it: finalized, without type or body; only ever a prereq.
+  Task root;
+  root.name = kRootTask;
+  root.author = "-";
+  root.finalized = true;
+  s.tasks[kRootTask] = std::move(root);
   return s;
+}
+
+std::string Who(const pki::PeerIdentity& s) {
+  return "'" + s.common_name + "' (role " + std::string(pki::RoleName(s.role)) + ")";
+}
+
+Status RequireSwci(const pki::PeerIdentity& signer, std::string_view action) {
+  if (signer.role == pki::Role::kSwci) return Status::Ok();
+  return PermissionDenied(std::string(action) + " refused: only SWCI may do this, and " + Who(signer) +
+                          " is not SWCI");
 }
 
 Status CheckNodeOwner(const Node& node, const std::string& uid, const pki::PeerIdentity& who) {
@@ -103,15 +114,19 @@ Status CheckNodeOwner(const Node& node, const std::string& uid, const pki::PeerI
                           " belongs to another certificate, not " + Who(who));
 }
 
-Status CheckContractName(const std::string& name) {
-  if (name.empty() || name.size() > 255) {
-    return InvalidArgument("contract name must be 1 to 255 characters; got " + std::to_string(name.size()));
+Status CheckContractName(const std::string& name) { return CheckName("contract", name, 255); }
+
+Status CheckName(std::string_view kind, const std::string& name, size_t max_size) {
+  const std::string what(kind);
+  if (name.empty() || name.size() > max_size) {
+    return InvalidArgument(what + " name must be 1 to " + std::to_string(max_size) + " characters; got " +
+                           std::to_string(name.size()));
   }
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                     c == '_' || c == '-';
     if (!ok) {
-      return InvalidArgument("contract name '" + name + "' has the character '" + std::string(1, c) +
+      return InvalidArgument(what + " name '" + name + "' has the character '" + std::string(1, c) +
                              "'; expected letters, digits and . _ -");
     }
   }
@@ -119,6 +134,7 @@ Status CheckContractName(const std::string& name) {
 }
 
 Status Apply(State& state, const Transaction& tx, const pki::PeerIdentity& signer, uint64_t height) {
+  const TxStamp at{height, static_cast<int64_t>(tx.timestamp_unix_ms())};
   switch (tx.body_case()) {
     case Transaction::kCreateContract: return CreateContract(state, tx.create_contract(), signer, height);
     case Transaction::kResetContract: return ResetContract(state, tx.reset_contract(), signer, height);
@@ -128,6 +144,17 @@ Status Apply(State& state, const Transaction& tx, const pki::PeerIdentity& signe
     case Transaction::kReplaceLeader: return ApplyReplaceLeader(state, tx.replace_leader(), signer);
     case Transaction::kRecordMerge: return ApplyRecordMerge(state, tx.record_merge(), signer, height);
     case Transaction::kFinishTraining: return ApplyFinishTraining(state, tx.finish_training(), signer);
+    case Transaction::kCreateTask: return ApplyCreateTask(state, tx.create_task(), signer, at);
+    case Transaction::kAppendTaskBody: return ApplyAppendTaskBody(state, tx.append_task_body(), signer);
+    case Transaction::kFinalizeTask: return ApplyFinalizeTask(state, tx.finalize_task(), signer, at);
+    case Transaction::kDeleteTask: return ApplyDeleteTask(state, tx.delete_task(), signer);
+    case Transaction::kCreateTaskRunner:
+      return ApplyCreateTaskRunner(state, tx.create_task_runner(), signer, at);
+    case Transaction::kEnrollSwop: return ApplyEnrollSwop(state, tx.enroll_swop(), signer, at);
+    case Transaction::kAssignTask: return ApplyAssignTask(state, tx.assign_task(), signer, at);
+    case Transaction::kReportTaskPeer: return ApplyReportTaskPeer(state, tx.report_task_peer(), signer, at);
+    case Transaction::kResetTaskRunner:
+      return ApplyResetTaskRunner(state, tx.reset_task_runner(), signer, at);
     case Transaction::BODY_NOT_SET: break;
   }
   return InvalidArgument("transaction has no body (or one this build does not know)");

@@ -22,5 +22,13 @@ Status CheckNodeOwner(const Node& node, const std::string& uid, const pki::PeerI
 // Contract names: 1..255 characters from letters, digits and ._- (HPE's default is
 // "defaultbb.cqdb.sml.hpe").
 Status CheckContractName(const std::string& name);
+// The same rule for any named thing (`kind`: "contract", "task", "taskrunner"), at most
+// `max_size` characters.
+Status CheckName(std::string_view kind, const std::string& name, size_t max_size);
+
+// Only SWCI manages contracts, tasks and taskrunners; `action` names the refused command.
+Status RequireSwci(const pki::PeerIdentity& signer, std::string_view action);
+// "'cn' (role r)": how refusals name a signer.
+std::string Who(const pki::PeerIdentity& signer);
 
 }  // namespace swarm::ledger

@@ -14,6 +14,16 @@ namespace swarm::ledger {
 
 // HPE's default training contract; it exists in every network from the start.
 inline constexpr char kDefaultContract[] = "defaultbb.cqdb.sml.hpe";
+// HPE's default taskrunner and the root of every task's prereq chain: both exist from the start.
+inline constexpr char kDefaultTaskRunner[] = "defaulttaskbb.taskdb.sml.hpe";
+inline constexpr char kRootTask[] = "ROOTTASK";
+
+// Where a transaction sits: the height of its block and its own timestamp (part of the
+// signed transaction, so every SN replaying the chain records the same time).
+struct TxStamp {
+  uint64_t height = 0;
+  int64_t unix_ms = 0;
+};
 
 // One node's check-in to a sync round: the transaction as accepted, and its block.
 struct CheckInRecord {
@@ -65,12 +75,63 @@ struct Node {
   uint64_t updated_height = 0;
 };
 
+// A task definition (HPE's task schema; docs/swop.md): created with its header, its body
+// set line by line, then finalized; a finalized task never changes and cannot be deleted.
+struct Task {
+  std::string name;
+  std::string type;  // RUN_SWARM, MAKE_SWARM_USER_CONTENT, MAKE_USER_CONTAINER, PULL_IMAGE
+  std::string author, prereq, outcome;
+  std::vector<std::string> body;  // line 1 is body[0]; a line never set is ""
+  bool finalized = false;
+  std::string creator;  // fingerprint of the SWCI certificate that created it
+  TxStamp created, finalized_at;
+};
+
+// A SWOP enrolled on a taskrunner.
+struct EnrolledSwop {
+  std::string uid;
+  TxStamp enrolled;
+};
+
+// A SWOP's latest report on an assignment (docs/swop.md).
+struct PeerReport {
+  swarm::v1::ReportTaskPeer report;
+  TxStamp at;
+};
+
+enum class AssignmentState { kActive, kCompleted, kFailed };
+
+// One task given to a taskrunner: ACTIVE until its SWOPs' reports make it COMPLETED or
+// FAILED; after that only a new assignment or a reset changes it.
+struct Assignment {
+  uint64_t number = 0;  // 1, 2, ... on its taskrunner; never reused
+  std::string task, task_type;
+  uint32_t peers_needed = 0;  // RUN_SWARM: SL/ML pairs; other types: SWOPs
+  AssignmentState state = AssignmentState::kActive;
+  TxStamp assigned, finished;
+  std::map<std::string, PeerReport> reports;  // by SWOP uid
+};
+
+// A taskrunner contract: runs one task at a time on the SWOPs enrolled on it.
+struct TaskRunner {
+  std::string name;
+  std::string creator;              // fingerprint of the SWCI certificate; "" for the default one
+  TxStamp created;                  // height 0: exists from the start
+  std::vector<EnrolledSwop> swops;  // in enrolment order: the swopIndex
+  uint64_t assignments = 0;         // how many were ever made: the last number given
+  std::optional<Assignment> current;
+  uint64_t resets = 0;
+  TxStamp last_reset;
+};
+
 struct State {
   uint64_t height = 0;  // of the last block applied
   std::map<std::string, Contract> contracts;
   std::map<std::string, Node> nodes;  // by uid
+  std::map<std::string, Task> tasks;
+  std::map<std::string, TaskRunner> task_runners;
 
-  // The state before any block: the default contract only.
+  // The state before any block: the default contract, the default taskrunner and ROOTTASK.
   static State Genesis();
 };
 

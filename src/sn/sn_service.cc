@@ -1,5 +1,7 @@
 #include "sn/sn_service.h"
 
+#include <charconv>
+
 #include "core/clock.h"
 #include "pki/tls.h"
 
@@ -22,8 +24,9 @@ void Fill(const ledger::Contract& c, swarm::v1::ContractInfo* out) {
 pki::AccessPolicy SnAccessPolicy() {
   pki::AccessPolicy p;
   p.AllowAnyRole("/swarm.v1.Health/Check");
-  for (const char* m : {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify",
-                        "GetTraining", "ListProgress"}) {
+  for (const char* m :
+       {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify", "GetTraining",
+        "ListProgress", "GetTask", "ListTasks", "GetTaskRunner", "ListTaskRunners", "GetVersion"}) {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
@@ -119,7 +122,12 @@ Status SnService::RequireOwner(const grpc::ServerContext& ctx, const std::string
 StatusOr<std::map<std::string, int64_t>> SnService::AliveNodes() {
   ASSIGN_OR_RETURN(std::vector<ledger::KeyValue> kvs, etcd_->GetPrefix(kAlivePrefix));
   std::map<std::string, int64_t> alive;
-  for (const auto& kv : kvs) alive[kv.key.substr(std::string(kAlivePrefix).size())] = std::stoll(kv.value);
+  for (const auto& kv : kvs) {
+    int64_t ms = 0;
+    const char* end = kv.value.data() + kv.value.size();
+    if (std::from_chars(kv.value.data(), end, ms).ptr != end) ms = 0;
+    alive[kv.key.substr(std::string(kAlivePrefix).size())] = ms;
+  }
   return alive;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// The SN's API: submit signed transactions to the ledger, read contracts and nodes, keep
-// nodes' liveness, let new SNs join, verify the chain.
+// The SN's API: submit signed transactions to the ledger, read contracts, nodes, tasks and
+// taskrunners, keep nodes' liveness, let new SNs join, verify the chain.
 
 #include <map>
 #include <mutex>
@@ -45,6 +45,17 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   grpc::Status ListProgress(grpc::ServerContext*, const swarm::v1::ListProgressRequest*,
                             swarm::v1::ListProgressResponse*) override;
 
+  // Tasks, taskrunners and the version (sn_tasks.cc).
+  grpc::Status GetTask(grpc::ServerContext*, const swarm::v1::GetTaskRequest*, swarm::v1::TaskInfo*) override;
+  grpc::Status ListTasks(grpc::ServerContext*, const swarm::v1::ListTasksRequest*,
+                         swarm::v1::ListTasksResponse*) override;
+  grpc::Status GetTaskRunner(grpc::ServerContext*, const swarm::v1::GetTaskRunnerRequest*,
+                             swarm::v1::TaskRunnerInfo*) override;
+  grpc::Status ListTaskRunners(grpc::ServerContext*, const swarm::v1::ListTaskRunnersRequest*,
+                               swarm::v1::ListTaskRunnersResponse*) override;
+  grpc::Status GetVersion(grpc::ServerContext*, const swarm::v1::GetVersionRequest*,
+                          swarm::v1::VersionInfo*) override;
+
   // Marks `uid` alive now (the SN uses it for itself too).
   Status MarkAlive(const std::string& uid);
 
@@ -52,7 +63,8 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   // The caller's certificate must be the one that registered `uid`. Checked on the cached
   // state first (a uid's owner never changes); the ledger is read only for a uid not seen yet.
   Status RequireOwner(const grpc::ServerContext& ctx, const std::string& uid);
-  // Live nodes: uid -> time of the last i-am-alive (ms since the epoch).
+  // Live nodes: uid -> time of the last i-am-alive (ms since the epoch; 0 when the stored
+  // time does not read as a number: the lease, not its value, says the node is alive).
   StatusOr<std::map<std::string, int64_t>> AliveNodes();
 
   ledger::LedgerStore* store_;

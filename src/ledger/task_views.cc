@@ -1,0 +1,82 @@
+#include "ledger/task_views.h"
+
+#include "ledger/taskrunners.h"
+
+namespace swarm::ledger {
+namespace {
+
+swarm::v1::TaskState ToProto(std::optional<AssignmentState> s) {
+  if (!s) return swarm::v1::TASK_STATE_UNSPECIFIED;
+  switch (*s) {
+    case AssignmentState::kActive: return swarm::v1::TASK_STATE_ACTIVE;
+    case AssignmentState::kCompleted: return swarm::v1::TASK_STATE_COMPLETED;
+    case AssignmentState::kFailed: return swarm::v1::TASK_STATE_FAILED;
+  }
+  return swarm::v1::TASK_STATE_UNSPECIFIED;
+}
+
+void FillPeer(const SwopView& v, swarm::v1::TaskRunnerPeer* out) {
+  out->set_uid(v.swop->uid);
+  out->set_enrolled_unix_ms(v.swop->enrolled.unix_ms);
+  out->set_alive(v.alive);
+  out->set_reported(v.reported != nullptr);
+  if (v.reported == nullptr) return;
+  out->set_state(v.report.state());
+  out->set_description(v.report.description());
+  out->set_sl_peers_planned(v.report.sl_peers_planned());
+  *out->mutable_sl_peers() = v.report.sl_peers();
+  out->set_updated_unix_ms(v.reported->at.unix_ms);
+}
+
+}  // namespace
+
+swarm::v1::TaskInfo TaskInfoOf(const Task& task, bool with_body) {
+  swarm::v1::TaskInfo out;
+  out.set_name(task.name);
+  out.set_type(task.type);
+  out.set_author(task.author);
+  out.set_prereq(task.prereq);
+  out.set_outcome(task.outcome);
+  if (with_body) {
+    for (const auto& line : task.body) out.add_body(line);
+  }
+  out.set_finalized(task.finalized);
+  out.set_created_height(task.created.height);
+  out.set_finalized_height(task.finalized_at.height);
+  out.set_creator_fingerprint(task.creator);
+  out.set_created_unix_ms(task.created.unix_ms);
+  out.set_finalized_unix_ms(task.finalized_at.unix_ms);
+  return out;
+}
+
+swarm::v1::TaskRunnerInfo TaskRunnerInfoOf(const TaskRunner& tr, const std::set<std::string>& alive_swops,
+                                           bool with_peers) {
+  const TaskRunnerView view = Summarize(tr, alive_swops);
+  swarm::v1::TaskRunnerInfo out;
+  out.set_name(tr.name);
+  out.set_created_height(tr.created.height);
+  out.set_creator_fingerprint(tr.creator);
+  out.set_created_unix_ms(tr.created.unix_ms);
+  out.set_resets(tr.resets);
+  out.set_reset_unix_ms(tr.last_reset.unix_ms);
+  if (with_peers) {
+    for (const SwopView& v : view.swops) FillPeer(v, out.add_peers());
+  }
+  out.set_state(ToProto(view.state));
+  out.set_state_reason(view.reason);
+  if (!tr.current) return out;
+  const Assignment& a = *tr.current;
+  out.set_task(a.task);
+  out.set_task_type(a.task_type);
+  out.set_peers_needed(a.peers_needed);
+  out.set_assignment(a.number);
+  out.set_peer_type(std::string(PeerType(a.task_type)));
+  out.set_active_peers(view.tally.running);
+  out.set_completed_peers(view.tally.completed);
+  out.set_failed_peers(view.tally.failed);
+  out.set_assigned_unix_ms(a.assigned.unix_ms);
+  out.set_finished_unix_ms(a.finished.unix_ms);
+  return out;
+}
+
+}  // namespace swarm::ledger
