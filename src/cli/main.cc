@@ -9,6 +9,7 @@
 #include "cli/sl_command.h"
 #include "cli/sn_command.h"
 #include "cli/swci_command.h"
+#include "cli/swop_command.h"
 #include "core/version.h"
 
 namespace {
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   swarm::cli::AddSnCommand(app);
   swarm::cli::AddSlCommand(app);
   swarm::cli::AddSwciCommand(app);
+  swarm::cli::AddSwopCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;
   try {

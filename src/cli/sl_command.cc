@@ -61,7 +61,9 @@ void AddSlCommand(CLI::App& app) {
   CLI::App* sl = app.add_subcommand("sl", "Run a Swarm Learning node (the sidecar of one ML program)");
   sl->add_option("--host-ip", o->host_ip, "This host's address, where peer SLs reach its file server")
       ->capture_default_str();
-  sl->add_option("--sn-ip", o->sn_ip, "Address of the SN this SL uses")->capture_default_str();
+  sl->add_option("--sn-ip", o->sn_ip,
+                 "Address of the SN this SL uses; a list host[:port],host[:port] fails over to the next")
+      ->capture_default_str();
   sl->add_option("--sn-api-port", o->sn_api_port, "API port of that SN")->capture_default_str();
   sl->add_option("--sl-fs-port", o->fs_port, "Port of this SL's file server (0: any free port)")
       ->capture_default_str();
@@ -77,6 +79,7 @@ void AddSlCommand(CLI::App& app) {
   sl->add_option("--ml-w", o->ml_workdir, "Its working directory");
   sl->add_option("--ml-e", o->ml_env, "KEY=VALUE for its environment (repeatable)")->allow_extra_args(false);
   sl->add_option("--ml-name", o->ml_name, "Its name (in logs and LIST NODES)")->capture_default_str();
+  sl->add_option("--parent-uid", o->parent_uid, "Uid of the SWOP that starts this SL (set by the SWOP)");
   sl->add_option("--sn-wait", o->sn_wait, "Seconds to wait for the SN")->capture_default_str();
   sl->callback([o] { RunSl(*o); });
 }

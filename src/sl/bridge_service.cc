@@ -6,7 +6,7 @@
 #include "sl/train_end.h"
 
 namespace swarm::sl {
-BridgeService::BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity,
+BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity,
                              std::string uid, RoundOptions defaults)
     : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), defaults_(std::move(defaults)) {}
 

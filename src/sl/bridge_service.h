@@ -18,7 +18,7 @@ inline constexpr uint32_t kSlApiVersion = 1;
 class BridgeService final : public swarm::v1::SwarmLearning::Service {
  public:
   // `defaults` carries what the SL decides (endpoint, deadlines); Hello adds the program's options.
-  BridgeService(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
+  BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
                 RoundOptions defaults);
 
   grpc::Status Hello(grpc::ServerContext*, const swarm::v1::HelloRequest*,
@@ -38,7 +38,7 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   StatusOr<RoundDriver*> Driver();
   grpc::Status Failed(const Status& s);
 
-  SnClient* sn_;
+  snapi::SnApi* sn_;
   BlobStore* store_;
   const pki::TlsIdentity* identity_;
   std::string uid_;

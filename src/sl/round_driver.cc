@@ -9,7 +9,7 @@
 #include "core/blob_writer.h"
 #include "core/log.h"
 #include "core/merge.h"
-#include "ledger/training.h"
+#include "ledger/transaction.h"
 #include "sl/file_server.h"
 #include "sl/model_schema.h"
 
@@ -25,7 +25,7 @@ bool Refused(const Status& s) {
 
 }  // namespace
 
-RoundDriver::RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
+RoundDriver::RoundDriver(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
                          RoundOptions o, UserLog* user_log)
     : sn_(sn),
       store_(store),

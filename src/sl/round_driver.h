@@ -13,7 +13,8 @@
 #include "core/sha256.h"
 #include "pki/tls.h"
 #include "sl/blob_store.h"
-#include "sl/sn_client.h"
+#include "pki/tls.h"
+#include "snapi/sn_api.h"
 #include "sl/user_log.h"
 
 namespace swarm::sl {
@@ -51,7 +52,7 @@ struct SyncResult {
 class RoundDriver {
  public:
   // `user_log` (may be null) receives the lines the ML program's user should see.
-  RoundDriver(SnClient* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
+  RoundDriver(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
               RoundOptions o, UserLog* user_log = nullptr);
 
   // Takes part in the current round with `contribution` (a blob in the store; nullopt:
@@ -88,7 +89,7 @@ class RoundDriver {
   Status FetchMerged(const swarm::v1::RoundInfo& merged);
   void Log(const std::string& message) const;
 
-  SnClient* sn_;
+  snapi::SnApi* sn_;
   BlobStore* store_;
   const pki::TlsIdentity* identity_;
   std::string uid_;

@@ -4,6 +4,7 @@
 #include "core/node_uid.h"
 #include "core/subprocess.h"
 #include "sl/file_server.h"
+#include "snapi/grpc_sn_api.h"
 
 namespace swarm::sl {
 namespace fs = std::filesystem;
@@ -55,8 +56,8 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
     node->o_.fs_port = bound;
   }
 
-  node->sn_ = std::make_unique<SnClient>(*node->identity_, std::move(signer),
-                                         o.sn_ip + ":" + std::to_string(o.sn_api_port));
+  ASSIGN_OR_RETURN(std::vector<snapi::Endpoint> sns, snapi::ParseEndpoints(o.sn_ip, o.sn_api_port));
+  ASSIGN_OR_RETURN(node->sn_, snapi::MakeGrpcSnApi(*node->identity_, std::move(signer), {sns}));
   const auto deadline = std::chrono::steady_clock::now() + o.sn_wait;
   while (true) {
     Status s = node->sn_->Health();
@@ -108,6 +109,7 @@ Status SlNode::Register() {
   n->set_port(static_cast<uint32_t>(o_.fs_port));
   n->set_name(o_.ml_name.empty() ? identity_->cert().CommonName() : o_.ml_name);
   n->set_uid(uid_);
+  n->set_parent_uid(o_.parent_uid);
   RETURN_IF_ERROR(sn_->Submit(tx).status().WithContext("registering this SL with the SN"));
   return sn_->KeepAlive(uid_);
 }

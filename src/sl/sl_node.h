@@ -20,7 +20,7 @@ namespace swarm::sl {
 
 struct SlOptions {
   std::string host_ip = "127.0.0.1";  // where peers reach the file server
-  std::string sn_ip = "127.0.0.1";
+  std::string sn_ip = "127.0.0.1";  // one SN or a list, "host[:port][,host[:port]...]"
   int sn_api_port = 30304;
   int fs_port = 30305;
   pki::TlsFiles tls;
@@ -32,6 +32,7 @@ struct SlOptions {
   std::filesystem::path ml_workdir;
   std::vector<std::string> ml_env;  // KEY=VALUE
   std::string ml_name = "ml";
+  std::string parent_uid;  // the SWOP that started this SL, if one did (LIST NODES' PARENT UID)
   RoundOptions rounds;  // deadlines from SL_* environment variables
   std::chrono::seconds sn_wait{120};
 };
@@ -60,7 +61,7 @@ class SlNode {
   std::string uid_;
   std::unique_ptr<pki::TlsIdentity> identity_;
   std::unique_ptr<BlobStore> store_;
-  std::unique_ptr<SnClient> sn_;
+  std::unique_ptr<snapi::SnApi> sn_;
   std::unique_ptr<FileServerService> fs_service_;
   std::unique_ptr<BridgeService> bridge_;
   std::unique_ptr<grpc::Server> fs_server_, bridge_server_;

@@ -1,0 +1,135 @@
+#include "swop/agent.h"
+
+#include <thread>
+
+#include "core/log.h"
+
+namespace swarm::swop {
+namespace {
+using swarm::v1::PeerState;
+
+constexpr char kLog[] = "SWOP";
+
+const swarm::v1::TaskRunnerPeer* FindPeer(const swarm::v1::TaskRunnerInfo& info, const std::string& uid) {
+  for (const auto& p : info.peers()) {
+    if (p.uid() == uid) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Agent::~Agent() {
+  if (run_) StopRun("the SWOP is stopping");
+}
+
+void Agent::Run(const std::atomic<bool>& stop) {
+  while (!stop) {
+    Turn();
+    const auto until = std::chrono::steady_clock::now() + o_.poll;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (run_) StopRun("the SWOP is stopping");
+}
+
+void Agent::Turn() {
+  StatusOr<swarm::v1::TaskRunnerInfo> info = sn_->GetTaskRunner(o_.taskrunner);
+  if (!info.ok()) {
+    Warn("cannot read taskrunner '" + o_.taskrunner + "' from SN " + sn_->target() + ": " +
+         info.status().message());
+    return;
+  }
+  last_warning_.clear();
+  if (run_ && info->assignment() != run_assignment_) {
+    StopRun("taskrunner '" + o_.taskrunner + "' was reset or given another task");
+  }
+  if (run_) {
+    if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) {
+      if (!Report(std::move(*r), run_assignment_)) StopRun("its report was refused");
+    }
+    if (run_ && run_->done()) {
+      LogInfo(kLog, "task of assignment " + std::to_string(run_assignment_) + " has ended on this SWOP");
+      run_.reset();
+    }
+    return;
+  }
+  if (info->state() == swarm::v1::TASK_STATE_ACTIVE && info->assignment() != handled_) StartRun(*info);
+}
+
+void Agent::StartRun(const swarm::v1::TaskRunnerInfo& info) {
+  handled_ = info.assignment();
+  const std::string what = "task '" + info.task() + "' (assignment " + std::to_string(info.assignment()) +
+                           " of taskrunner '" + o_.taskrunner + "')";
+  if (const auto* me = FindPeer(info, env_.swop_uid); me && me->reported()) {
+    // A previous life of this SWOP took part: what it started died with it.
+    if (me->state() == swarm::v1::PEER_STATE_RUNNING) {
+      swarm::v1::ReportTaskPeer r;
+      r.set_state(swarm::v1::PEER_STATE_FAILED);
+      r.set_description("this SWOP restarted while running the task; it restarts nothing by itself, and the "
+                        "SL/ML pairs it had started are gone");
+      r.set_sl_peers_planned(me->sl_peers_planned());
+      for (auto sl : me->sl_peers()) {
+        if (sl.state() == swarm::v1::PEER_STATE_RUNNING) {
+          sl.set_state(swarm::v1::PEER_STATE_FAILED);
+          sl.set_description("its SWOP restarted: this SL/ML pair was stopped");
+        }
+        *r.add_sl_peers() = sl;
+      }
+      Report(std::move(r), info.assignment());
+    }
+    return;
+  }
+  StatusOr<swarm::v1::TaskInfo> task = sn_->GetTask(info.task());
+  if (!task.ok()) {
+    Warn("cannot read " + what + ": " + task.status().message());
+    handled_ = 0;  // try again next turn
+    return;
+  }
+  LogInfo(kLog, "taking up " + what + ", type " + task->type());
+  StatusOr<std::unique_ptr<TaskRun>> run = MakeTaskRun(*task, env_);
+  if (!run.ok()) {
+    LogError(kLog, what + " cannot run here: " + run.status().message());
+    swarm::v1::ReportTaskPeer r;
+    r.set_state(swarm::v1::PEER_STATE_FAILED);
+    r.set_description(run.status().message());
+    Report(std::move(r), info.assignment());
+    return;
+  }
+  run_ = std::move(run).value();
+  run_assignment_ = info.assignment();
+  if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) {
+    if (!Report(std::move(*r), run_assignment_)) StopRun("its first report was refused");
+  }
+}
+
+void Agent::StopRun(const std::string& why) {
+  LogInfo(kLog, "stopping what assignment " + std::to_string(run_assignment_) + " started: " + why);
+  run_->Stop();
+  run_.reset();
+}
+
+bool Agent::Report(swarm::v1::ReportTaskPeer r, uint64_t assignment) {
+  r.set_taskrunner(o_.taskrunner);
+  r.set_uid(env_.swop_uid);
+  r.set_assignment(assignment);
+  const std::string state = swarm::v1::PeerState_Name(r.state()).substr(std::string("PEER_STATE_").size());
+  swarm::v1::Transaction tx;
+  *tx.mutable_report_task_peer() = r;
+  Status s = sn_->Submit(std::move(tx)).status();
+  if (!s.ok()) {
+    LogWarning(kLog, "the ledger refused this SWOP's report (" + state + "): " + s.message());
+    return false;
+  }
+  LogInfo(kLog, "reported " + state + (r.description().empty() ? "" : ": " + r.description()));
+  return true;
+}
+
+void Agent::Warn(const std::string& message) {
+  if (message == last_warning_) return;  // once, not every turn
+  last_warning_ = message;
+  LogWarning(kLog, message);
+}
+
+}  // namespace swarm::swop

@@ -1,0 +1,54 @@
+#include "swop/process/sandbox.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace swarm::swop {
+namespace {
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sandbox-test-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    for (const char* d : {"usr", "etc", "proc", "tmp", "dev"}) fs::create_directories(root_ / d);
+    fs::create_symlink("usr/lib", root_ / "lib");
+    std::ofstream(root_ / "vmlinuz") << "x";  // a plain file at the top: left out
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  fs::path root_;
+};
+
+TEST_F(SandboxTest, HostReadOnlyPrivateDevProcTmpThenBindsAndWorkdir) {
+  MlView v;
+  v.mounts = {{"/data/user1", "/tmp/test/app-data", false}, {"/m", "/tmp/test/model", true}};
+  v.working_dir = "/tmp/test";
+  const auto a = SandboxArgs(v, {"/var/swop/sl-0"}, {"python3", "model/x.py"}, root_);
+  const std::vector<std::string> want = {
+      "--die-with-parent", "--ro-bind", (root_ / "etc").string(), "/etc", "--symlink", "usr/lib", "/lib",
+      "--ro-bind", (root_ / "usr").string(), "/usr", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+      "--bind", "/var/swop/sl-0", "/var/swop/sl-0", "--bind", "/data/user1", "/tmp/test/app-data",
+      "--ro-bind", "/m", "/tmp/test/model", "--dir", "/tmp/test", "--chdir", "/tmp/test", "--", "python3",
+      "model/x.py"};
+  EXPECT_EQ(a, want);
+}
+
+TEST_F(SandboxTest, CheckViewNamesMissingSourcesAndRelativeTargets) {
+  MlView v;
+  v.mounts = {{root_ / "nothing", "/tmp/x", false}};
+  EXPECT_THAT(CheckView(v).message(), HasSubstr("does not exist on this host: '" + (root_ / "nothing").string()));
+  v.mounts = {{root_ / "usr", "rel", false}};
+  EXPECT_THAT(CheckView(v).message(), HasSubstr("'rel' is not an absolute path"));
+  v.mounts.clear();
+  v.working_dir = "tmp";
+  EXPECT_THAT(CheckView(v).message(), HasSubstr("WorkingDir 'tmp' is not an absolute path"));
+  v.working_dir = "/tmp/test";
+  EXPECT_TRUE(CheckView(v).ok());
+}
+
+}  // namespace
+}  // namespace swarm::swop
