@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "pki/signer.h"
+#include "snapi/grpc_sn_api.h"
 
 namespace swarm::sn {
 namespace fs = std::filesystem;
@@ -77,19 +78,19 @@ Status SnNode::StartEtcd() {
   } else if (!o.sentinel) {
     // Ask the sentinel to add our member; wait for it as long as join_timeout allows.
     const std::string target = o.sentinel_ip + ":" + std::to_string(o.sentinel_api_port);
-    auto channel = pki::MakeSecureChannel(*identity_, target);
-    auto stub = swarm::v1::SwarmNetwork::NewStub(channel);
+    snapi::GrpcSnApiOptions api;
+    api.endpoints = {{o.sentinel_ip, o.sentinel_api_port}};
+    api.call_deadline = std::chrono::seconds(5);
+    ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> sentinel, snapi::MakeGrpcSnApi(*identity_, std::nullopt, api));
     const auto deadline = std::chrono::steady_clock::now() + o.join_timeout;
     while (true) {
       swarm::v1::JoinRequest req;
       req.set_name(e.name);
       req.set_peer_url("https://" + o.host_ip + ":" + std::to_string(o.p2p_port));
-      swarm::v1::JoinResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      Status s = pki::CheckCall(stub->Join(&ctx, req, &resp), "Join", target);
+      StatusOr<swarm::v1::JoinResponse> resp = sentinel->Join(req);
+      Status s = resp.status();
       if (s.ok()) {
-        e.initial_cluster = resp.initial_cluster();
+        e.initial_cluster = resp->initial_cluster();
         e.join_existing = true;
         break;
       }
