@@ -46,9 +46,9 @@ void Agent::Turn() {
     StopRun("taskrunner '" + o_.taskrunner + "' was reset or given another task");
   }
   if (run_) {
-    if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) {
-      if (!Report(std::move(*r), run_assignment_)) StopRun("its report was refused");
-    }
+    // A later report may be refused once the assignment has finished (its peers are
+    // counted): the pairs still running end as they would; a reset is seen above.
+    if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) Report(std::move(*r), run_assignment_);
     if (run_ && run_->done()) {
       LogInfo(kLog, "task of assignment " + std::to_string(run_assignment_) + " has ended on this SWOP");
       run_.reset();
@@ -100,6 +100,7 @@ void Agent::StartRun(const swarm::v1::TaskRunnerInfo& info) {
   run_ = std::move(run).value();
   run_assignment_ = info.assignment();
   if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) {
+    // The first report claims a place: refused, this SWOP is not needed for the task.
     if (!Report(std::move(*r), run_assignment_)) StopRun("its first report was refused");
   }
 }
