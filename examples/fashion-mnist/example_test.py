@@ -1,7 +1,9 @@
-"""The Fashion-MNIST example as its README runs it, with one epoch: `run` on loopback and
-with HOSTS=netns (two network namespaces; skipped, with the reason, where they cannot be
-made) exits 0, both SLs log the final line, both nodes save the same final model and it
-classifies the test set well; Ctrl-C stops everything; bad settings get a clear error.
+"""The Fashion-MNIST example as its README runs it, with one epoch: `run` (two SNs, a SWOP
+per host, SWCI assigning swarm_fmnist_task) on loopback and with HOSTS=netns (two network
+namespaces; skipped, with the reason, where they cannot be made) exits 0, SWCI's transcript
+shows the task COMPLETED and LIST NODES the SWOPs as parents of the SLs, both SLs log the
+final line, both nodes save the same final model in their private data and it classifies
+the test set well; Ctrl-C stops everything; bad settings get a clear error.
 
 Run: /usr/bin/python3 examples/fashion-mnist/example_test.py --swarm build/src/cli/swarm --pythonpath build/python
 """
@@ -92,15 +94,35 @@ class ExampleTest(unittest.TestCase):
             self.fail(f"run did not finish within 400 s:\n{self.output}")
         return p.returncode, self.output
 
+    def sl_log(self, host):
+        return os.path.join(self.ws, f"host{host}", "swop", "fmnist", "sl-0", "sl.log")
+
+    def check_swci_transcript(self):
+        with open(os.path.join(self.ws, "host1", "logs", "swci.log")) as f:
+            out = f.read()
+        for line in ("TASK CREATED : swarm_fmnist_task (RUN_SWARM", "TASK FINALIZED : swarm_fmnist_task",
+                     "TASK ASSIGNED : swarm_fmnist_task TO defaulttaskbb.taskdb.sml.hpe WITH 2 PEERS",
+                     "WAITING FOR TASKRUNNER TO COMPLETE", "CONTRACT RESET : defaultbb.cqdb.sml.hpe"):
+            self.assertIn(line, out)
+        self.assertRegex(out, r"TASK STATE\s*: COMPLETED")
+        self.assertRegex(out, r"COMPLETED PEERS\s*: 2")
+        # LIST NODES: two SWOPs, and two SLs, each with a SWOP as its parent, one per SWOP.
+        swops = {l.split()[3]: l.split()[4] for l in out.splitlines() if l.startswith("SWOP ")}
+        self.assertEqual(set(swops), {"swop1", "swop2"}, out)
+        parents = sorted(l.split()[5] for l in out.splitlines() if l.startswith("SL "))
+        self.assertEqual(parents, sorted(swops.values()), out)
+
     def check_nodes_end_with_the_same_good_model(self):
         import torch
         program = load_program()
         x_test, y_test = program.load("/usr/share/datasets/fashion-mnist", "t10k")
         states = []
+        self.check_swci_transcript()
         for host in (1, 2):
-            with open(os.path.join(self.ws, f"host{host}", "logs", f"sl{host}.log")) as f:
+            with open(self.sl_log(host)) as f:
                 self.assertIn(FINAL_LINE, f.read(), f"SL {host}")
-            model_dir = os.path.join(self.ws, f"host{host}", "fmnist", "model")
+            # The final model is in the node's private data (MODEL_DIR=app-data/model).
+            model_dir = os.path.join(self.ws, f"host{host}", "fmnist", f"user{host}", "app-data", "model")
             states.append(torch.load(os.path.join(model_dir, "fmnist_pyt.pt")))
             with open(os.path.join(model_dir, "result.json")) as f:
                 result = json.load(f)
@@ -125,7 +147,11 @@ class ExampleTest(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertIn(f"workspace {self.ws}", out)
         for step in ("swarm gen-cert -e fmnist -i 2 -o host2", "swarm sn --sentinel --host-ip 127.0.0.1",
-                     "swarm sn --sentinel-ip 127.0.0.1", "--ml-e NODE_INDEX=2 --ml-e NODE_COUNT=2"):
+                     "swarm sn --sentinel-ip 127.0.0.1",
+                     "swarm swop --name swop2 --sn-ip 127.0.0.1", "--usr-dir host2/fmnist/swop "
+                     "--profile-file-name swop2_profile.yaml --key host2/fmnist/cert/swop-2-key.pem",
+                     "swarm swci --usr-dir host1/fmnist/swci --init-script-name swci-init",
+                     "task swarm_fmnist_task COMPLETED"):
             self.assertIn(step, out)
         self.check_nodes_end_with_the_same_good_model()
         print(f"loopback: {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -137,12 +163,13 @@ class ExampleTest(unittest.TestCase):
             self.skipTest(out.strip().splitlines()[-1])
         self.assertEqual(code, 0, out)
         for step in ("swarm gen-cert -e fmnist -i 1 -o host1 --host-ip 10.77.0.1",
-                     "swarm sn --sentinel-ip 10.77.0.1 --sentinel-api-port 30304 --host-ip 10.77.0.2"):
+                     "swarm sn --sentinel-ip 10.77.0.1 --sentinel-api-port 30304 --host-ip 10.77.0.2",
+                     "swarm swop --name swop2 --sn-ip 10.77.0.2 --sn-api-port 30304"):
             self.assertIn(step, out)
         # The SLs reached each other's file servers at the namespaces' addresses.
-        with open(os.path.join(self.ws, "host1", "logs", "sl1.log")) as f:
+        with open(self.sl_log(1)) as f:
             self.assertRegex(f.read(), r"fetched \d+ bytes of blob \w+ from 10\.77\.0\.2:30305")
-        with open(os.path.join(self.ws, "host2", "logs", "sl2.log")) as f:
+        with open(self.sl_log(2)) as f:
             self.assertRegex(f.read(), r"fetched \d+ bytes of blob \w+ from 10\.77\.0\.1:30305")
         self.check_nodes_end_with_the_same_good_model()
         made = set(re.findall(r"ip netns add (\S+)", out))
@@ -153,14 +180,18 @@ class ExampleTest(unittest.TestCase):
     def test_ctrl_c_stops_everything_it_started(self):
         p = self.start(MAX_EPOCHS="50")
         deadline = time.monotonic() + 120
-        while "step 6: waiting for both SLs" not in self.output:
+        while "step 8: waiting for SWCI" not in self.output:
             line = p.stdout.readline()
             self.output += line
             if not line or time.monotonic() > deadline:
                 p.kill()
                 self.fail(f"run did not start the SLs:\n{self.output}")
-        time.sleep(3)
-        self.assertGreaterEqual(len(processes_in(self.ws)), 6)  # 2 SNs, their etcds, 2 SLs, ML programs
+        # Until the SWOPs have started their pairs: 2 SNs, their etcds, 2 SWOPs, SWCI, 2 SLs,
+        # 2 bubblewrap sandboxes and the ML programs in them.
+        deadline = time.monotonic() + 60
+        while len(processes_in(self.ws)) < 11 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        self.assertGreaterEqual(len(processes_in(self.ws)), 11)
         p.send_signal(signal.SIGINT)
         out, _ = p.communicate(timeout=60)
         self.output += out
