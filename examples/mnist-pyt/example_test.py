@@ -1,7 +1,9 @@
 """examples/mnist-pyt/run as its README shows it, on less data: four SLs on one SN exit 0,
 every ML program logs the final line, all four save the same final model, and that model
 classifies the test images well (measured again here from the saved file); Ctrl-C stops
-everything; a bad setting is refused naming it.
+everything; a bad setting is refused naming it. run-swop, HPE's SWOP + SWCI flow, on the
+same data: SWCI's transcript shows the RUN_SWARM task COMPLETED by 4 peers, and the models
+the four nodes saved in their private data are the same and as good.
 
 The data is a cut of Fashion-MNIST (the default stand-in for MNIST) written as gzipped IDX
 files into a DATA_DIR of its own, as a user would put the real MNIST files there.
@@ -26,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests"))
 import swarm_args  # noqa: E402
 
 RUN = os.path.join(HERE, "run")
+RUN_SWOP = os.path.join(HERE, "run-swop")
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 FINAL_LINE = "SwarmCallback : INFO : All peers and Swarm training rounds finished. Final Swarm model was loaded."
 NODES = 4
@@ -113,6 +116,47 @@ class MnistPytExampleTest(unittest.TestCase):
             with open(os.path.join(model_dir, "result.json")) as f:
                 result = json.load(f)
             self.assertEqual((result["node"], result["train_images"]), (i, 2700))
+            self.assertGreaterEqual(result["rounds"], 4, f"node {i}")
+            states.append(torch.load(os.path.join(model_dir, "mnist_pyt.pt")))
+            model = program.Net()
+            model.load_state_dict(states[-1])
+            model.eval()
+            measured = program.accuracy(model, x_test, y_test)
+            self.assertAlmostEqual(measured, result["test_accuracy"], places=6)
+            self.assertGreater(measured, ACCURACY_FLOOR, f"node {i}")
+            self.assertIn(f"node {i}: test accuracy {measured:.4f}", done.stdout)
+        for i, state in enumerate(states[1:], 2):
+            self.assertEqual(list(state), list(states[0]))
+            for name in state:
+                self.assertTrue(torch.equal(state[name], states[0][name]), f"{name}: node {i} differs from node 1")
+        self.assertIn(f"all {NODES} nodes saved the same final Swarm model", done.stdout)
+
+    def test_run_swop_the_swci_task_completes_and_four_nodes_end_with_the_same_good_model(self):
+        import torch
+        program = load_program()
+        data = os.path.join(self.root, "data")
+        write_cut(program, data)
+        started = time.monotonic()
+        done = subprocess.run([RUN_SWOP], env=self.env(DATA_DIR=data, MAX_EPOCHS="2", SYNC_FREQUENCY="16",
+                                                       TIMEOUT="300"),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=400)
+        print(f"run-swop took {time.monotonic() - started:.0f} s; its output ends:\n{done.stdout[-1500:]}",
+              file=sys.stderr)
+        self.assertEqual(done.returncode, 0, done.stdout[-3000:])
+        self.assertEqual(processes_in(self.root), [], "run-swop left processes behind")
+        with open(os.path.join(self.ws, "mnist-pyt", "logs", "swci.log")) as f:
+            transcript = f.read()
+        self.assertIn(f"ASSIGN TASK swarm_mnist_task TO defaulttaskbb.taskdb.sml.hpe WITH {NODES} PEERS", transcript)
+        self.assertRegex(transcript, r"TASK STATE +: COMPLETED")
+        self.assertRegex(transcript, rf"COMPLETED PEERS +: {NODES}")
+        self.assertIn("CONTRACT RESET : defaultbb.cqdb.sml.hpe", transcript)
+        x_test, y_test = program.load(data, "t10k")
+        states = []
+        for i in range(1, NODES + 1):
+            model_dir = os.path.join(self.ws, f"user{i}", "app-data", "model")  # the node's private data
+            with open(os.path.join(model_dir, "result.json")) as f:
+                result = json.load(f)
+            self.assertEqual((result["node"], result["train_images"]), (i, 2700))  # NODE_INDEX from the profile
             self.assertGreaterEqual(result["rounds"], 4, f"node {i}")
             states.append(torch.load(os.path.join(model_dir, "mnist_pyt.pt")))
             model = program.Net()
