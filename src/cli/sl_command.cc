@@ -1,21 +1,15 @@
 #include "cli/sl_command.h"
 
-#include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/run_node.h"
 #include "core/log.h"
 #include "sl/sl_node.h"
 
 namespace swarm::cli {
 namespace {
-
-std::atomic<sl::SlNode*> g_node{nullptr};
-
-void OnSignal(int) {
-  if (sl::SlNode* node = g_node.load()) node->Stop();
-}
 
 // Knobs named as in HPE's product, read from the environment: seconds, as decimals.
 std::chrono::milliseconds EnvSeconds(const char* name, std::chrono::milliseconds fallback) {
@@ -40,18 +34,7 @@ void RunSl(sl::SlOptions o) {
   o.rounds.leader_timeout = EnvSeconds("SL_LEADER_FAILURE_BASE_TIMEOUT", o.rounds.leader_timeout);
   o.rounds.testing_merge_delay = EnvSeconds("SWARM_TESTING_MERGE_DELAY_SECONDS", {});
   InitLogging();
-  auto node = sl::SlNode::Start(o);
-  if (!node.ok()) {
-    LogError("SL", node.status().message());
-    std::exit(1);
-  }
-  g_node = node->get();
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
-  const int code = (*node)->Run();
-  g_node = nullptr;
-  node->reset();
-  std::exit(code);
+  RunUntilSignal(sl::SlNode::Start(o), "SL");
 }
 
 }  // namespace

@@ -1,22 +1,16 @@
 #include "cli/swop_command.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/run_node.h"
 #include "core/log.h"
 #include "swop/swop_node.h"
 
 namespace swarm::cli {
 namespace {
-
-std::atomic<swop::SwopNode*> g_node{nullptr};
-
-void OnSignal(int) {
-  if (swop::SwopNode* node = g_node.load()) node->Stop();
-}
 
 struct SwopArgs {
   swop::SwopOptions o;
@@ -49,18 +43,7 @@ void RunSwop(SwopArgs& a) {
   char self[4096];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   a.o.swarm_bin = n > 0 ? std::string(self, static_cast<size_t>(n)) : "swarm";
-  auto node = swop::SwopNode::Start(a.o);
-  if (!node.ok()) {
-    LogError("SWOP", node.status().message());
-    std::exit(1);
-  }
-  g_node = node->get();
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
-  const int code = (*node)->Run();
-  g_node = nullptr;
-  node->reset();
-  std::exit(code);
+  RunUntilSignal(swop::SwopNode::Start(a.o), "SWOP");
 }
 
 }  // namespace

@@ -58,14 +58,9 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
 
   ASSIGN_OR_RETURN(std::vector<snapi::Endpoint> sns, snapi::ParseEndpoints(o.sn_ip, o.sn_api_port));
   ASSIGN_OR_RETURN(node->sn_, snapi::MakeGrpcSnApi(*node->identity_, std::move(signer), {sns}));
-  const auto deadline = std::chrono::steady_clock::now() + o.sn_wait;
-  while (true) {
-    Status s = node->sn_->Health();
-    if (s.ok()) break;
-    if (std::chrono::steady_clock::now() > deadline) return s.WithContext("waiting for the SN");
+  RETURN_IF_ERROR(snapi::WaitForSn(*node->sn_, o.sn_wait, [&](const Status& s) {
     LogInfo(kLog, "Waiting for the SN at " + node->sn_->target() + " (" + s.message() + ")");
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  }));
   RETURN_IF_ERROR(node->Register());
 
   RoundOptions rounds = o.rounds;

@@ -6,6 +6,7 @@
 // in one place (ledger/transaction.h). Tests use a fake behind this interface.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,10 @@ class SnApi {
   virtual StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest& request) = 0;
   virtual StatusOr<swarm::v1::VerifyResponse> Verify() = 0;
 };
+
+// Asks `sn` for its health once a second until it answers or `wait` has passed (then the
+// last failure, "waiting for the SN: ..."); `on_retry` hears each failure, for a log line.
+Status WaitForSn(SnApi& sn, std::chrono::seconds wait, const std::function<void(const Status&)>& on_retry);
 
 // An SN API endpoint.
 struct Endpoint {

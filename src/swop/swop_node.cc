@@ -52,14 +52,9 @@ StatusOr<std::unique_ptr<SwopNode>> SwopNode::Start(const SwopOptions& o) {
   std::string endpoints;
   for (const auto& e : sns) endpoints += (endpoints.empty() ? "" : ",") + e.ToString();
   ASSIGN_OR_RETURN(node->sn_, snapi::MakeGrpcSnApi(*node->identity_, std::move(signer), {sns}));
-  const auto deadline = std::chrono::steady_clock::now() + o.sn_wait;
-  while (true) {
-    Status s = node->sn_->Health();
-    if (s.ok()) break;
-    if (std::chrono::steady_clock::now() > deadline) return s.WithContext("waiting for the SN");
+  RETURN_IF_ERROR(snapi::WaitForSn(*node->sn_, o.sn_wait, [&](const Status& s) {
     LogInfo(kLog, "Waiting for the SN at " + endpoints + " (" + s.message() + ")");
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  }));
   RETURN_IF_ERROR(node->Register());
   node->keepalive_ = std::jthread([n = node.get()](std::stop_token stop) {
     while (!stop.stop_requested()) {

@@ -1,0 +1,43 @@
+#pragma once
+
+// How every long-running node (sn, sl, swop) ends the `swarm` process: it starts, or exits 1
+// with the reason in the node's log format; SIGINT and SIGTERM ask it to stop; the process
+// exits with what its Run() returns.
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "core/log.h"
+#include "core/status.h"
+
+namespace swarm::cli {
+
+namespace run_node_internal {
+inline std::atomic<std::function<void()>*> g_stop{nullptr};
+inline void OnSignal(int) {
+  if (std::function<void()>* stop = g_stop.load()) (*stop)();  // Stop() only sets a flag
+}
+}  // namespace run_node_internal
+
+template <typename Node>
+[[noreturn]] void RunUntilSignal(StatusOr<std::unique_ptr<Node>> node, std::string_view log_component) {
+  if (!node.ok()) {
+    LogError(log_component, node.status().message());
+    std::exit(1);
+  }
+  std::function<void()> stop = [n = node->get()] { n->Stop(); };
+  run_node_internal::g_stop = &stop;
+  signal(SIGINT, run_node_internal::OnSignal);
+  signal(SIGTERM, run_node_internal::OnSignal);
+  const int code = (*node)->Run();
+  run_node_internal::g_stop = nullptr;
+  node->reset();
+  std::exit(code);
+}
+
+}  // namespace swarm::cli
