@@ -1,6 +1,8 @@
 """The Fashion-MNIST example's ML program: a small convolutional classifier trained with
 Swarm Learning through swarmlearning.pyt.SwarmCallback (our counterpart of the PyTorch
-program of HPE's MNIST examples). Its SL node starts it as a sidecar
+program of HPE's MNIST examples). In this example a SWOP starts it, through its SL, as the
+task swarm_fmnist_task says (Entrypoint /usr/bin/python3, Command model/fmnist.py, the
+task's Envvars and the profile node's usrenvvars); an SL can also start it directly
 (`swarm sl --ml-entrypoint /usr/bin/python3 --ml-cmd fmnist.py --ml-e KEY=VALUE ...`).
 
 Environment, as HPE's example programs read it:
