@@ -50,5 +50,15 @@ TEST_F(SandboxTest, CheckViewNamesMissingSourcesAndRelativeTargets) {
   EXPECT_TRUE(CheckView(v).ok());
 }
 
+TEST(FindBubblewrapTest, ItsAbsenceIsAClearError) {
+  const char* old = std::getenv("PATH");
+  const std::string saved = old ? old : "";
+  ::setenv("PATH", "/nonexistent-dir", 1);
+  StatusOr<fs::path> none = FindBubblewrap();
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_THAT(none.status().message(), HasSubstr("bubblewrap (bwrap) is not installed"));
+  EXPECT_THAT(none.status().message(), HasSubstr("install the Debian package bubblewrap"));
+}
+
 }  // namespace
 }  // namespace swarm::swop

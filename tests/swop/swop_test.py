@@ -18,7 +18,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from support.swarm_net import Process, SwarmNet  # noqa: E402
+from support.swarm_net import Process, SwarmNet, free_port  # noqa: E402
 
 SWARM = TOY_ML = None
 TR = "defaulttaskbb.taskdb.sml.hpe"
@@ -227,6 +227,64 @@ class SwopTest(unittest.TestCase):
         r = self.run_swci()
         self.assertIn("FAILED", r.stdout, r.stdout)
         self.assertIn("stopped", r.stdout, r.stdout)
+
+    def test_a_content_task_downloads_what_a_run_task_then_mounts_as_a_volume(self):
+        # A local web server holds an archive with a file the ML program's view needs.
+        site = os.path.join(self.root, "site")
+        os.makedirs(os.path.join(site, "pkg"))
+        with open(os.path.join(site, "pkg", "note.txt"), "w") as f:
+            f.write("from the content task\n")
+        subprocess.run(["tar", "-czf", os.path.join(site, "pkg.tgz"), "-C", site, "pkg"], check=True)
+        port = free_port()
+        server = Process(["/usr/bin/python3", "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                          "--directory", site], os.path.join(self.root, "http.log"))
+        self.net.procs.append(server)
+        deadline = time.time() + 10
+        while time.time() < deadline and "Serving HTTP" not in server.log():
+            time.sleep(0.1)
+        self.start_swop(self.profile(nodes=1))
+        with open(os.path.join(self.usr, "taskdefs", "content.yaml"), "w") as f:
+            f.write(textwrap.dedent(f"""\
+                Name: toy_content
+                TaskType : MAKE_SWARM_USER_CONTENT
+                Author   : tests
+                Prereq   : ROOTTASK
+                Outcome  : toy-content
+                Body     :
+                    ContentType : SWARMCONTENT
+                    OpsList :
+                        - Operation : DOWNLOAD
+                          Target   : "http://127.0.0.1:{port}/pkg.tgz"
+                          Options  :
+                            - Out   : "archives/pkg.tgz"
+                        - Operation : EXTRACT
+                          Target   : "archives/pkg.tgz"
+                          Options  :
+                            - Out   : "unpacked"
+                """))
+        self.task(min_peers=1, epochs=1)
+        path = os.path.join(self.usr, "taskdefs", "toy_task.yaml")
+        with open(path) as f:
+            text = f.read()
+        text = text.replace("Prereq: ROOTTASK", "Prereq: toy_content")
+        text += "    -   Src: toy-content\n        Tgt: /tmp/test/content\n        MType: VOLUME\n"
+        text = text.replace("/usr/bin/env", "/bin/sh").replace(
+            f"Command: {TOY_ML} {self.marker}",
+            f"Command: -c 'cp /tmp/test/content/unpacked/pkg/note.txt /tmp/test/app-data/ && exec {TOY_ML}'")
+        with open(path, "w") as f:
+            f.write(text)
+        with open(os.path.join(self.usr, "swci-init"), "w") as f:
+            f.write("\n".join([
+                "EXIT ON FAILURE", f"create context c with ip 127.0.0.1 {self.net.sn_api}", "switch context c",
+                "cd /platform/swarm/usr", "create task from taskdefs/content.yaml", "finalize task toy_content",
+                f"ASSIGN TASK toy_content TO {TR} WITH 1 PEERS", f"WAIT FOR TASKRUNNER {TR}",
+                f"RESET TASKRUNNER {TR}", "create task from taskdefs/toy_task.yaml", "finalize task toy_task",
+                f"ASSIGN TASK toy_task TO {TR} WITH 1 PEERS", f"WAIT FOR TASKRUNNER {TR}", "EXIT"]) + "\n")
+        r = self.run_swci()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.swop_log())
+        with open(os.path.join(self.root, "user1", "data-and-scratch", "note.txt")) as f:
+            self.assertEqual(f.read(), "from the content task\n")
+        self.assertTrue(os.path.isfile(os.path.join(self.root, "swop1", "content", "toy-content", "archives", "pkg.tgz")))
 
     def test_too_many_peers_wait_ends_at_its_deadline_saying_what_it_waits_for(self):
         self.start_swop(self.profile(nodes=1))
