@@ -317,6 +317,21 @@ class SwopTest(unittest.TestCase):
         self.assertIn("bad.yaml", r.stderr)
         self.assertRegex(r.stderr, r"bad\.yaml, line \d+: nodes\[0\]\.slnodedef\.")
 
+    def test_a_docker_profile_is_refused_pointing_to_the_process_manager(self):
+        name = self.profile(nodes=1)
+        path = os.path.join(self.usr, name)
+        with open(path) as f:
+            text = f.read().replace("mgrtype    : PROCESS",
+                                    "mgrtype    : DOCKER\n    accessinfo :\n        accesstype : FROMENV")
+        with open(path, "w") as f:
+            f.write(text)
+        args = [SWARM, "swop", "--usr-dir", self.usr, "--profile-file-name", name, "--sn-ip", "127.0.0.1",
+                "--sn-api-port", str(self.net.sn_api)] + self.net.tls("swop", 1)
+        r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("mgrtype DOCKER needs the container resource manager", r.stderr)
+        self.assertIn("use mgrtype PROCESS", r.stderr)
+
     def test_sigterm_to_the_swop_stops_every_pair_it_started(self):
         swop = self.start_swop(self.profile())
         self.task(epochs=500)
