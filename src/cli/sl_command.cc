@@ -62,6 +62,9 @@ void AddSlCommand(CLI::App& app) {
   sl->add_option("--ml-w", o->ml_workdir, "Its working directory");
   sl->add_option("--ml-e", o->ml_env, "KEY=VALUE for its environment (repeatable)")->allow_extra_args(false);
   sl->add_option("--ml-name", o->ml_name, "Its name (in logs and LIST NODES)")->capture_default_str();
+  sl->add_option("--ml-view", o->ml_view,
+                 "TARGET=SOURCE: the ML program sees host path SOURCE at TARGET (repeatable; set by the SWOP)")
+      ->allow_extra_args(false);
   sl->add_option("--parent-uid", o->parent_uid, "Uid of the SWOP that starts this SL (set by the SWOP)");
   sl->add_option("--sn-wait", o->sn_wait, "Seconds to wait for the SN")->capture_default_str();
   sl->callback([o] { RunSl(*o); });

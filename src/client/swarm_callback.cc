@@ -108,6 +108,13 @@ Status SwarmCallback::on_train_begin() {
     std::error_code ec;
     model_dir = env && *env ? env : std::filesystem::current_path(ec).string();
   }
+  {
+    // Absolute, as this program sees it: the SL runs elsewhere (another cwd, or outside this
+    // program's view of the file system) and maps it.
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(model_dir, ec);
+    if (!ec) model_dir = abs.lexically_normal().string();
+  }
   channel_ = std::make_unique<Channel>();
   channel_->channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
   channel_->stub = swarm::v1::SwarmLearning::NewStub(channel_->channel);

@@ -7,8 +7,15 @@
 
 namespace swarm::sl {
 BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity,
-                             std::string uid, RoundOptions defaults)
-    : sn_(sn), store_(store), identity_(identity), uid_(std::move(uid)), defaults_(std::move(defaults)) {}
+                             std::string uid, RoundOptions defaults, std::vector<ViewMount> ml_view,
+                             std::filesystem::path private_dir)
+    : sn_(sn),
+      store_(store),
+      identity_(identity),
+      uid_(std::move(uid)),
+      defaults_(std::move(defaults)),
+      ml_view_(std::move(ml_view)),
+      private_dir_(std::move(private_dir)) {}
 
 // A round that failed: the user sees why in <program>_sw.log, the program gets the error.
 grpc::Status BridgeService::Failed(const Status& s) {
@@ -49,7 +56,8 @@ grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRe
   options_ = req->options();
   program_ = req->program_name().empty() ? "ml" : req->program_name();
   if (!req->model_dir().empty()) {
-    auto user_log = UserLog::Open(req->model_dir(), program_);
+    // The program names its model directory as it sees it; the log goes where that is here.
+    auto user_log = UserLog::Open(HostPathOf(req->model_dir(), ml_view_, private_dir_), program_);
     if (!user_log.ok()) return pki::ToGrpcStatus(user_log.status());
     user_log_ = std::move(*user_log);
   }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "sl/ml_view.h"
 #include "sl/round_driver.h"
 #include "swarm/v1/sl.grpc.pb.h"
 
@@ -18,8 +19,10 @@ inline constexpr uint32_t kSlApiVersion = 1;
 class BridgeService final : public swarm::v1::SwarmLearning::Service {
  public:
   // `defaults` carries what the SL decides (endpoint, deadlines); Hello adds the program's options.
+  // `ml_view` maps the program's paths to this host's (ml_view.h); `private_dir` holds its
+  // <program>_sw.log when its model directory is private to its view.
   BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
-                RoundOptions defaults);
+                RoundOptions defaults, std::vector<ViewMount> ml_view = {}, std::filesystem::path private_dir = {});
 
   grpc::Status Hello(grpc::ServerContext*, const swarm::v1::HelloRequest*,
                      swarm::v1::HelloResponse*) override;
@@ -43,6 +46,8 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   const pki::TlsIdentity* identity_;
   std::string uid_;
   RoundOptions defaults_;
+  std::vector<ViewMount> ml_view_;
+  std::filesystem::path private_dir_;
 
   mutable std::mutex mu_;  // one program, one call at a time
   std::unique_ptr<UserLog> user_log_;

@@ -65,8 +65,13 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
 
   RoundOptions rounds = o.rounds;
   rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
+  std::vector<ViewMount> view;
+  for (const std::string& m : o.ml_view) {
+    ASSIGN_OR_RETURN(ViewMount vm, ParseViewMount(m));
+    view.push_back(std::move(vm));
+  }
   node->bridge_ = std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->identity_.get(),
-                                                  node->uid_, rounds);
+                                                  node->uid_, rounds, std::move(view), o.data_dir / "ml-logs");
   node->o_.socket = o.socket.empty() ? o.data_dir / "sl.sock" : o.socket;
   fs::remove(node->o_.socket, ec);
   {

@@ -32,7 +32,8 @@ struct SlOptions {
   std::filesystem::path ml_workdir;
   std::vector<std::string> ml_env;  // KEY=VALUE
   std::string ml_name = "ml";
-  std::string parent_uid;  // the SWOP that started this SL, if one did (LIST NODES' PARENT UID)
+  std::string parent_uid;
+  std::vector<std::string> ml_view;  // TARGET=SOURCE: the program's view of the file system (set by a SWOP)  // the SWOP that started this SL, if one did (LIST NODES' PARENT UID)
   RoundOptions rounds;  // deadlines from SL_* environment variables
   std::chrono::seconds sn_wait{120};
 };

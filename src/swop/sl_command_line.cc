@@ -21,6 +21,7 @@ std::vector<std::string> SlCommandLine(const SlLaunchSpec& s, const std::vector<
     for (size_t i = 1; i < program.size(); ++i) flag("--ml-cmd", program[i]);
   }
   for (const std::string& kv : s.ml_env) flag("--ml-e", kv);
+  for (const Mount& m : s.view.mounts) flag("--ml-view", m.target.string() + "=" + m.source.string());
   return a;
 }
 

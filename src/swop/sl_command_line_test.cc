@@ -19,12 +19,14 @@ TEST(SlCommandLineTest, EveryValueIsAFlagWithEqualsSoDashesStayValues) {
   s.parent_uid = "swop-uid";
   s.ml_name = "user1";
   s.ml_env = {"A=1"};
+  s.view.mounts = {{"/data/u1", "/tmp/test/app-data", false}};
   const auto argv = SlCommandLine(s, {"/usr/bin/bwrap", "--ro-bind", "/", "/", "--", "python3", "x.py"});
   EXPECT_THAT(argv, ElementsAre("/bin/swarm", "sl", "--host-ip=10.0.0.1", "--sl-fs-port=16000",
                                 "--sn-ip=10.0.0.9:30304,10.0.0.8:30304", "--key=k.pem", "--cert=c.pem",
                                 "--capath=capath", "--data-dir=/d/sl-0", "--parent-uid=swop-uid", "--ml-name=user1",
                                 "--ml-entrypoint=/usr/bin/bwrap", "--ml-cmd=--ro-bind", "--ml-cmd=/", "--ml-cmd=/",
-                                "--ml-cmd=--", "--ml-cmd=python3", "--ml-cmd=x.py", "--ml-e=A=1"));
+                                "--ml-cmd=--", "--ml-cmd=python3", "--ml-cmd=x.py", "--ml-e=A=1",
+                                "--ml-view=/tmp/test/app-data=/data/u1"));
 }
 
 TEST(SplitCommandTest, BlanksQuotesAndEscapes) {

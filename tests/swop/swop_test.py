@@ -203,6 +203,10 @@ class SwopTest(unittest.TestCase):
         # Both programs saved the same final model into their own private data.
         self.assertEqual(self.params(1), self.params(2))
         self.assertTrue(self.params(1).strip())
+        # Each program's <program>_sw.log: its model dir (its cwd, /tmp/test) is private to its
+        # view, so the SL keeps the log in its own data dir, not in the host's /tmp/test.
+        logs = glob.glob(os.path.join(self.root, "swop1", "demo", "sl-*", "ml-logs", "*_sw.log"))
+        self.assertEqual(len(logs), 2, logs)
         # The pairs ended; nothing of theirs is left running.
         self.assertEqual(pids_with(self.marker), [])
 
