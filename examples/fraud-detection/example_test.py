@@ -1,10 +1,14 @@
 """examples/fraud-detection/run as its README shows it, with fewer epochs: four class- and
 volume-biased nodes end with the same model, whose ROC AUC beats every node's local-only
 model at that node; the CSV reader refuses malformed files naming the file, the line and
-the expected form; the AUC computed by ranks agrees with counting pairs.
+the expected form; the AUC computed by ranks agrees with counting pairs. run-swop, HPE's
+SWOP + SWCI flow, with the same epochs: SWCI's transcript shows the RUN_SWARM task COMPLETED
+by 4 peers, the four nodes saved the same model in their private data, and it beats every
+local-only model's AUC.
 
 Run: /usr/bin/python3 example_test.py --swarm PATH_TO_SWARM [--pythonpath DIR]
 """
+import glob
 import itertools
 import json
 import os
@@ -22,8 +26,22 @@ import example_test_base as base  # noqa: E402
 import fraud_data  # noqa: E402
 
 RUN = os.path.join(HERE, "run")
+RUN_SWOP = os.path.join(HERE, "run-swop")
 HEADER = ",".join(f'"{c}"' for c in fraud_data.COLUMNS)
 ROW = ",".join(["0"] * 30) + ',"0"'
+
+
+def processes_naming(path):
+    """Pids of live processes with `path` on their command line."""
+    found = []
+    for d in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(os.path.join(d, "cmdline"), "rb") as f:
+                if path.encode() in f.read():
+                    found.append(int(os.path.basename(d)))
+        except OSError:
+            pass
+    return found
 
 
 class FraudDetectionTest(base.ExampleTest):
@@ -41,6 +59,34 @@ class FraudDetectionTest(base.ExampleTest):
         self.assertIn("The Swarm model has the higher ROC AUC at 4 of 4 nodes.", done.stdout)
         self.assertTrue(os.path.isfile(os.path.join(self.ws, "sl1", "model", "fraud.pt")))
         self.assertTrue(os.path.isfile(os.path.join(self.ws, "sl1", "model", "fraud_sw.log")))
+
+    def test_run_swop_the_swci_task_completes_and_the_swarm_model_beats_every_local_model(self):
+        done = self.run_example(RUN_SWOP, MAX_EPOCHS=10, TIMEOUT=300)
+        self.assertEqual(done.returncode, 0, done.stdout[-3000:])
+        self.assertEqual(processes_naming(self.root), [], "run-swop left processes behind")
+        with open(os.path.join(self.ws, "fraud-detection", "logs", "swci.log")) as f:
+            transcript = f.read()
+        self.assertIn("ASSIGN TASK swarm_fraud_task TO defaulttaskbb.taskdb.sml.hpe WITH 4 PEERS", transcript)
+        self.assertRegex(transcript, r"TASK STATE +: COMPLETED")
+        self.assertRegex(transcript, r"COMPLETED PEERS +: 4")
+        self.assertIn("CONTRACT RESET : defaultbb.cqdb.sml.hpe", transcript)
+        results = []
+        for i in range(1, 5):  # each node's private data, its share from the profile's NODE_INDEX
+            with open(os.path.join(self.ws, f"user{i}", "app-data", "model", "result.json")) as f:
+                results.append(json.load(f))
+            self.assertEqual((results[-1]["node"], results[-1]["swarm"]), (i, True))
+            self.assertTrue(os.path.isfile(os.path.join(self.ws, f"user{i}", "app-data", "model", "fraud.pt")))
+        self.assertEqual(len({r["params_sha256"] for r in results}), 1, "the nodes ended with different models")
+        with open(os.path.join(self.ws, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertEqual([r["params_sha256"] for r in summary["swarm"]], [r["params_sha256"] for r in results])
+        figures = [(s["auc"], l["auc"]) for s, l in zip(summary["swarm"], summary["local"])]
+        print(json.dumps({"swop_swarm_auc": [round(s, 4) for s, _ in figures],
+                          "local_auc": [round(l, 4) for _, l in figures]}), file=sys.stderr)
+        for i, (swarm_auc, local_auc) in enumerate(figures, 1):
+            self.assertGreater(swarm_auc, local_auc, f"node {i}'s local-only model has the better AUC: {figures}")
+        self.assertIn("The Swarm model has the higher ROC AUC at 4 of 4 nodes.", done.stdout)
+        self.assertIn("All 4 nodes saved the same final Swarm model", done.stdout)
 
     def test_run_refuses_a_malformed_csv_before_starting_anything(self):
         os.makedirs(self.root, exist_ok=True)
