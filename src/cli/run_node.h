@@ -36,6 +36,8 @@ template <typename Node>
   signal(SIGTERM, run_node_internal::OnSignal);
   const int code = (*node)->Run();
   run_node_internal::g_stop = nullptr;
+  signal(SIGINT, SIG_DFL);  // while it shuts down, a second Ctrl-C ends the process
+  signal(SIGTERM, SIG_DFL);
   node->reset();
   std::exit(code);
 }

@@ -66,7 +66,7 @@ void AddSwopCommand(CLI::App& app) {
   swop->add_option("--swop-uid", a->o.swop_uid, "This SWOP's uid (default: made once, kept in --data-dir)");
   swop->add_option("--name", a->o.name, "Its name in LIST NODES (default swop-<groupname>)");
   swop->add_option("--data-dir", a->o.data_dir,
-                   "Where it keeps its uid, the SL data dirs and logs, and task contents (default USR_DIR/.swop-data)");
+                   "Where it keeps its uid, the SL data dirs and logs, and task contents (default USR_DIR/.swop-data/PROFILE)");
   swop->add_option("-e", a->env, "KEY=VALUE in the SWOP's environment, which its SLs inherit (repeatable)")
       ->allow_extra_args(false);
   swop->add_flag("-d,--detach", a->detach, "Accepted for run-swop command lines; no effect");

@@ -19,6 +19,7 @@ TEST(EndpointsTest, HostsPortsAndLists) {
   EXPECT_EQ((*e)[1].ToString(), "10.0.0.2:30304");
   EXPECT_EQ((*e)[2].host, "::1");
   EXPECT_EQ((*e)[2].port, 17000);
+  EXPECT_EQ((*e)[2].ToString(), "[::1]:17000");  // a gRPC target, and what ParseEndpoints reads back
 }
 
 TEST(EndpointsTest, BadInputNamesTheProblem) {

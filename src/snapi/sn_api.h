@@ -62,7 +62,10 @@ Status WaitForSn(SnApi& sn, std::chrono::seconds wait, const std::function<void(
 struct Endpoint {
   std::string host;
   int port = 30304;
-  std::string ToString() const { return host + ":" + std::to_string(port); }
+  std::string ToString() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 };
 
 // "host", "host:port" or a comma-separated list of them (ports default to

@@ -41,7 +41,16 @@ void Agent::Turn() {
          info.status().message());
     return;
   }
-  last_warning_.clear();
+  if (last_warning_.rfind("cannot read taskrunner", 0) == 0) last_warning_.clear();  // it answers again
+  if (unsent_) {
+    if (info->assignment() != unsent_assignment_) {
+      unsent_.reset();  // reset or reassigned: the report has nothing left to say
+    } else {
+      swarm::v1::ReportTaskPeer r = std::move(*unsent_);
+      unsent_.reset();
+      if (Report(std::move(r), unsent_assignment_) == Sent::kUnsent) return;  // in order, or not at all
+    }
+  }
   if (run_ && info->assignment() != run_assignment_) {
     StopRun("taskrunner '" + o_.taskrunner + "' was reset or given another task");
   }
@@ -49,7 +58,7 @@ void Agent::Turn() {
     // A later report may be refused once the assignment has finished (its peers are
     // counted): the pairs still running end as they would; a reset is seen above.
     if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) Report(std::move(*r), run_assignment_);
-    if (run_ && run_->done()) {
+    if (run_ && run_->done() && !unsent_) {
       LogInfo(kLog, "task of assignment " + std::to_string(run_assignment_) + " has ended on this SWOP");
       run_.reset();
     }
@@ -100,8 +109,12 @@ void Agent::StartRun(const swarm::v1::TaskRunnerInfo& info) {
   run_ = std::move(run).value();
   run_assignment_ = info.assignment();
   if (std::optional<swarm::v1::ReportTaskPeer> r = run_->Step()) {
-    // The first report claims a place: refused, this SWOP is not needed for the task.
-    if (!Report(std::move(*r), run_assignment_)) StopRun("its first report was refused");
+    // The first report claims a place. Refused, this SWOP is not needed now; for a task of
+    // SWOP peers a place may free up (a peer that failed gives it up), so it asks again.
+    if (Report(std::move(*r), run_assignment_) == Sent::kRefused) {
+      StopRun("its first report was refused");
+      if (task->type() != "RUN_SWARM") handled_ = 0;
+    }
   }
 }
 
@@ -111,7 +124,7 @@ void Agent::StopRun(const std::string& why) {
   run_.reset();
 }
 
-bool Agent::Report(swarm::v1::ReportTaskPeer r, uint64_t assignment) {
+Agent::Sent Agent::Report(swarm::v1::ReportTaskPeer r, uint64_t assignment) {
   r.set_taskrunner(o_.taskrunner);
   r.set_uid(env_.swop_uid);
   r.set_assignment(assignment);
@@ -119,12 +132,18 @@ bool Agent::Report(swarm::v1::ReportTaskPeer r, uint64_t assignment) {
   swarm::v1::Transaction tx;
   *tx.mutable_report_task_peer() = r;
   Status s = sn_->Submit(std::move(tx)).status();
+  if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded) {
+    Warn("this SWOP's report (" + state + ") did not reach the ledger; it is sent again: " + s.message());
+    unsent_ = std::move(r);
+    unsent_assignment_ = assignment;
+    return Sent::kUnsent;
+  }
   if (!s.ok()) {
-    LogWarning(kLog, "the ledger refused this SWOP's report (" + state + "): " + s.message());
-    return false;
+    Warn("the ledger refused this SWOP's report (" + state + "): " + s.message());
+    return Sent::kRefused;
   }
   LogInfo(kLog, "reported " + state + (r.description().empty() ? "" : ": " + r.description()));
-  return true;
+  return Sent::kAccepted;
 }
 
 void Agent::Warn(const std::string& message) {

@@ -33,8 +33,10 @@ class Agent {
  private:
   void StartRun(const swarm::v1::TaskRunnerInfo& info);
   void StopRun(const std::string& why);
-  // Submits this SWOP's report on `assignment`; false when the ledger refused it.
-  bool Report(swarm::v1::ReportTaskPeer report, uint64_t assignment);
+  enum class Sent { kAccepted, kRefused, kUnsent };
+  // Submits this SWOP's report on `assignment`. One that did not reach the ledger (no SN
+  // answered) is kept and sent again each turn, before anything else: a report is never lost.
+  Sent Report(swarm::v1::ReportTaskPeer report, uint64_t assignment);
   void Warn(const std::string& message);
 
   snapi::SnApi* sn_;
@@ -43,6 +45,8 @@ class Agent {
   std::unique_ptr<TaskRun> run_;
   uint64_t run_assignment_ = 0;  // the assignment run_ belongs to
   uint64_t handled_ = 0;         // the last assignment this SWOP took up (or could not)
+  std::optional<swarm::v1::ReportTaskPeer> unsent_;  // the latest report no SN took
+  uint64_t unsent_assignment_ = 0;
   std::string last_warning_;
 };
 

@@ -20,10 +20,12 @@ class ScriptedSn final : public snapi::SnApi {
   swarm::v1::TaskRunnerInfo tr;
   std::map<std::string, swarm::v1::TaskInfo> tasks;
   std::vector<swarm::v1::ReportTaskPeer> reports;
+  int unavailable = 0;  // the next N submissions find no SN
 
   std::string target() const override { return "sn:1"; }
   Status Health() override { return Status::Ok(); }
   StatusOr<uint64_t> Submit(std::vector<swarm::v1::Transaction> txs) override {
+    if (unavailable > 0 && unavailable--) return Unavailable("no SN answered");
     for (const auto& tx : txs) reports.push_back(tx.report_task_peer());
     return reports.size();
   }
@@ -152,6 +154,27 @@ TEST_F(AgentTest, RunsOnePairPerNodeAndReportsEachUntilTheyEnd) {
   EXPECT_FALSE(agent.running());
   agent.Turn();  // the same assignment is not taken up twice
   EXPECT_EQ(manager_.launched.size(), 2u);
+}
+
+TEST_F(AgentTest, AReportNoSnTookIsSentAgainBeforeTheRunEnds) {
+  Agent agent(&sn_, env_, {"tr", std::chrono::milliseconds(1)});
+  Assign("run", 1);
+  agent.Turn();
+  ASSERT_EQ(sn_.reports.size(), 1u);
+  manager_.launched[0]->exit = ExitStatus{0, 0};
+  manager_.launched[1]->exit = ExitStatus{0, 0};
+  sn_.unavailable = 2;
+  agent.Turn();  // the final report is lost on the way
+  EXPECT_EQ(sn_.reports.size(), 1u);
+  EXPECT_TRUE(agent.running());  // kept until its last report is in
+  agent.Turn();  // still no SN
+  EXPECT_EQ(sn_.reports.size(), 1u);
+  agent.Turn();
+  ASSERT_EQ(sn_.reports.size(), 2u);
+  EXPECT_EQ(sn_.reports[1].state(), swarm::v1::PEER_STATE_COMPLETED);
+  agent.Turn();
+  EXPECT_FALSE(agent.running());
+  EXPECT_EQ(sn_.reports.size(), 2u);
 }
 
 TEST_F(AgentTest, AResetStopsWhatTheTaskStarted) {

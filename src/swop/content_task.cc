@@ -44,6 +44,14 @@ class ContentRun final : public TaskRun {
 
  private:
   Status Make(std::stop_token stop) {
+    try {
+      return MakeIn(stop);
+    } catch (const std::exception& e) {  // a file system call that throws must not end the SWOP
+      return Internal("making content '" + dir_.filename().string() + "': " + e.what());
+    }
+  }
+
+  Status MakeIn(std::stop_token stop) {
     ContentLimits limits;
     limits.cancelled = [stop] { return stop.stop_requested(); };
     const fs::path staging = dir_.string() + ".making";
@@ -76,9 +84,8 @@ class ContentRun final : public TaskRun {
 
 }  // namespace
 
-std::unique_ptr<TaskRun> MakeContentRun(const taskdef::MakeUserContentBody& body, const swarm::v1::TaskInfo& task,
-                                        const TaskEnv& env) {
-  return std::make_unique<ContentRun>(body, ContentDir(env, task.outcome()));
+std::unique_ptr<TaskRun> MakeContentRun(const taskdef::MakeUserContentBody& body, const fs::path& content_dir) {
+  return std::make_unique<ContentRun>(body, content_dir);
 }
 
 }  // namespace swarm::swop

@@ -68,7 +68,10 @@ Status SetIdentity(const SlNodeDef& node, const TaskEnv& env, pki::TlsFiles& tls
 
 StatusOr<fs::path> MountSource(const TaskEnv& env, const std::string& src, const std::string& mtype,
                                const std::string& field) {
-  const fs::path path = mtype == "VOLUME" ? ContentDir(env, src) : HostPath(env, src);
+  fs::path path = HostPath(env, src);
+  if (mtype == "VOLUME") {
+    ASSIGN_OR_RETURN(path, ContentDir(env, src));
+  }
   std::error_code ec;
   if (fs::exists(path, ec)) return path;
   if (mtype == "VOLUME") {

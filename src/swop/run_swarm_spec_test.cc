@@ -96,7 +96,12 @@ TEST_F(RunSwarmSpecTest, RefusalsNameWhatIsMissing) {
   body_.shared_content[0] = {"mnist-content", "/tmp/test/model", "VOLUME"};
   EXPECT_THAT(Spec().status().message(),
               HasSubstr("names the content 'mnist-content', which this SWOP does not have"));
-  fs::create_directories(ContentDir(env_, "mnist-content"));
+  fs::create_directories(*ContentDir(env_, "mnist-content"));
+  body_.shared_content[0] = {"..", "/tmp/test/model", "VOLUME"};
+  EXPECT_THAT(Spec().status().message(), HasSubstr("content name '..' must be a relative path"));
+  body_.shared_content[0] = {"/etc", "/tmp/test/model", "VOLUME"};
+  EXPECT_THAT(Spec().status().message(), HasSubstr("must be a plain name"));
+  body_.shared_content[0] = {"mnist-content", "/tmp/test/model", "VOLUME"};
   EXPECT_TRUE(Spec().ok());
   node_.privatedata.reset();
   EXPECT_THAT(Spec().status().message(), HasSubstr("node 1 of the profile has no privatedata"));

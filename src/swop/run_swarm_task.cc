@@ -73,6 +73,7 @@ class RunSwarmRun final : public TaskRun {
     p.idx = static_cast<int>(node.idx);
     // The uid first: even a pair that cannot start is reported under its SL's uid.
     Status s = MakeUid(node, p);
+    if (!s.ok()) p.uid = env_.swop_uid + "-node-" + std::to_string(node.idx);  // still reportable
     StatusOr<SlLaunchSpec> spec = s.ok() ? RunSwarmSpec(body_, task_, node, env_, environ) : StatusOr<SlLaunchSpec>(s);
     if (spec.ok()) {
       p.log = spec->log_file;

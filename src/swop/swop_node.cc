@@ -27,7 +27,10 @@ StatusOr<std::unique_ptr<ResourceManager>> MakeManager(const SwopProfile& p) {
 StatusOr<std::unique_ptr<SwopNode>> SwopNode::Start(const SwopOptions& o) {
   std::unique_ptr<SwopNode> node(new SwopNode());
   node->o_ = o;
-  if (node->o_.data_dir.empty()) node->o_.data_dir = o.usr_dir / ".swop-data";
+  // One per profile: HPE's layouts keep several SWOPs' profiles in one usr-dir.
+  if (node->o_.data_dir.empty()) {
+    node->o_.data_dir = o.usr_dir / ".swop-data" / fs::path(o.profile_file_name).stem();
+  }
   node->o_.data_dir = fs::absolute(node->o_.data_dir);
   node->o_.usr_dir = fs::absolute(o.usr_dir);
   ASSIGN_OR_RETURN(pki::TlsIdentity id, pki::TlsIdentity::Load(o.tls));

@@ -21,7 +21,7 @@ struct SwopOptions {
   pki::TlsFiles tls;
   std::string swop_uid;                     // --swop-uid; default: made once, kept in DATA_DIR/uid
   std::string name;                         // its name in LIST NODES; default swop-<groupname>
-  std::filesystem::path data_dir;           // default USR_DIR/.swop-data
+  std::filesystem::path data_dir;           // default USR_DIR/.swop-data/<profile file name without .yaml>
   std::filesystem::path swarm_bin;          // the `swarm` binary the SLs run
   std::chrono::seconds sn_wait{120};
   std::chrono::milliseconds poll{1000};

@@ -29,8 +29,9 @@ struct TaskEnv {
   std::chrono::milliseconds stop_grace{std::chrono::seconds(10)};
 };
 
-// The directory holding the content a MAKE_SWARM_USER_CONTENT task with Outcome `name` made.
-std::filesystem::path ContentDir(const TaskEnv& env, const std::string& name);
+// The directory holding the content a MAKE_SWARM_USER_CONTENT task with Outcome `name` made;
+// refused for a name that is absolute or climbs out with "..".
+StatusOr<std::filesystem::path> ContentDir(const TaskEnv& env, const std::string& name);
 
 class TaskRun {
  public:

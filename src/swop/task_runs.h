@@ -7,8 +7,9 @@
 
 namespace swarm::swop {
 
-std::unique_ptr<TaskRun> MakeContentRun(const taskdef::MakeUserContentBody& body, const swarm::v1::TaskInfo& task,
-                                        const TaskEnv& env);
+// Makes the content in `content_dir` (ContentDir of the task's Outcome).
+std::unique_ptr<TaskRun> MakeContentRun(const taskdef::MakeUserContentBody& body,
+                                        const std::filesystem::path& content_dir);
 std::unique_ptr<TaskRun> MakeRunSwarmRun(const taskdef::RunSwarmBody& body, const swarm::v1::TaskInfo& task,
                                          const TaskEnv& env);
 

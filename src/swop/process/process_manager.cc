@@ -67,7 +67,9 @@ StatusOr<std::unique_ptr<Workload>> ProcessManager::Launch(const SlLaunchSpec& s
   }
   SpawnOptions o;
   o.argv = SlCommandLine(spec, wrapped);
-  o.env = spec.sl_env;
+  o.env = spec.sl_env;  // the whole environment: a ~ in the profile removed a variable
+  o.inherit_env = false;
+  o.null_stdin = true;  // a program reading stdin must not stop on the SWOP's terminal
   o.log_file = spec.log_file;
   o.new_process_group = true;  // Stop reaches the SL, bubblewrap and the program
   o.die_with_parent = true;    // a SWOP that dies takes its pairs with it
