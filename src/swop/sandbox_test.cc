@@ -18,6 +18,8 @@ class SandboxTest : public ::testing::Test {
     for (const char* d : {"usr", "etc", "proc", "tmp", "dev"}) fs::create_directories(root_ / d);
     fs::create_symlink("usr/lib", root_ / "lib");
     std::ofstream(root_ / "vmlinuz") << "x";  // a plain file at the top: left out
+    fs::create_directories(root_ / "tmp" / "build");  // host /tmp entries: shown read-only,
+    fs::create_directories(root_ / "tmp" / "test");   // but for one the view makes its own
   }
   void TearDown() override { fs::remove_all(root_); }
   fs::path root_;
@@ -29,9 +31,9 @@ TEST_F(SandboxTest, HostReadOnlyPrivateDevProcTmpThenBindsAndWorkdir) {
   v.working_dir = "/tmp/test";
   const auto a = SandboxArgs(v, {"/var/swop/sl-0"}, {"python3", "model/x.py"}, root_);
   const std::vector<std::string> want = {
-      "--die-with-parent", "--ro-bind", (root_ / "etc").string(), "/etc", "--symlink", "usr/lib", "/lib",
+      "--die-with-parent", "--unshare-pid", "--ro-bind", (root_ / "etc").string(), "/etc", "--symlink", "usr/lib", "/lib",
       "--ro-bind", (root_ / "usr").string(), "/usr", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-      "--bind", "/var/swop/sl-0", "/var/swop/sl-0", "--bind", "/data/user1", "/tmp/test/app-data",
+      "--ro-bind", (root_ / "tmp" / "build").string(), "/tmp/build", "--bind", "/var/swop/sl-0", "/var/swop/sl-0", "--bind", "/data/user1", "/tmp/test/app-data",
       "--ro-bind", "/m", "/tmp/test/model", "--dir", "/tmp/test", "--chdir", "/tmp/test", "--", "python3",
       "model/x.py"};
   EXPECT_EQ(a, want);

@@ -24,6 +24,14 @@ SWARM = TOY_ML = None
 TR = "defaulttaskbb.taskdb.sml.hpe"
 
 
+def describe(pids):
+    """ps lines of `pids`, for a failure's message."""
+    if not pids:
+        return ""
+    return subprocess.run(["ps", "-o", "pid,ppid,stat,args", "-p", ",".join(map(str, pids))],
+                          capture_output=True, text=True).stdout
+
+
 def pids_with(text):
     """Processes whose command line contains `text`."""
     found = []
@@ -224,7 +232,8 @@ class SwopTest(unittest.TestCase):
         deadline = time.time() + 30
         while time.time() < deadline and pids_with(self.marker):
             time.sleep(0.2)
-        self.assertEqual(pids_with(self.marker), [], "SL/ML pairs outlived their SWOP")
+        left = pids_with(self.marker)
+        self.assertEqual(left, [], "SL/ML pairs outlived their SWOP:\n" + describe(left))
         with open(os.path.join(self.usr, "swci-init"), "w") as f:
             f.write(f"create context c with ip 127.0.0.1 {self.net.sn_api}\nswitch context c\n"
                     f"WAIT FOR TASKRUNNER {TR}\nGET TASKRUNNER STATUS {TR}\nGET TASKRUNNER PEER STATUS {TR} 0\nEXIT\n")

@@ -11,6 +11,35 @@ namespace {
 // Mounted afresh inside the sandbox, never taken from the host.
 bool Private(const std::string& name) { return name == "proc" || name == "dev" || name == "tmp"; }
 
+// Whether `path` is `target` or one of its parents.
+bool HoldsOrIs(const fs::path& path, const fs::path& target) {
+  const fs::path rel = target.lexically_normal().lexically_relative(path);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// The host's entries of `dir` at `at`, read-only (symbolic links as links), leaving out those
+// that are, or hold, a path the view makes: that path is made afresh in the sandbox.
+void ReadOnlyEntries(const fs::path& dir, const fs::path& at, const std::vector<fs::path>& made,
+                     std::vector<std::string>& a) {
+  std::error_code ec;
+  std::vector<fs::directory_entry> entries;
+  for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e);
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) {
+    const std::string name = e.path().filename().string();
+    const fs::path inside = at / name;
+    if (at == "/" && Private(name)) continue;
+    bool claimed = false;
+    for (const fs::path& m : made) claimed |= HoldsOrIs(inside, m);
+    if (claimed) continue;
+    if (e.is_symlink(ec)) {
+      a.insert(a.end(), {"--symlink", fs::read_symlink(e.path(), ec).string(), inside.string()});
+    } else if (e.is_directory(ec) || at != "/") {
+      a.insert(a.end(), {"--ro-bind", e.path().string(), inside.string()});
+    }
+  }
+}
+
 }  // namespace
 
 StatusOr<fs::path> FindBubblewrap() {
@@ -31,22 +60,17 @@ StatusOr<fs::path> FindBubblewrap() {
 
 std::vector<std::string> SandboxArgs(const MlView& view, const std::vector<fs::path>& host_dirs,
                                      const std::vector<std::string>& program, const fs::path& host_root) {
-  std::vector<std::string> a = {"--die-with-parent"};
-  std::error_code ec;
-  std::vector<fs::directory_entry> entries;
-  for (const auto& e : fs::directory_iterator(host_root, ec)) entries.push_back(e);
-  std::sort(entries.begin(), entries.end());
-  for (const auto& e : entries) {
-    const std::string name = e.path().filename().string();
-    if (Private(name)) continue;
-    const std::string at = "/" + name;
-    if (e.is_symlink(ec)) {
-      a.insert(a.end(), {"--symlink", fs::read_symlink(e.path(), ec).string(), at});
-    } else if (e.is_directory(ec)) {
-      a.insert(a.end(), {"--ro-bind", e.path().string(), at});
-    }
-  }
+  // Its own PID namespace: when bubblewrap dies (with its SL), the kernel ends every process
+  // of the program, also one that would outlive a parent-death signal.
+  std::vector<std::string> a = {"--die-with-parent", "--unshare-pid"};
+  std::vector<fs::path> made;  // paths the view creates: mount targets and the working dir
+  for (const Mount& m : view.mounts) made.push_back(m.target);
+  if (!view.working_dir.empty()) made.push_back(view.working_dir);
+  ReadOnlyEntries(host_root, "/", made, a);
+  // A private /tmp that still shows the host's /tmp entries read-only (a program, its data or
+  // the build it imports may live there), except where the view makes its own paths.
   a.insert(a.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+  ReadOnlyEntries(host_root / "tmp", "/tmp", made, a);
   for (const fs::path& d : host_dirs) a.insert(a.end(), {"--bind", d.string(), d.string()});
   for (const Mount& m : view.mounts) {
     a.insert(a.end(), {m.read_only ? "--ro-bind" : "--bind", m.source.string(), m.target.string()});

@@ -17,7 +17,8 @@ StatusOr<std::filesystem::path> FindBubblewrap();
 
 // The bwrap argument list (without bwrap itself) that runs `program` in `view`:
 // a fresh root holding every top-level entry of the host's / read-only (so a mount
-// target may be any new path), a private /dev, /proc and /tmp, the writable
+// target may be any new path), a private /dev, /proc and /tmp (the host's /tmp entries
+// shown read-only in it, but for those that are or hold a path the view makes), the writable
 // `host_dirs` at their own paths (the SL's data dir: its socket and blobs), then the
 // view's mounts and working directory. The program dies with its SL.
 // `host_root` lists the host's top-level entries (tests pass their own).
