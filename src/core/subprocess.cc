@@ -389,27 +389,4 @@ ExitStatus Subprocess::Stop(std::chrono::milliseconds grace) {
   return WaitForever();
 }
 
-Status GuardProcessGroup(pid_t pgid) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Internal(std::string("cannot make a pipe: ") + std::strerror(errno));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return Internal(std::string("cannot fork the process group's guard: ") + std::strerror(errno));
-  }
-  if (pid == 0) {  // only async-signal-safe calls from here on
-    ::close(fds[1]);
-    char byte;
-    while (true) {
-      const ssize_t n = ::read(fds[0], &byte, 1);
-      if (n == 0 || (n < 0 && errno != EINTR)) break;
-    }
-    ::kill(-pgid, SIGKILL);
-    ::_exit(0);
-  }
-  ::close(fds[0]);  // fds[1] stays open, close-on-exec, until this process ends
-  return Status::Ok();
-}
-
 }  // namespace swarm

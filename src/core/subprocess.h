@@ -65,12 +65,6 @@ struct ExitStatus {
   std::string Describe() const;
 };
 
-// Makes sure process group `pgid` does not outlive this process, even when it is killed:
-// a forked guard waits on a pipe only this process holds open and, when it closes (this
-// process ended, however), SIGKILLs the group. For a process that leads its own group (as a
-// SWOP's SL does), so that its ML program ends with it where a parent-death signal may not
-// reach (bubblewrap running as root clears it).
-Status GuardProcessGroup(pid_t pgid);
 
 class Subprocess {
  public:

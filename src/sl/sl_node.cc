@@ -1,7 +1,5 @@
 #include "sl/sl_node.h"
 
-#include <unistd.h>
-
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "core/subprocess.h"
@@ -136,9 +134,6 @@ int SlNode::RunProgram() {
   // reaches the program too. It does not outlive its SL.
   spawn.new_process_group = false;
   spawn.die_with_parent = true;
-  if (::getpgrp() == ::getpid()) {  // started as its own group (a SWOP does): nothing outlives it
-    if (Status s = GuardProcessGroup(::getpid()); !s.ok()) LogWarning(kLog, s.message());
-  }
   StatusOr<Subprocess> program = Subprocess::Spawn(spawn);
   UserLog* user = bridge_->user_log();
   if (!program.ok()) {
