@@ -31,9 +31,9 @@ TEST_F(SandboxTest, HostReadOnlyPrivateDevProcTmpThenBindsAndWorkdir) {
   v.working_dir = "/tmp/test";
   const auto a = SandboxArgs(v, {"/var/swop/sl-0"}, {"python3", "model/x.py"}, root_);
   const std::vector<std::string> want = {
-      "--die-with-parent", "--unshare-pid", "--ro-bind", (root_ / "etc").string(), "/etc", "--symlink", "usr/lib", "/lib",
-      "--ro-bind", (root_ / "usr").string(), "/usr", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-      "--ro-bind", (root_ / "tmp" / "build").string(), "/tmp/build", "--bind", "/var/swop/sl-0", "/var/swop/sl-0", "--bind", "/data/user1", "/tmp/test/app-data",
+      "--die-with-parent", "--unshare-pid", "--ro-bind-try", (root_ / "etc").string(), "/etc", "--symlink", "usr/lib", "/lib",
+      "--ro-bind-try", (root_ / "usr").string(), "/usr", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+      "--ro-bind-try", (root_ / "tmp" / "build").string(), "/tmp/build", "--bind", "/var/swop/sl-0", "/var/swop/sl-0", "--bind", "/data/user1", "/tmp/test/app-data",
       "--ro-bind", "/m", "/tmp/test/model", "--dir", "/tmp/test", "--chdir", "/tmp/test", "--", "python3",
       "model/x.py"};
   EXPECT_EQ(a, want);

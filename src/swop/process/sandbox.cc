@@ -18,7 +18,9 @@ bool HoldsOrIs(const fs::path& path, const fs::path& target) {
 }
 
 // The host's entries of `dir` at `at`, read-only (symbolic links as links), leaving out those
-// that are, or hold, a path the view makes: that path is made afresh in the sandbox.
+// that are, or hold, a path the view makes: that path is made afresh in the sandbox. The list
+// is a snapshot of a directory others change (a test's temp dir in /tmp may be gone by the time
+// bubblewrap mounts it), so an entry that has vanished is skipped (--ro-bind-try), not fatal.
 void ReadOnlyEntries(const fs::path& dir, const fs::path& at, const std::vector<fs::path>& made,
                      std::vector<std::string>& a) {
   std::error_code ec;
@@ -35,7 +37,7 @@ void ReadOnlyEntries(const fs::path& dir, const fs::path& at, const std::vector<
     if (e.is_symlink(ec)) {
       a.insert(a.end(), {"--symlink", fs::read_symlink(e.path(), ec).string(), inside.string()});
     } else if (e.is_directory(ec) || at != "/") {
-      a.insert(a.end(), {"--ro-bind", e.path().string(), inside.string()});
+      a.insert(a.end(), {"--ro-bind-try", e.path().string(), inside.string()});
     }
   }
 }
