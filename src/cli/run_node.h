@@ -1,6 +1,7 @@
 #pragma once
 
-// How every long-running node (sn, sl, swop) ends the `swarm` process: it starts, or exits 1
+// How the long-running nodes sl and swop end the `swarm` process (the SN, whose start-up
+// errors go to stderr as usage errors do, has its own): it starts, or exits 1
 // with the reason in the node's log format; SIGINT and SIGTERM ask it to stop; the process
 // exits with what its Run() returns.
 

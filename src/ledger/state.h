@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "swarm/v1/ledger.pb.h"
+#include "taskdef/task_def.h"
 
 namespace swarm::ledger {
 
@@ -16,7 +17,7 @@ namespace swarm::ledger {
 inline constexpr char kDefaultContract[] = "defaultbb.cqdb.sml.hpe";
 // HPE's default taskrunner and the root of every task's prereq chain: both exist from the start.
 inline constexpr char kDefaultTaskRunner[] = "defaulttaskbb.taskdb.sml.hpe";
-inline constexpr char kRootTask[] = "ROOTTASK";
+using taskdef::kRootTask;
 
 // Where a transaction sits: the height of its block and its own timestamp (part of the
 // signed transaction, so every SN replaying the chain records the same time).

@@ -4,23 +4,26 @@
 
 #include "ledger/contracts.h"
 #include "ledger/tasks.h"
+#include "taskdef/task_def.h"
 
 namespace swarm::ledger {
 namespace {
 using swarm::v1::PeerState;
 
-constexpr char kRunSwarm[] = "RUN_SWARM";
+using taskdef::kRunSwarm;
 
 std::string Plural(uint64_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+Status NoSuchTaskRunner(const std::string& name) {
+  return NotFound("no taskrunner named '" + name +
+                  "'; SWCI creates it with CREATE TASKRUNNER (LIST TASKRUNNERS shows them)");
+}
+
 StatusOr<TaskRunner*> FindRunner(State& state, const std::string& name) {
   auto it = state.task_runners.find(name);
-  if (it == state.task_runners.end()) {
-    return NotFound("no taskrunner named '" + name +
-                    "'; SWCI creates it with CREATE TASKRUNNER (LIST TASKRUNNERS shows them)");
-  }
+  if (it == state.task_runners.end()) return NoSuchTaskRunner(name);
   return &it->second;
 }
 
@@ -189,9 +192,15 @@ std::string FirstFailure(const std::vector<SwopView>& swops) {
   return "";
 }
 
+// What peers_needed counts, in the plural.
+std::string PeersNoun(const Assignment& a) { return a.task_type == kRunSwarm ? "SL peers" : "SWOPs"; }
+
+// The peers that may still complete: planned ones that have not failed.
+uint64_t CanComplete(const PeerTally& t) { return t.planned - std::min(t.planned, t.failed); }
+
 std::string ActiveReason(const TaskRunner& tr, const Assignment& a, const PeerTally& t) {
   const bool sl = a.task_type == kRunSwarm;
-  const std::string peers = sl ? "SL peers" : "SWOPs";
+  const std::string peers = PeersNoun(a);
   std::string out = std::to_string(t.completed) + " of " + std::to_string(a.peers_needed) + " " + peers +
                     " completed, " + std::to_string(t.running) + " running, " + std::to_string(t.failed) +
                     " failed; ";
@@ -208,7 +217,7 @@ std::string ActiveReason(const TaskRunner& tr, const Assignment& a, const PeerTa
     out += std::to_string(t.reported) + " of the " + Plural(enrolled, "enrolled SWOP", "enrolled SWOPs") +
            " take part";
   }
-  const uint64_t can_complete = t.planned - std::min(t.planned, t.failed);
+  const uint64_t can_complete = CanComplete(t);
   if (t.unreported > 0) {
     out += sl ? " so far" : "";
     return out + " (" + Plural(t.unreported, "SWOP has", "SWOPs have") + " not reported yet)";
@@ -222,14 +231,14 @@ std::string ActiveReason(const TaskRunner& tr, const Assignment& a, const PeerTa
 
 std::string Reason(const TaskRunner& tr, const Assignment& a, AssignmentState s, const PeerTally& t,
                    const std::vector<SwopView>& swops) {
-  const std::string peers = a.task_type == kRunSwarm ? "SL peers" : "SWOPs";
+  const std::string peers = PeersNoun(a);
   switch (s) {
     case AssignmentState::kActive: return ActiveReason(tr, a, t);
     case AssignmentState::kCompleted:
       return std::to_string(t.completed) + " " + peers + " completed; the task needed " +
              std::to_string(a.peers_needed);
     case AssignmentState::kFailed: {
-      const uint64_t can_complete = t.planned - std::min(t.planned, t.failed);
+      const uint64_t can_complete = CanComplete(t);
       std::string out = std::to_string(t.failed) + " of " + std::to_string(t.planned) + " " + peers +
                         " failed, so at most " + std::to_string(can_complete) + " of the " +
                         std::to_string(a.peers_needed) + " needed can complete";
@@ -241,6 +250,12 @@ std::string Reason(const TaskRunner& tr, const Assignment& a, AssignmentState s,
 }
 
 }  // namespace
+
+StatusOr<const TaskRunner*> FindTaskRunner(const State& state, const std::string& name) {
+  auto it = state.task_runners.find(name);
+  if (it == state.task_runners.end()) return NoSuchTaskRunner(name);
+  return &it->second;
+}
 
 std::string_view AssignmentStateName(AssignmentState s) {
   switch (s) {

@@ -46,6 +46,9 @@ Status ApplyReportTaskPeer(State& state, const swarm::v1::ReportTaskPeer& r, con
 Status ApplyResetTaskRunner(State& state, const swarm::v1::ResetTaskRunner& r,
                             const pki::PeerIdentity& signer, const TxStamp& at);
 
+// The taskrunner named `name`, or NotFound saying how to make one.
+StatusOr<const TaskRunner*> FindTaskRunner(const State& state, const std::string& name);
+
 // "ACTIVE", "COMPLETED", "FAILED".
 std::string_view AssignmentStateName(AssignmentState s);
 // "SL" for RUN_SWARM, "SWOP" for the other task types: what peers_needed counts.

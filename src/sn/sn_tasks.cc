@@ -4,6 +4,8 @@
 
 #include "core/version.h"
 #include "ledger/task_views.h"
+#include "ledger/taskrunners.h"
+#include "ledger/tasks.h"
 #include "pki/tls.h"
 #include "sn/sn_service.h"
 
@@ -24,12 +26,9 @@ grpc::Status SnService::GetTask(grpc::ServerContext*, const swarm::v1::GetTaskRe
                                 swarm::v1::TaskInfo* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto it = (*state)->tasks.find(req->name());
-  if (it == (*state)->tasks.end()) {
-    return pki::ToGrpcStatus(
-        NotFound("no task named '" + req->name() + "'; LIST TASKS shows the tasks there are"));
-  }
-  *out = ledger::TaskInfoOf(it->second, /*with_body=*/true);
+  auto task = ledger::FindTask(**state, req->name());
+  if (!task.ok()) return pki::ToGrpcStatus(task.status());
+  *out = ledger::TaskInfoOf(**task, /*with_body=*/true);
   return grpc::Status::OK;
 }
 
@@ -45,15 +44,11 @@ grpc::Status SnService::GetTaskRunner(grpc::ServerContext*, const swarm::v1::Get
                                       swarm::v1::TaskRunnerInfo* out) {
   auto state = store_->Sync();
   if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto it = (*state)->task_runners.find(req->name());
-  if (it == (*state)->task_runners.end()) {
-    return pki::ToGrpcStatus(
-        NotFound("no taskrunner named '" + req->name() +
-                 "'; SWCI creates it with CREATE TASKRUNNER (LIST TASKRUNNERS shows them)"));
-  }
+  auto tr = ledger::FindTaskRunner(**state, req->name());
+  if (!tr.ok()) return pki::ToGrpcStatus(tr.status());
   auto alive = AliveNodes();
   if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
-  *out = ledger::TaskRunnerInfoOf(it->second, Uids(*alive), /*with_peers=*/true);
+  *out = ledger::TaskRunnerInfoOf(**tr, Uids(*alive), /*with_peers=*/true);
   return grpc::Status::OK;
 }
 

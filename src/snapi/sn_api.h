@@ -54,14 +54,29 @@ class SnApi {
   virtual StatusOr<swarm::v1::VerifyResponse> Verify() = 0;
 };
 
+// Whether a call failed on the way (no SN reached, or none answered in time): worth trying
+// again later, unlike a refusal, which an SN gives for good reasons.
+inline bool IsTransient(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
+}
+
 // Asks `sn` for its health once a second until it answers or `wait` has passed (then the
 // last failure, "waiting for the SN: ..."); `on_retry` hears each failure, for a log line.
 Status WaitForSn(SnApi& sn, std::chrono::seconds wait, const std::function<void(const Status&)>& on_retry);
 
+// Says i-am-alive for `uid` every `every` while `keep_going()` (asked every 100 ms, so a
+// stop takes effect at once); a failed i-am-alive is logged as `log_component`'s warning.
+// For a node's liveness thread.
+void SayAliveWhile(SnApi& sn, const std::string& uid, std::chrono::milliseconds every,
+                   const std::function<bool()>& keep_going, std::string_view log_component);
+
+// HPE's SN API port, where every part looks for an SN unless told otherwise.
+inline constexpr int kDefaultSnApiPort = 30304;
+
 // An SN API endpoint.
 struct Endpoint {
   std::string host;
-  int port = 30304;
+  int port = kDefaultSnApiPort;
   std::string ToString() const {
     const bool v6 = host.find(':') != std::string::npos;
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);

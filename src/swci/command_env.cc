@@ -17,6 +17,12 @@ StatusOr<snapi::SnApi*> CommandEnv::Api() {
   return c->api.get();
 }
 
+StatusOr<Result> CommandEnv::Submit(swarm::v1::Transaction tx, std::string done) {
+  ASSIGN_OR_RETURN(snapi::SnApi * api, Api());
+  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
+  return Result::Line(std::move(done));
+}
+
 StatusOr<Context*> CommandEnv::Named(const std::string& name) {
   const auto it = state.contexts.find(name);
   if (it == state.contexts.end())

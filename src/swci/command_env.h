@@ -21,7 +21,7 @@
 
 namespace swarm::swci {
 
-inline constexpr int kDefaultSnApiPort = 30304;
+using snapi::kDefaultSnApiPort;
 // Where HPE's SWCI container mounts --usr-dir; HPE's scripts `cd` there. Paths under it
 // are taken as paths under --usr-dir, so those scripts run unchanged.
 inline constexpr std::string_view kHpeUsrDir = "/platform/swarm/usr";
@@ -78,6 +78,9 @@ struct CommandEnv {
   StatusOr<Context*> Current();
   // The default context's SN.
   StatusOr<snapi::SnApi*> Api();
+  // Submits `tx` to the default context's SN; `done` is what the command shows once the
+  // ledger took it.
+  StatusOr<Result> Submit(swarm::v1::Transaction tx, std::string done);
   StatusOr<Context*> Named(const std::string& name);
   // A setting for the default context: its SET CONTEXT ENV value, else the process's.
   std::optional<std::string> Variable(const std::string& name);

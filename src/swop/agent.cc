@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "taskdef/task_def.h"
 
 namespace swarm::swop {
 namespace {
@@ -43,12 +44,13 @@ void Agent::Turn() {
   }
   if (last_warning_.rfind("cannot read taskrunner", 0) == 0) last_warning_.clear();  // it answers again
   if (unsent_) {
-    if (info->assignment() != unsent_assignment_) {
+    const uint64_t assignment = unsent_->assignment();
+    if (info->assignment() != assignment) {
       unsent_.reset();  // reset or reassigned: the report has nothing left to say
     } else {
       swarm::v1::ReportTaskPeer r = std::move(*unsent_);
       unsent_.reset();
-      if (Report(std::move(r), unsent_assignment_) == Sent::kUnsent) return;  // in order, or not at all
+      if (Report(std::move(r), assignment) == Sent::kUnsent) return;  // in order, or not at all
     }
   }
   if (run_ && info->assignment() != run_assignment_) {
@@ -96,7 +98,7 @@ void Agent::StartRun(const swarm::v1::TaskRunnerInfo& info) {
     handled_ = 0;  // try again next turn
     return;
   }
-  LogInfo(kLog, "taking up " + what + ", type " + task->type());
+  if (info.assignment() != declined_) LogInfo(kLog, "taking up " + what + ", type " + task->type());
   StatusOr<std::unique_ptr<TaskRun>> run = MakeTaskRun(*task, env_);
   if (!run.ok()) {
     LogError(kLog, what + " cannot run here: " + run.status().message());
@@ -112,8 +114,13 @@ void Agent::StartRun(const swarm::v1::TaskRunnerInfo& info) {
     // The first report claims a place. Refused, this SWOP is not needed now; for a task of
     // SWOP peers a place may free up (a peer that failed gives it up), so it asks again.
     if (Report(std::move(*r), run_assignment_) == Sent::kRefused) {
-      StopRun("its first report was refused");
-      if (task->type() != "RUN_SWARM") handled_ = 0;
+      if (task->type() == taskdef::kRunSwarm) {
+        StopRun("its first report was refused");
+      } else {
+        run_.reset();  // nothing started yet: the claim comes first
+        handled_ = 0;
+        declined_ = run_assignment_;
+      }
     }
   }
 }
@@ -132,10 +139,9 @@ Agent::Sent Agent::Report(swarm::v1::ReportTaskPeer r, uint64_t assignment) {
   swarm::v1::Transaction tx;
   *tx.mutable_report_task_peer() = r;
   Status s = sn_->Submit(std::move(tx)).status();
-  if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded) {
+  if (snapi::IsTransient(s)) {
     Warn("this SWOP's report (" + state + ") did not reach the ledger; it is sent again: " + s.message());
     unsent_ = std::move(r);
-    unsent_assignment_ = assignment;
     return Sent::kUnsent;
   }
   if (!s.ok()) {

@@ -46,7 +46,7 @@ class Agent {
   uint64_t run_assignment_ = 0;  // the assignment run_ belongs to
   uint64_t handled_ = 0;         // the last assignment this SWOP took up (or could not)
   std::optional<swarm::v1::ReportTaskPeer> unsent_;  // the latest report no SN took
-  uint64_t unsent_assignment_ = 0;
+  uint64_t declined_ = 0;  // an assignment whose place this SWOP asked for and did not get
   std::string last_warning_;
 };
 

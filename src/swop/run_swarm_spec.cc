@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "snapi/sn_api.h"
 #include "swop/sl_command_line.h"
 
 namespace swarm::swop {
@@ -118,7 +119,7 @@ StatusOr<SlLaunchSpec> RunSwarmSpec(const taskdef::RunSwarmBody& body, const swa
   s.fs_port = static_cast<int>(node.slport.value_or(0));
   s.sn_endpoints = env.sn_endpoints;
   if (profile.apisrv.locator.host) {
-    s.sn_endpoints = *profile.apisrv.locator.host + ":" + std::to_string(profile.apisrv.locator.port.value_or(30304));
+    s.sn_endpoints = *profile.apisrv.locator.host + ":" + std::to_string(profile.apisrv.locator.port.value_or(snapi::kDefaultSnApiPort));
   }
   RETURN_IF_ERROR(SetIdentity(node, env, s.tls));
   s.data_dir = SlDataDir(env, node);

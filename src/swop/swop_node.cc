@@ -60,10 +60,8 @@ StatusOr<std::unique_ptr<SwopNode>> SwopNode::Start(const SwopOptions& o) {
   }));
   RETURN_IF_ERROR(node->Register());
   node->keepalive_ = std::jthread([n = node.get()](std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      if (Status s = n->sn_->KeepAlive(n->uid_); !s.ok()) LogWarning(kLog, "i-am-alive failed: " + s.message());
-      for (int i = 0; i < 30 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    snapi::SayAliveWhile(*n->sn_, n->uid_, std::chrono::seconds(3), [&stop] { return !stop.stop_requested(); },
+                         kLog);
   });
 
   TaskEnv env;
@@ -110,10 +108,9 @@ Status SwopNode::Register() {
   auto* n = tx.mutable_register_node()->mutable_node();
   n->set_type(swarm::v1::NODE_TYPE_SWOP);
   // As HPE shows it: a SWOP's address in LIST NODES is that of its SN's API.
-  const std::string target = sn_->target();
-  const size_t colon = target.rfind(':');
-  n->set_host(target.substr(0, colon));
-  n->set_port(static_cast<uint32_t>(std::stoi(target.substr(colon + 1))));
+  ASSIGN_OR_RETURN(std::vector<snapi::Endpoint> sn, snapi::ParseEndpoints(sn_->target(), o_.sn_api_port));
+  n->set_host(sn[0].host);
+  n->set_port(static_cast<uint32_t>(sn[0].port));
   n->set_name(o_.name.empty() ? "swop-" + profile_.groupname : o_.name);
   n->set_uid(uid_);
   RETURN_IF_ERROR(sn_->Submit(tx).status().WithContext("registering this SWOP with the SN"));

@@ -15,7 +15,7 @@ namespace swarm::swop {
 
 struct SwopOptions {
   std::vector<std::string> sn_hosts = {"127.0.0.1"};  // --sn-ip, each host or host:port or a list
-  int sn_api_port = 30304;
+  int sn_api_port = snapi::kDefaultSnApiPort;
   std::filesystem::path usr_dir;            // --usr-dir: holds the profile
   std::string profile_file_name;            // --profile-file-name
   pki::TlsFiles tls;

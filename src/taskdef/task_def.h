@@ -51,7 +51,7 @@ inline constexpr std::string_view kMakeUserContainer = "MAKE_USER_CONTAINER";
 inline constexpr std::string_view kPullImage = "PULL_IMAGE";
 
 // The Prereq of a task that needs no other task.
-inline constexpr std::string_view kRootTask = "ROOTTASK";
+inline constexpr char kRootTask[] = "ROOTTASK";
 
 // The schema's limit on free strings (Name, Author, Command, ...): "ALL FREE STRINGS are MAX of
 // 160 chars long" (they are stored base64-encoded in 256-byte ledger fields).

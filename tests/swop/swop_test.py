@@ -61,6 +61,13 @@ class SwopTest(unittest.TestCase):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def wait_for_pairs(self, swop, pairs=2):
+        """Waits until the SWOP's `pairs` SL/ML pairs run (an SL, bubblewrap and toy_ml each)."""
+        deadline = time.time() + 60
+        while time.time() < deadline and len(pids_with(self.marker)) < 3 * pairs:
+            time.sleep(0.2)
+        self.assertGreaterEqual(len(pids_with(self.marker)), 3 * pairs, swop.log())
+
     # --- files in HPE's forms ---------------------------------------------------------
 
     def profile(self, nodes=2, name="swop1_profile.yaml", extra_env=""):
@@ -224,10 +231,7 @@ class SwopTest(unittest.TestCase):
         self.swci_init(wait=False, reset_after=False)
         r = self.run_swci()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        deadline = time.time() + 60
-        while time.time() < deadline and len(pids_with(self.marker)) < 6:
-            time.sleep(0.2)
-        self.assertGreaterEqual(len(pids_with(self.marker)), 6, swop.log())  # 2 x (SL, bwrap, toy_ml)
+        self.wait_for_pairs(swop)
         swop.kill(signal.SIGKILL)
         deadline = time.time() + 30
         while time.time() < deadline and pids_with(self.marker):
@@ -352,9 +356,7 @@ class SwopTest(unittest.TestCase):
         self.task(epochs=500)
         self.swci_init(wait=False, reset_after=False)
         self.assertEqual(self.run_swci().returncode, 0)
-        deadline = time.time() + 60
-        while time.time() < deadline and len(pids_with(self.marker)) < 6:
-            time.sleep(0.2)
+        self.wait_for_pairs(swop)
         os.killpg(swop.popen.pid, signal.SIGTERM)
         self.assertEqual(swop.wait(30), 0, swop.log())
         self.assertEqual(pids_with(self.marker), [])
@@ -365,9 +367,7 @@ class SwopTest(unittest.TestCase):
         self.task(epochs=500)
         self.swci_init(wait=False, reset_after=False)
         self.assertEqual(self.run_swci().returncode, 0)
-        deadline = time.time() + 60
-        while time.time() < deadline and len(pids_with(self.marker)) < 6:
-            time.sleep(0.2)
+        self.wait_for_pairs(swop)
         with open(os.path.join(self.usr, "swci-init"), "w") as f:
             f.write(f"create context c with ip 127.0.0.1 {self.net.sn_api}\nswitch context c\n"
                     f"RESET TASKRUNNER {TR}\nEXIT\n")

@@ -36,11 +36,9 @@ swarm::v1::Transaction AppendTx(const std::string& name, uint32_t idx, const std
 }
 
 StatusOr<Result> CreateTask(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
-  RETURN_IF_ERROR(api->Submit(CreateTaskTx(a.String("taskType"), a.String("taskName"), a.String("author"),
-                                           a.String("prereq"), a.String("outcome")))
-                      .status());
-  return Result::Line("TASK CREATED : " + a.String("taskName"));
+  return env.Submit(CreateTaskTx(a.String("taskType"), a.String("taskName"), a.String("author"),
+                                 a.String("prereq"), a.String("outcome")),
+                    "TASK CREATED : " + a.String("taskName"));
 }
 
 StatusOr<Result> AppendTaskBody(CommandEnv& env, const Args& a) {
@@ -101,19 +99,15 @@ StatusOr<Result> CreateTaskFrom(CommandEnv& env, const Args& a) {
 }
 
 StatusOr<Result> DeleteTask(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
   swarm::v1::Transaction tx;
   tx.mutable_delete_task()->set_name(a.String("taskName"));
-  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
-  return Result::Line("TASK DELETED : " + a.String("taskName"));
+  return env.Submit(std::move(tx), "TASK DELETED : " + a.String("taskName"));
 }
 
 StatusOr<Result> FinalizeTask(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
   swarm::v1::Transaction tx;
   tx.mutable_finalize_task()->set_name(a.String("taskName"));
-  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
-  return Result::Line("TASK FINALIZED : " + a.String("taskName"));
+  return env.Submit(std::move(tx), "TASK FINALIZED : " + a.String("taskName"));
 }
 
 StatusOr<Result> GetTaskBody(CommandEnv& env, const Args& a) {

@@ -37,11 +37,9 @@ std::string PeerStatus(const TaskRunnerInfo& tr, const TaskRunnerPeer& p) {
 }
 
 StatusOr<Result> CreateTaskRunner(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
   swarm::v1::Transaction tx;
   tx.mutable_create_task_runner()->set_name(a.String("trName"));
-  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
-  return Result::Line("TASKRUNNER CREATED : " + a.String("trName"));
+  return env.Submit(std::move(tx), "TASKRUNNER CREATED : " + a.String("trName"));
 }
 
 StatusOr<Result> AssignTask(CommandEnv& env, const Args& a) {
@@ -58,11 +56,9 @@ StatusOr<Result> AssignTask(CommandEnv& env, const Args& a) {
 }
 
 StatusOr<Result> ResetTaskRunner(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
   swarm::v1::Transaction tx;
   tx.mutable_reset_task_runner()->set_name(a.String("trName"));
-  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
-  return Result::Line("TASKRUNNER RESET : " + a.String("trName"));
+  return env.Submit(std::move(tx), "TASKRUNNER RESET : " + a.String("trName"));
 }
 
 StatusOr<Result> GetTaskRunnerInfo(CommandEnv& env, const Args& a) {
@@ -239,8 +235,7 @@ StatusOr<Result> WaitForTaskRunner(CommandEnv& env, const Args& a) {
     auto next = api->GetTaskRunner(name);
     if (next.ok()) {
       tr = std::move(next).value();
-    } else if (next.status().code() != StatusCode::kUnavailable &&
-               next.status().code() != StatusCode::kDeadlineExceeded) {
+    } else if (!snapi::IsTransient(next.status())) {
       return next.status();
     }
   }

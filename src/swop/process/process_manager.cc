@@ -5,6 +5,7 @@
 
 #include "swop/process/sandbox.h"
 #include "swop/sl_command_line.h"
+#include "taskdef/task_def.h"
 
 namespace swarm::swop {
 namespace fs = std::filesystem;
@@ -49,7 +50,7 @@ StatusOr<std::unique_ptr<ProcessManager>> ProcessManager::Make() {
 }
 
 Status ProcessManager::Supports(std::string_view type) const {
-  if (type == "MAKE_USER_CONTAINER" || type == "PULL_IMAGE") {
+  if (type == taskdef::kMakeUserContainer || type == taskdef::kPullImage) {
     return FailedPrecondition(std::string(type) +
                               " needs a container resource manager (resourcemgr mgrtype DOCKER); this SWOP's "
                               "resource manager is PROCESS, which runs ML programs on this host without images");
