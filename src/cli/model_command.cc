@@ -58,14 +58,31 @@ struct MergeArgs {
   std::vector<uint32_t> weights;
   std::vector<std::string> inputs;
   std::string output;
+  bool force = false;
   int threads = 0;
 };
+
+// The merge writes a new file; it replaces an existing one only when told to, and never
+// anything but a regular file (a device node, a FIFO, a directory).
+void CheckOutput(const MergeArgs& args) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::symlink_status(args.output, ec);
+  if (ec || !std::filesystem::exists(st)) return;
+  if (!std::filesystem::is_regular_file(st)) {
+    Fail(InvalidArgument("--output '" + args.output +
+                         "' exists and is not a regular file; the merge writes only regular files"));
+  }
+  if (!args.force) {
+    Fail(AlreadyExists("--output '" + args.output + "' exists; add --force to replace it"));
+  }
+}
 
 void Merge(const MergeArgs& args) {
   const auto method = ParseMergeMethod(args.method);
   if (!method)
     Fail(InvalidArgument("unknown merge method '" + args.method +
                          "'; expected mean, coordmedian or geomedian"));
+  CheckOutput(args);
   std::vector<uint32_t> weights = args.weights;
   if (weights.empty()) weights.assign(args.inputs.size(), 1);
   if (weights.size() != args.inputs.size()) {
@@ -115,6 +132,7 @@ void AddModelCommand(CLI::App& app) {
   merge->add_option("--weights", args->weights, "One integer weight in 1..100 per input (default: all 1)")
       ->delimiter(',');
   merge->add_option("-o,--output", args->output, "Path of the merged blob")->required();
+  merge->add_flag("--force", args->force, "Replace --output if it exists (a regular file only)");
   merge->add_option("--threads", args->threads, "Threads to merge with (0: all cores)")
       ->capture_default_str();
   merge->add_option("inputs", args->inputs, "Input blobs")->required()->check(CLI::ExistingFile);

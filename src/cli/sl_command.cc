@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/port_flag.h"
 #include "cli/run_node.h"
 #include "core/log.h"
 #include "sl/sl_node.h"
@@ -32,7 +33,9 @@ void RunSl(sl::SlOptions o) {
   }
   o.rounds.full_quorum_wait = EnvSeconds("SL_WAIT_FOR_FULL_QUORUM_SECONDS", o.rounds.full_quorum_wait);
   o.rounds.leader_timeout = EnvSeconds("SL_LEADER_FAILURE_BASE_TIMEOUT", o.rounds.leader_timeout);
+  o.rounds.sync_wait = EnvSeconds("SL_SYNC_MAX_WAIT_SECONDS", o.rounds.sync_wait);
   o.rounds.testing_merge_delay = EnvSeconds("SWARM_TESTING_MERGE_DELAY_SECONDS", {});
+  o.ml_stop_grace = EnvSeconds("SL_ML_STOP_GRACE_SECONDS", o.ml_stop_grace);
   InitLogging();
   RunUntilSignal(sl::SlNode::Start(o), "SL");
 }
@@ -47,8 +50,11 @@ void AddSlCommand(CLI::App& app) {
   sl->add_option("--sn-ip", o->sn_ip,
                  "Address of the SN this SL uses; a list host[:port],host[:port] fails over to the next")
       ->capture_default_str();
-  sl->add_option("--sn-api-port", o->sn_api_port, "API port of that SN")->capture_default_str();
+  sl->add_option("--sn-api-port", o->sn_api_port, "API port of that SN")
+      ->check(PortNumber())
+      ->capture_default_str();
   sl->add_option("--sl-fs-port", o->fs_port, "Port of this SL's file server (0: any free port)")
+      ->check(PortNumber(true))
       ->capture_default_str();
   sl->add_option("--key", o->tls.key, "This SL's private key (PEM)")->required();
   sl->add_option("--cert", o->tls.cert, "This SL's certificate (PEM, role sl)")->required();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cli/port_flag.h"
 #include "core/log.h"
 #include "ledger/etcd_process.h"
 #include "sn/sn_node.h"
@@ -115,10 +116,14 @@ void AddSnCommand(CLI::App& app) {
   sn->add_flag("--sentinel", o->sentinel, "This SN starts the network");
   sn->add_option("--sentinel-ip", o->sentinel_ip, "Address of the sentinel SN to join");
   sn->add_option("--sentinel-api-port", o->sentinel_api_port, "API port of the sentinel SN")
+      ->check(PortNumber())
       ->capture_default_str();
   sn->add_option("--host-ip", o->host_ip, "This host's address, where peers reach it")->capture_default_str();
-  sn->add_option("--sn-api-port", o->api_port, "Port of this SN's API")->capture_default_str();
+  sn->add_option("--sn-api-port", o->api_port, "Port of this SN's API")
+      ->check(PortNumber())
+      ->capture_default_str();
   sn->add_option("--sn-p2p-port", o->p2p_port, "Port of this SN's ledger peer traffic")
+      ->check(PortNumber())
       ->capture_default_str();
   sn->add_option("--key", o->tls.key, "This SN's private key (PEM)");
   sn->add_option("--cert", o->tls.cert, "This SN's certificate (PEM, role sn)");

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/port_flag.h"
 #include "cli/run_node.h"
 #include "core/log.h"
 #include "swop/swop_node.h"
@@ -56,6 +57,7 @@ void AddSwopCommand(CLI::App& app) {
                    "SN to use: host or host:port; several (repeated, or a comma-separated list) fail over in turn")
       ->capture_default_str();
   swop->add_option("--sn-api-port", a->o.sn_api_port, "API port of the SN (for hosts given without one)")
+      ->check(PortNumber())
       ->capture_default_str();
   swop->add_option("--usr-dir", a->o.usr_dir, "Directory holding the profile")->required();
   swop->add_option("--profile-file-name", a->o.profile_file_name, "The SWOP profile (YAML) in --usr-dir")->required();

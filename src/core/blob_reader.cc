@@ -220,6 +220,22 @@ void BlobReader::AdvancePastEmptyTensors() {
   while (tensor_ < layout_.schema.size() && layout_.schema[tensor_].NumBytes() == 0) ++tensor_;
 }
 
+Status BlobReader::CheckLength(uint64_t stream_bytes) const {
+  if (stream_bytes >= layout_.file_bytes()) return Status::Ok();
+  // What Next or Finish would be reading when the stream ends there, in their words.
+  for (size_t i = 0; i < layout_.schema.size(); ++i) {
+    const uint64_t start = layout_.payload_offset + layout_.tensor_offsets[i];
+    const uint64_t n = layout_.schema[i].NumBytes();
+    if (n == 0) continue;
+    if (stream_bytes < start + n) {
+      const uint64_t piece = (stream_bytes - std::min(stream_bytes, start)) / kPiece * kPiece;
+      return Truncated(stream_bytes, ("the payload of " + TensorAt(i) + " at its byte " + std::to_string(piece)).c_str());
+    }
+    if (stream_bytes < start + AlignUp(n)) return Truncated(stream_bytes, ("the padding after " + TensorAt(i)).c_str());
+  }
+  return Truncated(stream_bytes, "the footer");
+}
+
 StatusOr<PayloadPiece> BlobReader::Next(std::span<std::byte> dst) {
   if (!opened_) return FailedPrecondition("BlobReader::Next before Open");
   if (tensor_ >= layout_.schema.size()) return PayloadPiece{tensor_, 0, 0};
@@ -315,12 +331,22 @@ StatusOr<Digest> CheckBlobFile(const std::filesystem::path& path, BlobLayout* la
 StatusOr<Model> ReadModel(ByteSource* source, Digest* digest) {
   BlobReader reader(source);
   RETURN_IF_ERROR(reader.Open());
-  Model model(reader.schema());
+  // A header may claim far more than the stream holds: say so before allocating for it.
+  if (const std::optional<uint64_t> size = source->Size()) RETURN_IF_ERROR(reader.CheckLength(*size));
+  const uint64_t claimed = reader.layout().file_bytes();
+  std::optional<Model> allocated;
+  try {
+    allocated.emplace(reader.schema());
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted("cannot allocate the " + std::to_string(claimed) +
+                             " bytes the blob's header claims for its tensors");
+  }
+  Model& model = *allocated;
   std::vector<std::span<std::byte>> tensors;
   for (Tensor& t : model.tensors()) tensors.push_back(t.data.span());
   ASSIGN_OR_RETURN(Digest d, ReadPayload(reader, tensors));
   if (digest != nullptr) *digest = d;
-  return model;
+  return std::move(model);
 }
 
 StatusOr<Model> ReadModelFile(const std::filesystem::path& path, Digest* digest) {

@@ -34,6 +34,11 @@ class BlobReader {
   const BlobLayout& layout() const { return layout_; }
   const ModelSchema& schema() const { return layout_.schema; }
 
+  // After Open, for a stream whose whole length is known: the error a read would give at its
+  // end if it is shorter than the header says (found before anything is allocated for the
+  // tensors), else OK.
+  Status CheckLength(uint64_t stream_bytes) const;
+
   // Reads the next payload bytes into `dst` without crossing a tensor boundary.
   StatusOr<PayloadPiece> Next(std::span<std::byte> dst);
   // After the whole payload: checks the footer, every tensor's checksum and that the

@@ -1,5 +1,6 @@
 #include "core/byte_stream.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,6 +80,12 @@ StatusOr<std::unique_ptr<FileSource>> FileSource::Open(const std::filesystem::pa
 }
 
 FileSource::~FileSource() { std::fclose(file_); }
+
+std::optional<uint64_t> FileSource::Size() const {
+  struct stat st {};
+  if (::fstat(::fileno(file_), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return static_cast<uint64_t>(st.st_size);
+}
 
 StatusOr<size_t> FileSource::Read(std::span<std::byte> dst) {
   const size_t n = std::fread(dst.data(), 1, dst.size(), file_);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ class ByteSource {
   virtual ~ByteSource() = default;
   // Reads up to dst.size() bytes; returns 0 only at the end of the stream.
   virtual StatusOr<size_t> Read(std::span<std::byte> dst) = 0;
+  // The whole stream's length when known in advance (a regular file, a buffer): a reader
+  // refuses a header that claims more before it allocates for it.
+  virtual std::optional<uint64_t> Size() const { return std::nullopt; }
 };
 
 class VectorSink : public ByteSink {
@@ -41,6 +45,7 @@ class SpanSource : public ByteSource {
  public:
   explicit SpanSource(std::span<const std::byte> bytes) : bytes_(bytes) {}
   StatusOr<size_t> Read(std::span<std::byte> dst) override;
+  std::optional<uint64_t> Size() const override { return bytes_.size(); }
 
  private:
   std::span<const std::byte> bytes_;
@@ -72,6 +77,7 @@ class FileSource : public ByteSource {
   static StatusOr<std::unique_ptr<FileSource>> Open(const std::filesystem::path& path);
   ~FileSource() override;
   StatusOr<size_t> Read(std::span<std::byte> dst) override;
+  std::optional<uint64_t> Size() const override;
 
  private:
   FileSource(std::filesystem::path path, std::FILE* f) : path_(std::move(path)), file_(f) {}

@@ -48,6 +48,14 @@ Status ResetContract(State& state, const swarm::v1::ResetContract& r, const pki:
   if (it == state.contracts.end()) {
     return NotFound("cannot reset contract '" + r.name() + "': no such contract (LIST CONTRACTS shows them)");
   }
+  const Training& t = it->second.training;
+  if (!r.force() && !t.done && !t.members.empty()) {
+    return FailedPrecondition(
+        "contract '" + r.name() + "' has a training in progress (round " + std::to_string(t.current.number) +
+        ", " + std::to_string(t.members.size()) +
+        " members); reset only a finished training, or end this one now with RESET CONTRACT " + r.name() +
+        " FORCE (each member's training then stops, saying the contract was reset)");
+  }
   ++it->second.resets;
   it->second.training = Training{};
   it->second.last_reset_height = height;

@@ -236,6 +236,25 @@ TEST_F(TrainingTest, TheFinalRoundNeedsEveryParticipantFinishedAndEndsTheTrainin
   EXPECT_TRUE(Run(CheckIn("a", 1, Digest('a'))).ok());
 }
 
+// HPE: "reset only completed Swarm Learning contracts". A reset during a training is
+// refused with the reason and the way out; a forced one starts afresh, counted in resets.
+TEST_F(TrainingTest, AResetDuringATrainingIsRefusedUnlessForced) {
+  ASSERT_TRUE(Run(CheckIn("a", 1, Digest('a'))).ok());
+  swarm::v1::Transaction reset;
+  reset.mutable_reset_contract()->set_name(kDefaultContract);
+  const uint64_t resets = state_.contracts[kDefaultContract].resets;
+  Status s = Run(reset, kSwci);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("has a training in progress (round 1, 1 members)"));
+  EXPECT_THAT(s.message(), HasSubstr("RESET CONTRACT " + std::string(kDefaultContract) + " FORCE"));
+  EXPECT_EQ(T().current.checkins.size(), 1u);
+  EXPECT_EQ(state_.contracts[kDefaultContract].resets, resets);
+  reset.mutable_reset_contract()->set_force(true);
+  ASSERT_TRUE(Run(reset, kSwci).ok());
+  EXPECT_TRUE(T().members.empty());
+  EXPECT_EQ(state_.contracts[kDefaultContract].resets, resets + 1);
+}
+
 TEST_F(TrainingTest, ContractsHaveIndependentRounds) {
   swarm::v1::Transaction create;
   create.mutable_create_contract()->set_name("other");

@@ -33,14 +33,26 @@ bool BridgeService::delivered_final() const {
   return delivered_final_;
 }
 
+void BridgeService::Stop(std::string reason) {
+  std::lock_guard lock(mu_);
+  if (stop_reason_.empty()) stop_reason_ = std::move(reason);
+}
+
+std::string BridgeService::StopReason(grpc::ServerContext* ctx) const {
+  if (ctx && ctx->IsCancelled()) return "the ML program no longer waits for it (its call was cancelled)";
+  std::lock_guard lock(mu_);
+  return stop_reason_;
+}
+
 StatusOr<RoundDriver*> BridgeService::Driver() {
   if (!driver_) return FailedPrecondition("the ML program must say Hello before it syncs");
   return driver_.get();
 }
 
-grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRequest* req,
+grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::HelloRequest* req,
                                   swarm::v1::HelloResponse* out) {
-  std::lock_guard lock(mu_);
+  std::lock_guard call(call_mu_);
+  if (std::string why = StopReason(ctx); !why.empty()) return pki::ToGrpcStatus(Cancelled(why));
   out->set_api_version(kSlApiVersion);
   out->set_uid(uid_);
   out->set_blob_dir((store_->dir() / "incoming").string());
@@ -53,63 +65,81 @@ grpc::Status BridgeService::Hello(grpc::ServerContext*, const swarm::v1::HelloRe
   if (Status s = ValidateCallbackOptions(req->options()); !s.ok()) return pki::ToGrpcStatus(s);
   std::error_code ec;
   std::filesystem::create_directories(store_->dir() / "incoming", ec);
-  options_ = req->options();
   program_ = req->program_name().empty() ? "ml" : req->program_name();
+  std::unique_ptr<UserLog> user_log;
   if (!req->model_dir().empty()) {
     // The program names its model directory as it sees it; the log goes where that is here.
-    auto user_log = UserLog::Open(HostPathOf(req->model_dir(), ml_view_, private_dir_), program_);
-    if (!user_log.ok()) return pki::ToGrpcStatus(user_log.status());
-    user_log_ = std::move(*user_log);
+    auto opened = UserLog::Open(HostPathOf(req->model_dir(), ml_view_, private_dir_), program_);
+    if (!opened.ok()) return pki::ToGrpcStatus(opened.status());
+    user_log = std::move(*opened);
   }
+  const swarm::v1::CallbackOptions& options = req->options();
   RoundOptions o = defaults_;
-  o.contract = options_.training_contract();
-  o.min_peers = static_cast<uint32_t>(options_.min_peers());
-  o.weight = static_cast<uint32_t>(options_.node_weightage());
-  o.merge_method = options_.merge_method();
-  driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o, user_log_.get());
-  Note(user_log_.get(), "ML program '" + program_ + "' connected to SL " + uid_ + ": contract " + o.contract +
-                            ", minPeers " + std::to_string(o.min_peers) + ", nodeWeightage " +
-                            std::to_string(o.weight) + ", mergeMethod " + o.merge_method +
-                            ", checkinModelOnTrainEnd " + options_.checkin_model_on_train_end());
+  o.contract = options.training_contract();
+  o.min_peers = static_cast<uint32_t>(options.min_peers());
+  o.weight = static_cast<uint32_t>(options.node_weightage());
+  o.merge_method = options.merge_method();
+  driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o, user_log.get());
+  Note(user_log.get(), "ML program '" + program_ + "' connected to SL " + uid_ + ": contract " + o.contract +
+                           ", minPeers " + std::to_string(o.min_peers) + ", nodeWeightage " +
+                           std::to_string(o.weight) + ", mergeMethod " + o.merge_method +
+                           ", checkinModelOnTrainEnd " + options.checkin_model_on_train_end());
+  std::lock_guard lock(mu_);
+  options_ = options;
+  if (user_log) {
+    // A second Hello: the first log stays open, since others may still write to it.
+    if (user_log_) retired_logs_.push_back(std::move(user_log_));
+    user_log_ = std::move(user_log);
+  }
   return grpc::Status::OK;
 }
 
-grpc::Status BridgeService::Sync(grpc::ServerContext*, const swarm::v1::SyncRequest* req,
+grpc::Status BridgeService::Sync(grpc::ServerContext* ctx, const swarm::v1::SyncRequest* req,
                                  swarm::v1::SyncResponse* out) {
-  std::lock_guard lock(mu_);
+  std::lock_guard call(call_mu_);
   auto driver = Driver();
   if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
   auto local = store_->Adopt(req->blob_path());
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's model"));
-  auto r = (*driver)->Sync(*local, false);
+  auto r = (*driver)->Sync(*local, false, [this, ctx] { return StopReason(ctx); });
   if (!r.ok()) return Failed(r.status());
-  if (r->contributed) ++rounds_done_;
+  if (r->contributed) {
+    std::lock_guard lock(mu_);
+    ++rounds_done_;
+  }
   out->set_blob_path(store_->PathOf(r->merged).string());
   out->set_round(r->round);
   out->set_contributed(r->contributed);
   return grpc::Status::OK;
 }
 
-grpc::Status BridgeService::TrainEnd(grpc::ServerContext*, const swarm::v1::TrainEndRequest* req,
+grpc::Status BridgeService::TrainEnd(grpc::ServerContext* ctx, const swarm::v1::TrainEndRequest* req,
                                      swarm::v1::SyncResponse* out) {
-  std::lock_guard lock(mu_);
+  std::lock_guard call(call_mu_);
   auto driver = Driver();
   if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
   auto local = store_->Adopt(req->blob_path());
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's final model"));
   if (Status s = (*driver)->Finish(); !s.ok()) return pki::ToGrpcStatus(s);
-  const std::string mode = options_.checkin_model_on_train_end();
+  const std::string mode = [this] {
+    std::lock_guard lock(mu_);
+    return options_.checkin_model_on_train_end();
+  }();
   Note(user_log_.get(), "local training finished; taking part in the remaining rounds as '" + mode + "'");
   std::optional<Digest> latest_merged;
   while (true) {
-    auto r = (*driver)->Sync(TrainEndContribution(mode, *local, latest_merged), true);
+    auto r = (*driver)->Sync(TrainEndContribution(mode, *local, latest_merged), true,
+                             [this, ctx] { return StopReason(ctx); });
     if (!r.ok()) return Failed(r.status());
     latest_merged = r->merged;
     if (r->final) {
       out->set_blob_path(store_->PathOf(r->merged).string());
       out->set_round(r->round);
       out->set_contributed(r->contributed);
-      delivered_final_ = true;
+      {
+        std::lock_guard lock(mu_);
+        delivered_final_ = true;
+      }
       Note(user_log_.get(),
            "final model of round " + std::to_string(r->round) + " delivered to the ML program");
       return grpc::Status::OK;

@@ -36,10 +36,15 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   bool delivered_final() const;
   // The program's <program>_sw.log, once it said Hello with a model directory.
   UserLog* user_log() const;
+  // Ends a sync in progress, and refuses those to come, with `reason` (the program is gone,
+  // the SL stops). Does not wait for the call: its handler returns within a poll interval.
+  void Stop(std::string reason);
 
  private:
   StatusOr<RoundDriver*> Driver();
   grpc::Status Failed(const Status& s);
+  // Why the call of `ctx` must end now, or empty.
+  std::string StopReason(grpc::ServerContext* ctx) const;
 
   snapi::SnApi* sn_;
   BlobStore* store_;
@@ -49,13 +54,18 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   std::vector<ViewMount> ml_view_;
   std::filesystem::path private_dir_;
 
-  mutable std::mutex mu_;  // one program, one call at a time
-  std::unique_ptr<UserLog> user_log_;
-  std::unique_ptr<RoundDriver> driver_;
-  swarm::v1::CallbackOptions options_;
-  std::string program_;
+  // One program, one call at a time: Hello, Sync and TrainEnd hold call_mu_ for the whole
+  // call (a sync may wait long); mu_ guards what others read meanwhile, briefly.
+  std::mutex call_mu_;
+  std::unique_ptr<RoundDriver> driver_;  // under call_mu_
+  std::string program_;                  // under call_mu_
+  mutable std::mutex mu_;
+  std::unique_ptr<UserLog> user_log_;  // set under both
+  std::vector<std::unique_ptr<UserLog>> retired_logs_;
+  swarm::v1::CallbackOptions options_;  // set under both
   uint64_t rounds_done_ = 0;
   bool delivered_final_ = false;
+  std::string stop_reason_;
 };
 
 }  // namespace swarm::sl

@@ -150,9 +150,34 @@ Status RoundDriver::SubmitRacing(const swarm::v1::Transaction& tx) {
   return s.ok() || Refused(s) ? Status::Ok() : s;
 }
 
-StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution, bool finished) {
+std::string RoundDriver::WaitingFor(const swarm::v1::TrainingInfo& t, const Watch& w,
+                                    std::chrono::seconds waited) const {
+  const auto& cur = t.current();
+  const std::string head = "waited " + std::to_string(waited.count()) + " s ";
+  const std::string where = " of contract '" + o_.contract + "'";
+  if (w.checked_in == 0) {
+    return head + "to check in to round " + std::to_string(cur.number()) + where +
+           ": it is closed and its leader " + cur.leader() + " has not recorded its merge";
+  }
+  if (!cur.closed()) {
+    std::string uids;
+    for (const auto& c : cur.checkins()) uids += (uids.empty() ? "" : ", ") + c.uid();
+    return head + "for minPeers " + std::to_string(cur.required_peers()) + " in round " +
+           std::to_string(cur.number()) + where + "; " + std::to_string(cur.checkins_size()) +
+           " checked in" + (uids.empty() ? "" : ": " + uids) +
+           (cur.contributors() > 0 ? "" : ", and none contributes a model");
+  }
+  return head + "for the merged model of round " + std::to_string(cur.number()) + where + " (leader " +
+         cur.leader() + ")";
+}
+
+StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution, bool finished,
+                                       const StopCheck& stop) {
   Watch w;
   w.last_log = Clock::now() - o_.wait_log_every;
+  const auto started = Clock::now();
+  const auto waited = [&] { return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started); };
+  const bool timed = o_.sync_wait.count() > 0;
   // Fetches a merged round's model (verified) and makes it the one this node builds on.
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
     RETURN_IF_ERROR(FetchMerged(merged).WithContext("merged model"));
@@ -161,9 +186,22 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
                       merged.final()};
   };
   while (true) {
+    if (stop) {
+      if (const std::string why = stop(); !why.empty()) {
+        return Cancelled("the sync on contract '" + o_.contract + "' stopped after " +
+                         std::to_string(waited().count()) + " s: " + why);
+      }
+    }
+    const bool late = timed && Clock::now() - started > o_.sync_wait;
     auto got = sn_->GetTraining(o_.contract);
     if (!got.ok()) {
       if (got.status().code() == StatusCode::kNotFound) return got.status();  // no such contract
+      if (late) {
+        return DeadlineExceeded("waited " + std::to_string(waited().count()) +
+                                " s for the training state of contract '" + o_.contract + "' from SN " +
+                                sn_->target() + ": " + got.status().message() +
+                                " (SL_SYNC_MAX_WAIT_SECONDS sets the deadline)");
+      }
       Log("cannot read the training state from SN " + sn_->target() + " (" + got.status().message() +
           "); retrying");
       std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -171,6 +209,13 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     }
     const swarm::v1::TrainingInfo& t = *got;
     const auto& cur = t.current();
+    if (!resets_) resets_ = t.resets();
+    if (t.resets() != *resets_) {
+      return Aborted("the training on contract '" + o_.contract +
+                     "' was reset (RESET CONTRACT) while this node took part in it" +
+                     (w.checked_in ? " (round " + std::to_string(w.checked_in) + ")" : std::string()) +
+                     "; this node's training ends here: start its ML program again to train anew");
+    }
     // The round we took part in (or a later one) has been merged.
     if (w.checked_in != 0 && t.has_last() && t.last().number() >= w.checked_in) {
       return take(t.last(), contribution.has_value());
@@ -179,6 +224,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       return FailedPrecondition("the training on contract '" + o_.contract +
                                 "' has already finished; RESET CONTRACT starts a new one");
     }
+    if (late) return DeadlineExceeded(WaitingFor(t, w, waited()) + " (SL_SYNC_MAX_WAIT_SECONDS sets the deadline)");
     // A node whose weights build on an older merged model first catches up.
     if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number()) {
       Log("loading the merged model of round " + std::to_string(t.last().number()) + " before contributing");

@@ -7,13 +7,13 @@
 // fetch and verify the merged model.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "core/sha256.h"
 #include "pki/tls.h"
 #include "sl/blob_store.h"
-#include "pki/tls.h"
 #include "snapi/sn_api.h"
 #include "sl/user_log.h"
 
@@ -37,6 +37,9 @@ struct RoundOptions {
   // How long a member keeps trying the leader and the other participants for a merged
   // model before it gives up on the round.
   std::chrono::milliseconds merged_fetch_wait{std::chrono::seconds(60)};
+  // SL_SYNC_MAX_WAIT_SECONDS: how long one sync may wait in all (for peers, for a leader's
+  // merge) before it fails saying what it waited for. Zero: no deadline, on purpose only.
+  std::chrono::milliseconds sync_wait{std::chrono::hours(1)};
   // SWARM_TESTING_MERGE_DELAY_SECONDS: the leader sleeps this long before merging, so that fault
   // tests can kill it mid-merge. Never set in production.
   std::chrono::milliseconds testing_merge_delay{0};
@@ -49,6 +52,10 @@ struct SyncResult {
   bool final = false;        // the training's final model
 };
 
+// Asked at every step of a wait: why the wait must end now (the ML program is gone, the SL
+// stops), or empty to go on.
+using StopCheck = std::function<std::string()>;
+
 class RoundDriver {
  public:
   // `user_log` (may be null) receives the lines the ML program's user should see.
@@ -59,8 +66,11 @@ class RoundDriver {
   // take part without contributing) and returns the round's merged model. A node whose
   // weights do not build on the latest merged model gets that model first, without
   // contributing. With `finished`, the node has ended its local training, and the round
-  // may be the final one.
-  StatusOr<SyncResult> Sync(const std::optional<Digest>& contribution, bool finished);
+  // may be the final one. Fails, saying what it waited for, when `stop` gives a reason
+  // (Cancelled), when sync_wait has passed (DeadlineExceeded), or when the training is reset
+  // under it (Aborted).
+  StatusOr<SyncResult> Sync(const std::optional<Digest>& contribution, bool finished,
+                            const StopCheck& stop = {});
 
   // Says on the ledger that this node's local training has ended.
   Status Finish();
@@ -87,6 +97,8 @@ class RoundDriver {
   // Fetches `merged`'s model from its leader or, if the leader is gone, from any
   // participant that already has it, trying them in turn until merged_fetch_wait passes.
   Status FetchMerged(const swarm::v1::RoundInfo& merged);
+  // What a sync that has waited `waited` on training state `t` is waiting for.
+  std::string WaitingFor(const swarm::v1::TrainingInfo& t, const Watch& w, std::chrono::seconds waited) const;
   void Log(const std::string& message) const;
 
   snapi::SnApi* sn_;
@@ -96,6 +108,7 @@ class RoundDriver {
   RoundOptions o_;
   UserLog* user_log_;
   uint64_t base_round_ = 0;  // the merged round this node's weights build on
+  std::optional<uint64_t> resets_;  // the contract's resets when this node joined its training
 };
 
 }  // namespace swarm::sl

@@ -1,5 +1,6 @@
 #include "sl/sl_node.h"
 
+#include "core/listen_check.h"
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "core/subprocess.h"
@@ -20,9 +21,19 @@ pki::AccessPolicy FileServerPolicy() {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
+StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   std::unique_ptr<SlNode> node(new SlNode());
-  node->o_ = o;
+  node->o_ = options;
+  // Every path this SL hands its ML program (blob paths, the socket) is absolute: the
+  // program may run in another working directory (--ml-w).
+  node->o_.data_dir = fs::absolute(options.data_dir).lexically_normal();
+  const SlOptions& o = node->o_;
+  // Bad flags are refused before this node reaches anything.
+  std::vector<ViewMount> view;
+  for (const std::string& m : o.ml_view) {
+    ASSIGN_OR_RETURN(ViewMount vm, ParseViewMount(m));
+    view.push_back(std::move(vm));
+  }
   ASSIGN_OR_RETURN(pki::TlsIdentity id, pki::TlsIdentity::Load(o.tls));
   if (id.role() != pki::Role::kSl) {
     return PermissionDenied("--cert '" + o.tls.cert.string() + "' has role " +
@@ -34,6 +45,8 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
   fs::create_directories(o.data_dir, ec);
   if (ec)
     return FailedPrecondition("cannot create --data-dir '" + o.data_dir.string() + "': " + ec.message());
+  ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(o.data_dir, "SL"));
+  node->lock_ = std::move(lock);
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
   node->store_ = std::make_unique<BlobStore>(o.data_dir / "blobs");
   RETURN_IF_ERROR(node->store_->Init());
@@ -48,10 +61,12 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
                        &bound);
     b.RegisterService(node->fs_service_.get());
     b.SetMaxSendMessageSize(8 << 20);
+    // gRPC would share a port in use with its holder (SO_REUSEPORT): two servers, one address.
+    b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     node->fs_server_ = b.BuildAndStart();
     if (!node->fs_server_ || bound == 0) {
-      return Unavailable("cannot serve the file server on " + address +
-                         " (port in use, or not an address of this host)");
+      return Unavailable("cannot serve the file server on " + address + ": " +
+                         WhyCannotListen(o.host_ip, o.fs_port));
     }
     node->o_.fs_port = bound;
   }
@@ -65,14 +80,9 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
 
   RoundOptions rounds = o.rounds;
   rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
-  std::vector<ViewMount> view;
-  for (const std::string& m : o.ml_view) {
-    ASSIGN_OR_RETURN(ViewMount vm, ParseViewMount(m));
-    view.push_back(std::move(vm));
-  }
   node->bridge_ = std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->identity_.get(),
                                                   node->uid_, rounds, std::move(view), o.data_dir / "ml-logs");
-  node->o_.socket = o.socket.empty() ? o.data_dir / "sl.sock" : o.socket;
+  node->o_.socket = o.socket.empty() ? o.data_dir / "sl.sock" : fs::absolute(o.socket);
   fs::remove(node->o_.socket, ec);
   {
     grpc::ServerBuilder b;
@@ -83,11 +93,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& o) {
       return Unavailable("cannot listen on the ML socket '" + node->o_.socket.string() + "'");
   }
   node->keepalive_ = std::thread([n = node.get()] {
-    while (!n->stop_ && n->alive_) {
-      if (Status s = n->sn_->KeepAlive(n->uid_); !s.ok())
-        LogWarning(kLog, "i-am-alive failed: " + s.message());
-      for (int i = 0; i < 30 && !n->stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    snapi::SayAliveWhile(*n->sn_, n->uid_, std::chrono::seconds(3), [n] { return !n->stop_ && n->alive_; }, kLog);
   });
   LogInfo(kLog, "SL node " + node->uid_ + " is up: file server on " + rounds.fs_endpoint + ", ML socket " +
                     node->o_.socket.string() + ", SN " + node->sn_->target());
@@ -135,28 +141,47 @@ int SlNode::RunProgram() {
   spawn.new_process_group = false;
   spawn.die_with_parent = true;
   StatusOr<Subprocess> program = Subprocess::Spawn(spawn);
-  UserLog* user = bridge_->user_log();
   if (!program.ok()) {
     // 127, as a shell reports a command it cannot run.
-    NoteError(user, "cannot start the ML program '" + o_.ml_name + "': " + program.status().message());
+    NoteError(bridge_->user_log(), "cannot start the ML program '" + o_.ml_name + "': " + program.status().message());
     return LingerForPeers(127);
   }
   LogInfo(kLog, "started ML program '" + o_.ml_name + "' (pid " + std::to_string(program->pid()) +
                     "): " + spawn.argv[0]);
-  const ExitStatus exit = program->WaitForever();
-  if (exit.signal != 0) {
-    NoteError(user, "ML program '" + o_.ml_name + "' was killed by signal " + std::to_string(exit.signal));
-    return LingerForPeers(exit.ShellCode());
+  const std::string what = "ML program '" + o_.ml_name + "'";
+  std::optional<ExitStatus> exit;
+  while (!exit) {
+    if (stop_) {
+      // SIGTERM or SIGINT to this SL: the program hears it too, and gets a grace period.
+      LogInfo(kLog, "stopping: asking " + what + " to end (SIGTERM; SIGKILL after " +
+                        std::to_string(o_.ml_stop_grace.count()) + " ms)");
+      bridge_->Stop("the SL is stopping (SIGTERM or SIGINT)");
+      exit = program->Stop(o_.ml_stop_grace);
+      break;
+    }
+    if (auto done = program->Wait(std::chrono::milliseconds(100)); done.ok()) exit = *done;
   }
-  if (exit.code != 0) {
-    NoteError(user, "ML program '" + o_.ml_name + "' exited with status " + std::to_string(exit.code));
-    return LingerForPeers(exit.code);
+  // A sync it left behind ends now, rather than waiting for peers on behalf of no one.
+  bridge_->Stop(what + " has ended (" + exit->Describe() + ")");
+  UserLog* user = bridge_->user_log();
+  if (stop_) {
+    Note(user, "stopped on request; " + what + " " + exit->Describe());
+    if (!exit->ok()) return exit->ShellCode();
+    return bridge_->delivered_final() ? 0 : 1;
+  }
+  if (exit->signal != 0) {
+    NoteError(user, what + " was killed by signal " + std::to_string(exit->signal));
+    return LingerForPeers(exit->ShellCode());
+  }
+  if (exit->code != 0) {
+    NoteError(user, what + " exited with status " + std::to_string(exit->code));
+    return LingerForPeers(exit->code);
   }
   if (!bridge_->delivered_final()) {
-    NoteError(user, "ML program '" + o_.ml_name + "' ended before the final model was delivered");
+    NoteError(user, what + " ended before the final model was delivered");
     return LingerForPeers(1);
   }
-  Note(user, "ML program '" + o_.ml_name + "' finished; the final model was delivered");
+  Note(user, what + " finished; the final model was delivered");
   return 0;
 }
 

@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/dir_lock.h"
 #include "sl/bridge_service.h"
 #include "sl/file_server.h"
 
@@ -21,7 +23,7 @@ namespace swarm::sl {
 struct SlOptions {
   std::string host_ip = "127.0.0.1";  // where peers reach the file server
   std::string sn_ip = "127.0.0.1";  // one SN or a list, "host[:port][,host[:port]...]"
-  int sn_api_port = 30304;
+  int sn_api_port = snapi::kDefaultSnApiPort;
   int fs_port = 30305;
   pki::TlsFiles tls;
   std::filesystem::path data_dir;  // uid, blobs, the socket (unless --ml-socket)
@@ -32,9 +34,12 @@ struct SlOptions {
   std::filesystem::path ml_workdir;
   std::vector<std::string> ml_env;  // KEY=VALUE
   std::string ml_name = "ml";
-  std::string parent_uid;
-  std::vector<std::string> ml_view;  // TARGET=SOURCE: the program's view of the file system (set by a SWOP)  // the SWOP that started this SL, if one did (LIST NODES' PARENT UID)
+  std::string parent_uid;            // the SWOP that started this SL, if one did (LIST NODES' PARENT UID)
+  std::vector<std::string> ml_view;  // TARGET=SOURCE: the program's view of the file system (set by a SWOP)
   RoundOptions rounds;  // deadlines from SL_* environment variables
+  // SL_ML_STOP_GRACE_SECONDS: when the SL is asked to stop, how long its ML program has
+  // between SIGTERM and SIGKILL.
+  std::chrono::milliseconds ml_stop_grace{std::chrono::seconds(5)};
   std::chrono::seconds sn_wait{120};
 };
 
@@ -58,6 +63,7 @@ class SlNode {
   // (a merged model it led, say). Returns `code`; Stop() cuts the wait short.
   int LingerForPeers(int code);
 
+  std::optional<DirLock> lock_;  // first in, last out: held until everything else is gone
   SlOptions o_;
   std::string uid_;
   std::unique_ptr<pki::TlsIdentity> identity_;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/listen_check.h"
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "pki/signer.h"
@@ -29,6 +30,8 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   fs::create_directories(o.data_dir, ec);
   if (ec)
     return FailedPrecondition("cannot create --data-dir '" + o.data_dir.string() + "': " + ec.message());
+  ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(o.data_dir, "SN"));
+  node->lock_ = std::move(lock);
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
 
   RETURN_IF_ERROR(node->StartEtcd());
@@ -44,10 +47,11 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
       address, pki::MakeServerCredentials(*node->identity_, SnAccessPolicy(), "swarm.blCnt"), &bound);
   builder.RegisterService(node->service_.get());
   builder.RegisterService(&node->health_);
+  // gRPC would share a port in use with its holder (SO_REUSEPORT): two ledgers, one address.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   node->server_ = builder.BuildAndStart();
   if (!node->server_ || bound == 0) {
-    return Unavailable("cannot serve the SN API on " + address +
-                       " (port in use, or not an address of this host)");
+    return Unavailable("cannot serve the SN API on " + address + ": " + WhyCannotListen(o.host_ip, o.api_port));
   }
   LogInfo(kLog, "Starting SWARM-API-SERVER on port: " + std::to_string(bound));
   return node;

@@ -11,9 +11,11 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "core/dir_lock.h"
 #include "ledger/etcd_process.h"
 #include "ledger/store.h"
 #include "pki/tls.h"
@@ -51,6 +53,7 @@ class SnNode {
   Status StartEtcd();
   Status RegisterSelf();
 
+  std::optional<DirLock> lock_;  // first in, last out: held until etcd is gone
   SnOptions options_;
   std::unique_ptr<pki::TlsIdentity> identity_;
   std::unique_ptr<ledger::EtcdProcess> etcd_;

@@ -50,6 +50,7 @@ grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTr
   *out->mutable_schema() = t.schema;
   out->set_schema_digest(t.schema_digest);
   out->set_schema_set_by(t.schema_uid);
+  out->set_resets(it->second.resets);
   return grpc::Status::OK;
 }
 

@@ -44,6 +44,8 @@ StatusOr<std::unique_ptr<SwopNode>> SwopNode::Start(const SwopOptions& o) {
   std::error_code ec;
   fs::create_directories(node->o_.data_dir, ec);
   if (ec) return FailedPrecondition("cannot create the SWOP's data dir '" + node->o_.data_dir.string() + "': " + ec.message());
+  ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(node->o_.data_dir, "SWOP"));
+  node->lock_ = std::move(lock);
   if (o.swop_uid.empty()) {
     ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(node->o_.data_dir));
   } else {

@@ -7,8 +7,10 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 
+#include "core/dir_lock.h"
 #include "swop/agent.h"
 
 namespace swarm::swop {
@@ -42,6 +44,7 @@ class SwopNode {
   Status LoadProfile();
   Status Register();
 
+  std::optional<DirLock> lock_;  // first in, last out
   SwopOptions o_;
   SwopProfile profile_;
   std::string uid_;

@@ -79,17 +79,45 @@ class CliTest(unittest.TestCase):
         self.swarm("model", "merge", "-o", os.path.join(self.dir, "no", "such", "dir.blob"), a, code=1,
                    says=["no/such"])
 
+    def test_merge_never_replaces_an_output_unasked_nor_a_non_regular_file(self):
+        a, b = self.model("a", [1, 2]), self.model("b", [3, 4])
+        out = os.path.join(self.dir, "out.blob")
+        with open(out, "wb") as f:
+            f.write(b"keep me")
+        self.swarm("model", "merge", "-o", out, a, b, code=1, says=["exists; add --force to replace it"])
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"keep me")
+        self.swarm("model", "merge", "--force", "-o", out, a, b, code=0, says=["merged 2 models"])
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo)
+        self.swarm("model", "merge", "--force", "-o", fifo, a, b, code=1, says=["is not a regular file"])
+        self.assertTrue(os.path.exists(fifo) and not os.path.isfile(fifo))
+
+    def test_a_blob_shorter_than_its_header_claims_is_refused_before_its_tensors_are_allocated(self):
+        big = self.model("big", np.zeros(1 << 18))  # 1 MiB of tensor data
+        with open(big, "rb") as f:
+            head = f.read(256)  # the header and the table: still valid, the data is gone
+        short = os.path.join(self.dir, "short.blob")
+        with open(short, "wb") as f:
+            f.write(head)
+        out = os.path.join(self.dir, "out.blob")
+        self.swarm("model", "merge", "-o", out, short, code=1,
+                   says=["blob truncated: the stream ended at offset 256 while reading the payload of tensor 0",
+                         "the header says the blob is"])
+        self.assertFalse(os.path.exists(out))
+
     def test_merge_methods(self):
         a, b, c = self.model("a", [1, 10]), self.model("b", [2, 20]), self.model("c", [30, 30])
         out = os.path.join(self.dir, "out.blob")
         expected = {"mean": [11, 20], "coordmedian": [2, 20]}
         for method, want in expected.items():
-            self.swarm("model", "merge", "--method", method, "-o", out, a, b, c, code=0,
+            self.swarm("model", "merge", "--method", method, "--force", "-o", out, a, b, c, code=0,
                        says=[f"merged 3 models with {method}", "sha256: "])
             with open(out, "rb") as f:
                 (_, _, _, data), = blob_v1.read_blob(f.read())
             np.testing.assert_allclose(np.frombuffer(data, "<f4"), want, rtol=1e-6)
-        said = self.swarm("model", "merge", "--method", "geomedian", "--weights", "1,1,2", "-o", out, a, b, c,
+        said = self.swarm("model", "merge", "--method", "geomedian", "--weights", "1,1,2", "--force", "-o", out,
+                          a, b, c,
                           code=0, says=["iterations"])
         self.assertRegex(said, r"\(\d+ iterations, (converged|stopped at the iteration limit)")
 

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "ledger/etcd_process.h"
 #include "pki/tls.h"
@@ -23,6 +25,30 @@ namespace {
 namespace fs = std::filesystem;
 using Process = testing::ChildProcess;
 using ::testing::HasSubstr;
+using SteadyClock = std::chrono::steady_clock;
+
+// The pids whose parent is `parent`, from /proc.
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> kids;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // pid (comm) state ppid ...: comm may hold blanks, so read after its last ')'.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) kids.push_back(std::stoi(name));
+  }
+  return kids;
+}
+
+bool Gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 
 class SwarmTrainingTest : public ::testing::Test {
  protected:
@@ -78,6 +104,20 @@ class SwarmTrainingTest : public ::testing::Test {
     auto id = pki::TlsIdentity::Load({Cert("swci-1-key.pem"), Cert("swci-1-cert.pem"), Cert("ca/capath")});
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(*id, "127.0.0.1:" + std::to_string(api_)));
+  }
+  // Runs SWCI with `script` as its init script; returns its transcript.
+  std::string Swci(const std::string& script) {
+    const fs::path usr = dir_ / "swci-usr";
+    fs::create_directories(usr);
+    std::ofstream(usr / "swci-init") << "CREATE CONTEXT c WITH IP 127.0.0.1 " << api_ << "\nSWITCH CONTEXT c\n"
+                                     << script << "EXIT\n";
+    Process swci({SWARM_BIN, "swci", "--key", Cert("swci-1-key.pem"), "--cert", Cert("swci-1-cert.pem"),
+                  "--capath", Cert("ca/capath"), "--usr-dir", usr.string()},
+                 dir_ / "swci.log");
+    EXPECT_EQ(swci.WaitExit(std::chrono::seconds(60)), 0) << swci.Log();
+    const std::string transcript = swci.Log();
+    fs::remove(dir_ / "swci.log");
+    return transcript;
   }
   std::string Out(int i) const { return (dir_ / ("out" + std::to_string(i + 1) + ".txt")).string(); }
   static std::string Read(const std::string& path) {
@@ -222,6 +262,80 @@ TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
   EXPECT_EQ(Read(Out(leader)), Read(Out(survivor)));
   EXPECT_EQ(Read(Out(other)), Read(Out(survivor)));
   ::unsetenv("SWARM_TESTING_MERGE_DELAY_SECONDS");
+}
+
+// An ML program killed while its sync waits for peers ends its SL, which says so and exits
+// (it used to wait for peers forever on behalf of a dead program).
+TEST_F(SwarmTrainingTest, AnMlProgramKilledWhileItsSyncWaitsEndsItsSl) {
+  Process* sl = StartSl(0, 2);  // alone: its first sync waits for a second peer
+  ASSERT_TRUE(sl->WaitForLog("waiting for peers in round 1: 1 checked in, minPeers 2")) << sl->Log();
+  const std::vector<pid_t> program = ChildrenOf(sl->pid());
+  ASSERT_EQ(program.size(), 1u);
+  ASSERT_EQ(::kill(program[0], SIGKILL), 0);
+  const auto killed = SteadyClock::now();
+  EXPECT_EQ(sl->WaitExit(std::chrono::seconds(40)), 128 + SIGKILL) << sl->Log();
+  // It lingers 11 s for its peers (the lease), not more.
+  EXPECT_LT(SteadyClock::now() - killed, std::chrono::seconds(25)) << sl->Log();
+  EXPECT_THAT(sl->Log(), HasSubstr("ML program 'toy-1' was killed by signal 9"));
+  EXPECT_THAT(sl->Log(), HasSubstr("leaving the swarm"));
+}
+
+// SIGTERM or SIGINT to an SL that runs its program (here waiting in a sync): the program
+// gets SIGTERM, the SL exits within the grace period saying so, and nothing is left.
+TEST_F(SwarmTrainingTest, SigtermOrSigintToAnSlStopsItAndItsProgramWithinTheGrace) {
+  StartSl(0, 3);
+  StartSl(1, 3);  // minPeers 3 with two nodes: both wait
+  ASSERT_TRUE(sl_[0]->WaitForLog("waiting for peers in round 1: 2 checked in, minPeers 3")) << sl_[0]->Log();
+  std::vector<pid_t> programs;
+  for (int i = 0; i < 2; ++i) {
+    const auto kids = ChildrenOf(sl_[i]->pid());
+    ASSERT_EQ(kids.size(), 1u);
+    programs.push_back(kids[0]);
+  }
+  const auto asked = SteadyClock::now();
+  ASSERT_EQ(::kill(sl_[0]->pid(), SIGTERM), 0);  // the SL alone, not its group
+  ASSERT_EQ(::kill(sl_[1]->pid(), SIGINT), 0);
+  for (int i = 0; i < 2; ++i) {
+    // toy_ml does not catch SIGTERM: it ends by it, and the SL reports that.
+    EXPECT_EQ(sl_[i]->WaitExit(std::chrono::seconds(60)), 128 + SIGTERM) << sl_[i]->Log();
+    EXPECT_THAT(sl_[i]->Log(), HasSubstr("stopping: asking ML program 'toy-" + std::to_string(i + 1) +
+                                         "' to end (SIGTERM; SIGKILL after 5000 ms)"));
+    EXPECT_THAT(sl_[i]->Log(), HasSubstr("stopped on request; ML program 'toy-" + std::to_string(i + 1) +
+                                         "' was killed by signal 15"));
+    EXPECT_TRUE(Gone(programs[i])) << "program " << programs[i] << " outlived its SL";
+  }
+  EXPECT_LT(SteadyClock::now() - asked, std::chrono::seconds(10));
+}
+
+// No wait is without a deadline: a sync that cannot get its quorum fails after
+// SL_SYNC_MAX_WAIT_SECONDS, saying what it waited for and who was there.
+TEST_F(SwarmTrainingTest, ASyncPastItsDeadlineFailsSayingWhatItWaitedFor) {
+  ::setenv("SL_SYNC_MAX_WAIT_SECONDS", "3", 1);
+  Process* sl = StartSl(0, 2);
+  ::unsetenv("SL_SYNC_MAX_WAIT_SECONDS");
+  EXPECT_NE(sl->WaitExit(std::chrono::seconds(60)), 0) << sl->Log();
+  EXPECT_THAT(sl->Log(), HasSubstr("waited 3 s for minPeers 2 in round 1 of contract 'defaultbb.cqdb.sml.hpe'; "
+                                   "1 checked in: "));
+  EXPECT_THAT(sl->Log(), HasSubstr("SL_SYNC_MAX_WAIT_SECONDS sets the deadline"));
+}
+
+// RESET CONTRACT during a training is refused with the way out; RESET CONTRACT ... FORCE
+// ends it, and every member stops saying its contract was reset (it used to wait forever).
+TEST_F(SwarmTrainingTest, ResetContractDuringATrainingIsRefusedAndForceEndsEveryMember) {
+  StartSl(0, 3, {"TOY_EPOCHS=1000"});
+  StartSl(1, 3, {"TOY_EPOCHS=1000"});
+  StartSl(2, 3, {"TOY_EPOCHS=1000"});
+  ASSERT_TRUE(sl_[0]->WaitForLog("merged model of round 2 loaded")) << sl_[0]->Log();
+  const std::string refused = Swci("RESET CONTRACT defaultbb.cqdb.sml.hpe\n");
+  EXPECT_THAT(refused, HasSubstr("contract 'defaultbb.cqdb.sml.hpe' has a training in progress"));
+  EXPECT_THAT(refused, HasSubstr("RESET CONTRACT defaultbb.cqdb.sml.hpe FORCE"));
+  const std::string forced = Swci("RESET CONTRACT defaultbb.cqdb.sml.hpe FORCE\n");
+  EXPECT_THAT(forced, HasSubstr("CONTRACT RESET : defaultbb.cqdb.sml.hpe"));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(sl_[i]->WaitExit(std::chrono::seconds(60)), 0) << sl_[i]->Log();
+    EXPECT_THAT(sl_[i]->Log(), HasSubstr("the training on contract 'defaultbb.cqdb.sml.hpe' was reset "
+                                         "(RESET CONTRACT) while this node took part in it"));
+  }
 }
 
 }  // namespace

@@ -14,19 +14,41 @@ namespace {
 constexpr size_t kKeyWidth = 14;
 
 StatusOr<Result> CreateContract(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
   swarm::v1::Transaction tx;
   tx.mutable_create_contract()->set_name(a.String("TrainingContractName"));
-  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
-  return Result::Line("CONTRACT CREATED : " + a.String("TrainingContractName"));
+  return env.Submit(std::move(tx), "CONTRACT CREATED : " + a.String("TrainingContractName"));
 }
 
 StatusOr<Result> ResetContract(CommandEnv& env, const Args& a) {
-  ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
+  const std::string& name = a.String("TrainingContractName");
+  bool force = false;
+  if (a.Has("FORCE")) {
+    if (Upper(a.String("FORCE")) != "FORCE") {
+      return InvalidArgument("RESET CONTRACT takes FORCE after the contract's name; got '" + a.String("FORCE") + "'");
+    }
+    force = true;
+  }
+  std::string note;
+  if (!force) {
+    // A training whose members are all gone is over, finished or not: no one is left to stop.
+    ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
+    if (auto t = api->GetTraining(name); t.ok() && !t->done() && t->members_size() > 0) {
+      bool alive = false;
+      for (const auto& m : t->members()) alive |= m.alive();
+      if (!alive) {
+        force = true;
+        note = "no member of its unfinished training is alive; ";
+      }
+    }
+  }
   swarm::v1::Transaction tx;
-  tx.mutable_reset_contract()->set_name(a.String("TrainingContractName"));
-  RETURN_IF_ERROR(api->Submit(std::move(tx)).status());
-  return Result::Line("CONTRACT RESET : " + a.String("TrainingContractName"));
+  tx.mutable_reset_contract()->set_name(name);
+  tx.mutable_reset_contract()->set_force(force);
+  ASSIGN_OR_RETURN(Result done, env.Submit(std::move(tx), "CONTRACT RESET : " + name));
+  if (note.empty()) return done;
+  Result r = Result::Line("contract '" + name + "': " + note + "resetting it");
+  for (Part& p : done.parts) r.Add(std::move(p));
+  return r;
 }
 
 StatusOr<Result> GetContractInfo(CommandEnv& env, const Args& a) {
@@ -125,9 +147,10 @@ void RegisterContractCommands(CommandRegistry& r) {
         GetContractStatus);
   r.Add("LIST CONTRACTS", "Lists the training contracts of the network, the built-in one first.",
         ListContracts);
-  r.Add("RESET CONTRACT <TrainingContractName : string>",
-        "Starts a training contract afresh so a new training can use it. It cannot be undone; reset only "
-        "contracts whose training has ended.",
+  r.Add("RESET CONTRACT <TrainingContractName : string> [FORCE]",
+        "Starts a training contract afresh so a new training can use it. It cannot be undone. Refused while "
+        "its training is in progress (some member alive and the final round not merged); FORCE ends that "
+        "training: each member stops, saying the contract was reset.",
         ResetContract);
   r.Add(
       "PERFDATA CONTRACT <SLContractName:string>",

@@ -1,0 +1,55 @@
+#include "core/dir_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace swarm {
+
+StatusOr<DirLock> DirLock::Acquire(const std::filesystem::path& dir, std::string_view what) {
+  const std::filesystem::path path = dir / "LOCK";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return FailedPrecondition("cannot open '" + path.string() + "': " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) {
+      return FailedPrecondition("cannot lock '" + path.string() + "': " + std::strerror(err));
+    }
+    std::string holder(pid, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    return FailedPrecondition("--data-dir '" + dir.string() + "' is in use by another process (pid " +
+                              (holder.empty() ? "unknown" : holder) + ", which holds " + path.string() +
+                              "); one " + std::string(what) + " per data dir: stop it or use another --data-dir");
+  }
+  const std::string mine = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, mine.data(), mine.size(), 0) != static_cast<ssize_t>(mine.size())) {
+    const int err = errno;
+    ::close(fd);
+    return FailedPrecondition("cannot write '" + path.string() + "': " + std::strerror(err));
+  }
+  return DirLock(fd);
+}
+
+DirLock& DirLock::operator=(DirLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the lock
+}
+
+}  // namespace swarm

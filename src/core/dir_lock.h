@@ -1,0 +1,34 @@
+#pragma once
+
+// One process per data dir: a node holds an exclusive lock on DIR/LOCK (flock) for its
+// whole life, with its pid written there, so that a second SN, SL or SWOP started on the
+// same --data-dir is refused at once, naming the holder, instead of running with the same
+// uid. The kernel drops the lock when the process ends, however it ends.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace swarm {
+
+class DirLock {
+ public:
+  // Locks `dir` (which must exist) for `what` (e.g. "SL"); FailedPrecondition naming the
+  // holder's pid if another process holds it.
+  static StatusOr<DirLock> Acquire(const std::filesystem::path& dir, std::string_view what);
+
+  DirLock(DirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  DirLock& operator=(DirLock&& other) noexcept;
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+  ~DirLock();
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace swarm

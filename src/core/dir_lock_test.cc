@@ -1,0 +1,62 @@
+#include "core/dir_lock.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+namespace swarm {
+namespace {
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class DirLockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/swarm_dir_lock_test_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(DirLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheLockEndsWithIt) {
+  // flock locks belong to open files: a second open in this process conflicts as another
+  // process's would.
+  auto first = DirLock::Acquire(dir_, "SL");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = DirLock::Acquire(dir_, "SL");
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.status().message(), HasSubstr("is in use by another process (pid " + std::to_string(::getpid())));
+  EXPECT_THAT(second.status().message(), HasSubstr("one SL per data dir"));
+  { DirLock gone = std::move(*first); }
+  EXPECT_TRUE(DirLock::Acquire(dir_, "SL").ok());
+}
+
+TEST_F(DirLockTest, AProcessThatDiesReleasesItsLock) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto lock = DirLock::Acquire(dir_, "SN");
+    (void)!::write(ready[1], lock.ok() ? "y" : "n", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto refused = DirLock::Acquire(dir_, "SN");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("(pid " + std::to_string(child) + ","));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(DirLock::Acquire(dir_, "SN").ok());
+}
+
+}  // namespace
+}  // namespace swarm

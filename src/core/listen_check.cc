@@ -1,0 +1,43 @@
+#include "core/listen_check.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace swarm {
+
+std::string WhyCannotListen(const std::string& host, int port) {
+  const std::string where = host + ":" + std::to_string(port);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    return "'" + host + "' is not an address of this host: " + ::gai_strerror(rc);
+  }
+  int err = 0;
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    err = ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+    ::close(fd);
+    if (err == 0 || err == EADDRINUSE) break;
+  }
+  ::freeaddrinfo(found);
+  if (err == EADDRINUSE) {
+    return "port " + std::to_string(port) + " is in use by another process (`ss -ltnp 'sport = :" +
+           std::to_string(port) + "'` shows which); choose another port or stop that process";
+  }
+  if (err == EADDRNOTAVAIL) return "'" + host + "' is not an address of this host";
+  if (err != 0) return "cannot bind " + where + ": " + std::strerror(err);
+  return "the server did not start on " + where + " (the port may have been taken meanwhile)";
+}
+
+}  // namespace swarm

@@ -1,0 +1,13 @@
+#pragma once
+
+// Why a server could not listen on host:port, found by trying to bind it once: the port is
+// taken, the address is not this host's, or another reason. For the error a node gives when
+// its gRPC server does not start (gRPC itself only says that it failed).
+
+#include <string>
+
+namespace swarm {
+
+std::string WhyCannotListen(const std::string& host, int port);
+
+}  // namespace swarm
