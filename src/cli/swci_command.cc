@@ -79,6 +79,9 @@ void RunSwci(const SwciArgs& a) {
   // Script mode: the init script's commands, each echoed after the prompt as typed.
   if (!a.usr_dir.empty()) {
     const fs::path script = a.usr_dir / a.init_script;
+    if (fs::is_directory(script, ec)) {
+      Fail("the init script '" + script.string() + "' is a directory; expected a file of SWCI commands");
+    }
     std::ifstream in(script);
     if (!in) Fail("cannot read the init script '" + script.string() + "'");
     if (auto code = swci::RunLines(session, in, std::cout, {})) std::exit(*code);

@@ -90,8 +90,16 @@ std::optional<std::string> Base64Decode(std::string_view in) {
   return out;
 }
 
-EtcdClient::EtcdClient(std::string host, int port, std::chrono::milliseconds timeout)
-    : host_(std::move(host)), port_(port), http_(std::make_unique<httplib::Client>(host_, port_)) {
+EtcdClient::EtcdClient(std::string host, int port, std::chrono::milliseconds timeout, std::optional<EtcdTls> tls)
+    : host_(std::move(host)), port_(port) {
+  if (tls) {
+    http_ = std::make_unique<httplib::Client>("https://" + host_ + ":" + std::to_string(port_), tls->cert.string(),
+                                              tls->key.string());
+    http_->set_ca_cert_path(tls->ca.string());
+    http_->enable_server_certificate_verification(true);
+  } else {
+    http_ = std::make_unique<httplib::Client>(host_, port_);
+  }
   const auto s = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout - s);
   http_->set_connection_timeout(s.count(), us.count());

@@ -1,11 +1,13 @@
 #pragma once
 
 // A small client of etcd's v3 API, over the JSON gateway on the member's client URL
-// (127.0.0.1 only: each SN talks to its own etcd, which is never exposed). Every call has
-// a deadline; errors name the operation and the endpoint.
+// (127.0.0.1 only: each SN talks to its own etcd, which is never exposed; with mutual TLS
+// whose keys only that SN holds, see EtcdProcess). Every call has a deadline; errors name
+// the operation and the endpoint.
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,9 +33,15 @@ struct EtcdMember {
   std::vector<std::string> peer_urls, client_urls;
 };
 
+// Mutual TLS to a member's client URL: the CA that issued its certificate, and ours.
+struct EtcdTls {
+  std::filesystem::path ca, cert, key;
+};
+
 class EtcdClient {
  public:
-  EtcdClient(std::string host, int port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  EtcdClient(std::string host, int port, std::chrono::milliseconds timeout = std::chrono::seconds(5),
+             std::optional<EtcdTls> tls = std::nullopt);
   ~EtcdClient();
 
   std::string endpoint() const { return host_ + ":" + std::to_string(port_); }

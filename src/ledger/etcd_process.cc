@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "pki/cert_gen.h"
+
 namespace swarm::ledger {
 namespace fs = std::filesystem;
 
@@ -63,7 +65,15 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
                               "': " + ec.message());
   }
 
-  const std::string client_url = "http://127.0.0.1:" + std::to_string(p->client_port_);
+  // The client URL takes mutual TLS with keys made now, kept in a 0700 dir, for this SN alone:
+  // no other process (another user's, an SL on the host) can read or rewrite the ledger's
+  // store behind the SN's back.
+  const fs::path tls_dir = o.client_tls_dir.empty()
+                               ? o.data_dir.parent_path() / (o.data_dir.filename().string() + "-client-tls")
+                               : o.client_tls_dir;
+  ASSIGN_OR_RETURN(pki::LocalTlsFiles tls, pki::MakeLocalTls(tls_dir, "etcd"));
+  p->client_tls_ = EtcdTls{tls.ca, tls.client_cert, tls.client_key};
+  const std::string client_url = "https://127.0.0.1:" + std::to_string(p->client_port_);
   const std::string peer = p->peer_url();
   std::vector<std::string> args = {
       o.etcd_binary,
@@ -83,6 +93,13 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
       o.initial_cluster.empty() ? o.name + "=" + peer : o.initial_cluster,
       "--initial-cluster-state",
       o.join_existing ? "existing" : "new",
+      "--cert-file",
+      tls.server_cert.string(),
+      "--key-file",
+      tls.server_key.string(),
+      "--trusted-ca-file",
+      tls.ca.string(),
+      "--client-cert-auth",
       // Raft timing for loopback and LAN swarms; a lost member is noticed within seconds.
       "--heartbeat-interval",
       "100",
@@ -116,7 +133,7 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
   }
   p->child_.emplace(std::move(child).value());
   // Membership changes in a cluster of several SNs can take seconds.
-  p->client_ = std::make_unique<EtcdClient>("127.0.0.1", p->client_port_, std::chrono::seconds(10));
+  p->client_ = p->NewClient(std::chrono::seconds(10));
 
   const auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
   Status last = Unavailable("not started");
@@ -132,6 +149,10 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
   p->Stop();
   return Unavailable("etcd was not ready within " + std::to_string(o.ready_timeout.count()) + " s (" +
                      last.message() + "); end of " + o.log_file.string() + ":" + TailOfFile(o.log_file, 8));
+}
+
+std::unique_ptr<EtcdClient> EtcdProcess::NewClient(std::chrono::milliseconds timeout) const {
+  return std::make_unique<EtcdClient>("127.0.0.1", client_port_, timeout, client_tls_);
 }
 
 namespace {

@@ -33,6 +33,9 @@ struct EtcdOptions {
   // Start from the data dir as a one-member cluster (etcd's --force-new-cluster): used on
   // a copy of a member's data to read the chain offline (`swarm sn verify`).
   bool force_new_cluster = false;
+  // Where the throwaway TLS material of the client link goes (pki::MakeLocalTls); empty:
+  // beside data_dir, in DATA_DIR-client-tls. The member's client URL takes mutual TLS only.
+  std::filesystem::path client_tls_dir;
   std::string etcd_binary = "etcd";
   std::chrono::seconds ready_timeout{30};
 };
@@ -45,7 +48,10 @@ class EtcdProcess {
   ~EtcdProcess();
 
   EtcdClient& client() { return *client_; }
+  // Another client of this member (the same TLS), e.g. for a second thread.
+  std::unique_ptr<EtcdClient> NewClient(std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   int client_port() const { return client_port_; }
+  const EtcdTls& client_tls() const { return client_tls_; }
   std::string peer_url() const;
   const std::filesystem::path& log_file() const { return options_.log_file; }
   pid_t pid() const;  // -1 once it has exited
@@ -60,6 +66,7 @@ class EtcdProcess {
   EtcdOptions options_;
   std::optional<Subprocess> child_;
   int client_port_ = 0;
+  EtcdTls client_tls_;
   std::string exit_;
   std::unique_ptr<EtcdClient> client_;
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ledger/etcd_process.h"
+#include "pki/cert_gen.h"
 #include "pki/test_certs.h"
 
 namespace swarm::ledger {
@@ -41,6 +42,28 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<EtcdProcess> etcd_;
 };
 
+// The member's client port takes only the SN's own throwaway TLS keys: plain HTTP (what any
+// local process could send to a port it sees in `ps`) and another link's keys get nothing.
+TEST_F(StoreTest, TheEtcdClientPortTakesOnlyTheSnsOwnTlsKeys) {
+  EXPECT_TRUE(etcd_->client().Health().ok());
+  EXPECT_TRUE(etcd_->client().Put("k", "v").ok());
+  EtcdClient plain("127.0.0.1", etcd_->client_port(), std::chrono::seconds(2));
+  EXPECT_FALSE(plain.Health().ok());
+  EXPECT_FALSE(plain.Put("k", "rewritten").ok());
+  auto other = pki::MakeLocalTls(certs_.dir() / "other-link", "other");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  // Trusting the member's CA but presenting a certificate of another link's CA.
+  EtcdClient stranger("127.0.0.1", etcd_->client_port(), std::chrono::seconds(2),
+                      EtcdTls{etcd_->client_tls().ca, other->client_cert, other->client_key});
+  EXPECT_FALSE(stranger.Put("k", "rewritten").ok());
+  auto kv = etcd_->client().Get("k");
+  ASSERT_TRUE(kv.ok() && kv->has_value());
+  EXPECT_EQ((*kv)->value, "v");
+  EXPECT_EQ(std::filesystem::status(etcd_->client_tls().key.parent_path()).permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+}
+
 TEST_F(StoreTest, AppendsVerifiesAndRefusesInvalidTransactions) {
   LedgerStore store(&etcd_->client(), Trust());
   auto b1 = store.Submit({Create("c1")});
@@ -66,8 +89,8 @@ TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
   std::atomic<int> failures{0};
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
-      EtcdClient client("127.0.0.1", etcd_->client_port());
-      LedgerStore store(&client, Trust());
+      std::unique_ptr<EtcdClient> client = etcd_->NewClient();
+      LedgerStore store(client.get(), Trust());
       for (int i = 0; i < kEach; ++i) {
         auto r = store.Submit({Create("w" + std::to_string(w) + "-" + std::to_string(i))});
         if (!r.ok()) {

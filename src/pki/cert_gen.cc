@@ -210,6 +210,14 @@ StatusOr<GenCertResult> GenerateCertificates(const GenCertOptions& o) {
   fs::create_directories(dir / "ca" / "capath", ec);
   if (ec)
     return FailedPrecondition("cannot create '" + (dir / "ca" / "capath").string() + "': " + ec.message());
+  // Whatever the umask: only the owner writes the trusted CAs, and only the owner reads ca/,
+  // which holds the CA's key.
+  const fs::perms rx = fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec;
+  for (const auto& [d, mode] : {std::pair{dir, fs::perms::owner_all | rx}, std::pair{dir / "ca", fs::perms::owner_all},
+                                std::pair{dir / "ca" / "capath", fs::perms::owner_all | rx}}) {
+    fs::permissions(d, mode, fs::perm_options::replace, ec);
+    if (ec) return FailedPrecondition("cannot set the mode of '" + d.string() + "': " + ec.message());
+  }
 
   if (!ca_cert) {
     ASSIGN_OR_RETURN(ca_key, NewKey());
@@ -245,6 +253,42 @@ StatusOr<GenCertResult> GenerateCertificates(const GenCertOptions& o) {
     result.written.push_back(RoleCertPath(dir, role, i));
   }
   return result;
+}
+
+}  // namespace swarm::pki
+
+namespace swarm::pki {
+
+StatusOr<LocalTlsFiles> MakeLocalTls(const std::filesystem::path& dir, const std::string& name) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return FailedPrecondition("cannot make the private dir '" + dir.string() + "': " + ec.message());
+  LocalTlsFiles f{dir / "ca.pem", dir / "server-cert.pem", dir / "server-key.pem", dir / "client-cert.pem",
+                  dir / "client-key.pem"};
+  constexpr int kDays = 3650;  // the files are replaced at every start anyway
+  ASSIGN_OR_RETURN(PKeyPtr ca_key, NewKey());
+  ASSIGN_OR_RETURN(X509Ptr ca, MakeCert(ca_key.get(), name + "-link-ca", nullptr, ca_key.get(), kDays,
+                                        {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+                                         {NID_key_usage, "critical,keyCertSign"},
+                                         {NID_subject_key_identifier, "hash"}}));
+  const auto leaf = [&](const std::string& cn, const char* usage, const fs::path& cert_path,
+                        const fs::path& key_path) -> Status {
+    ASSIGN_OR_RETURN(PKeyPtr key, NewKey());
+    ASSIGN_OR_RETURN(X509Ptr cert, MakeCert(key.get(), cn, ca.get(), ca_key.get(), kDays,
+                                            {{NID_basic_constraints, "critical,CA:FALSE"},
+                                             {NID_key_usage, "critical,digitalSignature,keyAgreement"},
+                                             {NID_ext_key_usage, usage},
+                                             {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+                                             {NID_authority_key_identifier, "keyid"}}));
+    RETURN_IF_ERROR(WriteFile(key_path, KeyToPem(key.get()), 0600));
+    return WriteFile(cert_path, CertToPem(cert.get()), 0600);
+  };
+  RETURN_IF_ERROR(WriteFile(f.ca, CertToPem(ca.get()), 0600));
+  // etcd's JSON gateway dials its own gRPC port with the server's certificate as a client.
+  RETURN_IF_ERROR(leaf(name + "-server", "serverAuth,clientAuth", f.server_cert, f.server_key));
+  RETURN_IF_ERROR(leaf(name + "-client", "clientAuth", f.client_cert, f.client_key));
+  return f;  // the CA's key is dropped here: nothing more can ever be issued for this link
 }
 
 }  // namespace swarm::pki

@@ -44,6 +44,15 @@ struct GenCertResult {
 // the same CA. Nothing is written when any check fails.
 StatusOr<GenCertResult> GenerateCertificates(const GenCertOptions& options);
 
+// Throwaway mutual-TLS material for one local link between two processes of one user (an
+// SN and its etcd member): a CA made for this link alone, whose key is never kept, a server
+// certificate for 127.0.0.1/localhost and a client certificate, written to `dir` (made
+// 0700, files 0600). Made afresh at every start, so nobody else can hold a key for the link.
+struct LocalTlsFiles {
+  std::filesystem::path ca, server_cert, server_key, client_cert, client_key;
+};
+StatusOr<LocalTlsFiles> MakeLocalTls(const std::filesystem::path& dir, const std::string& name);
+
 // Paths of the layout above.
 std::filesystem::path CaKeyPath(const std::filesystem::path& cert_dir, int host_index);
 std::filesystem::path CaCertPath(const std::filesystem::path& cert_dir, int host_index);

@@ -37,9 +37,18 @@ StatusOr<std::string> ReadTextFile(const std::filesystem::path& path, std::strin
     return FailedPrecondition(std::string(what) + " '" + path.string() +
                               "' cannot be read: " + std::strerror(errno));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  // PEM files are small; a bound keeps /dev/zero or a wrong huge file from taking all memory.
+  constexpr size_t kMaxPemBytes = 1 << 20;
+  std::string text(kMaxPemBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    return FailedPrecondition(std::string(what) + " '" + path.string() + "' cannot be read: " + std::strerror(errno));
+  }
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxPemBytes) {
+    return InvalidArgument(std::string(what) + " '" + path.string() + "' is larger than 1 MiB; expected a PEM file");
+  }
+  return text;
 }
 
 namespace {

@@ -42,9 +42,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
   ASSIGN_OR_RETURN(pki::Signer signer, pki::Signer::Load(o.tls.key, o.tls.cert));
   std::error_code ec;
-  fs::create_directories(o.data_dir, ec);
-  if (ec)
-    return FailedPrecondition("cannot create --data-dir '" + o.data_dir.string() + "': " + ec.message());
+  RETURN_IF_ERROR(MakeDataDir(o.data_dir));
   ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(o.data_dir, "SL"));
   node->lock_ = std::move(lock);
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));

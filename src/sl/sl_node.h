@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/dir_lock.h"
+#include "core/data_dir.h"
 #include "sl/bridge_service.h"
 #include "sl/file_server.h"
 

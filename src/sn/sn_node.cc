@@ -26,10 +26,7 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
                             std::string(pki::RoleName(id.role())) + "; an SN needs a certificate of role sn");
   }
   node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
-  std::error_code ec;
-  fs::create_directories(o.data_dir, ec);
-  if (ec)
-    return FailedPrecondition("cannot create --data-dir '" + o.data_dir.string() + "': " + ec.message());
+  RETURN_IF_ERROR(MakeDataDir(o.data_dir));
   ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(o.data_dir, "SN"));
   node->lock_ = std::move(lock);
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));

@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "core/dir_lock.h"
+#include "core/data_dir.h"
 #include "ledger/etcd_process.h"
 #include "ledger/store.h"
 #include "pki/tls.h"

@@ -25,11 +25,13 @@ pki::AccessPolicy SnAccessPolicy() {
   pki::AccessPolicy p;
   p.AllowAnyRole("/swarm.v1.Health/Check");
   for (const char* m :
-       {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "Verify", "GetTraining",
+       {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "GetTraining",
         "ListProgress", "GetTask", "ListTasks", "GetTaskRunner", "ListTaskRunners", "GetVersion"}) {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
+  // A full replay costs seconds of CPU: for operators (SWCI) and SNs, one at a time.
+  p.Allow(kService + std::string("Verify"), {pki::Role::kSwci, pki::Role::kSn});
   p.Allow(kService + std::string("ReportProgress"), {pki::Role::kSl});
   return p;
 }
@@ -46,7 +48,9 @@ grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitReques
     if (cert->Fingerprint() != peer->fingerprint) {
       return pki::ToGrpcStatus(
           PermissionDenied("a node submits only its own transactions: this one is signed by '" +
-                           cert->CommonName() + "', the caller is '" + peer->common_name + "'"));
+                           cert->CommonName() + "' (certificate " + cert->Fingerprint().substr(0, 16) +
+                           "…), the caller is '" + peer->common_name + "' (certificate " +
+                           peer->fingerprint.substr(0, 16) + "…)"));
     }
   }
   auto block = store_->Submit(txs);
@@ -165,6 +169,10 @@ grpc::Status SnService::Join(ServerContext* ctx, const swarm::v1::JoinRequest* r
 
 grpc::Status SnService::Verify(ServerContext*, const swarm::v1::VerifyRequest*,
                                swarm::v1::VerifyResponse* out) {
+  std::unique_lock one(verify_mu_, std::try_to_lock);
+  if (!one.owns_lock()) {
+    return pki::ToGrpcStatus(ResourceExhausted("a verify of this SN's ledger is running; ask again when it has ended"));
+  }
   auto chain = store_->LoadChain();
   if (!chain.ok()) return pki::ToGrpcStatus(chain.status());
   const ledger::ChainReport r = ledger::VerifyChain(*chain, store_->trust());

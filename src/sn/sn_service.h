@@ -69,6 +69,7 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
 
   ledger::LedgerStore* store_;
   ledger::EtcdClient* etcd_;
+  std::mutex verify_mu_;  // one Verify at a time
   std::mutex leases_mu_;
   std::map<std::string, int64_t> leases_;  // uid -> etcd lease
 };

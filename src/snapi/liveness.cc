@@ -11,6 +11,10 @@ Status WaitForSn(SnApi& sn, std::chrono::seconds wait, const std::function<void(
   while (true) {
     Status s = sn.Health();
     if (s.ok()) return s;
+    // This node's certificate or role was refused: waiting does not change that.
+    if (s.code() == StatusCode::kUnauthenticated || s.code() == StatusCode::kPermissionDenied) {
+      return s.WithContext("refused by the SN at " + sn.target() + " (not retried)");
+    }
     if (std::chrono::steady_clock::now() > deadline) return s.WithContext("waiting for the SN");
     on_retry(s);
     std::this_thread::sleep_for(std::chrono::seconds(1));

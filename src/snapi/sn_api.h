@@ -62,6 +62,7 @@ inline bool IsTransient(const Status& s) {
 
 // Asks `sn` for its health once a second until it answers or `wait` has passed (then the
 // last failure, "waiting for the SN: ..."); `on_retry` hears each failure, for a log line.
+// A refusal of this node (UNAUTHENTICATED, PERMISSION_DENIED) ends the wait at once.
 Status WaitForSn(SnApi& sn, std::chrono::seconds wait, const std::function<void(const Status&)>& on_retry);
 
 // Says i-am-alive for `uid` every `every` while `keep_going()` (asked every 100 ms, so a

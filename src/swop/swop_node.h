@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "core/dir_lock.h"
+#include "core/data_dir.h"
 #include "swop/agent.h"
 
 namespace swarm::swop {

@@ -40,13 +40,21 @@ class GenCertTest(unittest.TestCase):
         return os.path.join(self.ws, example, "cert")
 
     def test_layout_modes_and_openssl_verify(self):
-        self.gen("-e", "mnist", "-i", "1", "--host-ip", "172.1.1.1", "--dns", "host-1.example")
+        old = os.umask(0)  # modes do not follow the umask
+        try:
+            self.gen("-e", "mnist", "-i", "1", "--host-ip", "172.1.1.1", "--dns", "host-1.example")
+        finally:
+            os.umask(old)
         d = self.cert_dir()
         capath = os.path.join(d, "ca", "capath")
         self.assertEqual(stat.S_IMODE(os.stat(os.path.join(d, "ca", "ca-1-key.pem")).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(d, "ca")).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(capath).st_mode), 0o755)
+        self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o755)
         for role in ROLES:
             key, cert = (os.path.join(d, f"{role}-1-{kind}.pem") for kind in ("key", "cert"))
             self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600, key)
+            self.assertEqual(stat.S_IMODE(os.stat(cert).st_mode), 0o644, cert)
             self.assertIn(": OK", run("openssl", "verify", "-CApath", capath, "-purpose", "sslserver", cert))
             self.assertIn(": OK", run("openssl", "verify", "-CApath", capath, "-purpose", "sslclient", cert))
             text = run("openssl", "x509", "-in", cert, "-noout", "-text")
@@ -113,6 +121,18 @@ class GenCertTest(unittest.TestCase):
                       self.gen("-e", "x", "-i", "1", "--host-ip", "nope", code=1))
         self.assertFalse(os.path.exists(os.path.join(self.ws, "x")))
         self.assertIn("does not exist", run(SWARM, "cert", "show", os.path.join(self.dir, "nope.pem"), code=1))
+        # An endless file is read up to a bound, not into all memory.
+        self.assertIn("'/dev/zero' is larger than 1 MiB; expected a PEM file",
+                      run(SWARM, "cert", "show", "/dev/zero", code=1))
+
+    def test_swci_refuses_an_init_script_that_is_a_directory(self):
+        self.gen("-e", "x", "-i", "1")
+        cert = self.cert_dir("x")
+        os.makedirs(os.path.join(self.dir, "usr", "swci-init"))
+        said = run(SWARM, "swci", "--key", os.path.join(cert, "swci-1-key.pem"), "--cert",
+                   os.path.join(cert, "swci-1-cert.pem"), "--capath", os.path.join(cert, "ca", "capath"),
+                   "--usr-dir", os.path.join(self.dir, "usr"), code=1)
+        self.assertIn("swci-init' is a directory; expected a file of SWCI commands", said)
 
 
 if __name__ == "__main__":

@@ -225,6 +225,25 @@ TEST_F(SnClusterTest, VerifyNamesTheHeightOfATamperedBlock) {
   EXPECT_THAT(verify.Log(), HasSubstr("ledger BAD at height 3"));
 }
 
+// Verify replays the whole chain (seconds of CPU on a long one): only SWCI and SNs may
+// ask, so an SL or SWOP certificate cannot load every SN with it.
+TEST_F(SnClusterTest, OnlySwciAndSnCertificatesMayAskForAVerify) {
+  StartReady(0);
+  for (Role role : {Role::kSl, Role::kSwop}) {
+    swarm::v1::VerifyResponse out;
+    grpc::ClientContext c;
+    auto s = Stub(0, Files(role, 2))->Verify(Ctx(c), {}, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(s.error_message(), HasSubstr("not by " + std::string(pki::RoleName(role))));
+  }
+  for (Role role : {Role::kSwci, Role::kSn}) {
+    swarm::v1::VerifyResponse out;
+    grpc::ClientContext c;
+    ASSERT_TRUE(Stub(0, Files(role, 1))->Verify(Ctx(c), {}, &out).ok()) << pki::RoleName(role);
+    EXPECT_TRUE(out.ok()) << out.reason();
+  }
+}
+
 TEST_F(SnClusterTest, OnlySnCertificatesJoinAndUnknownCasCannotConnect) {
   StartReady(0);
   // An SL certificate is refused by `swarm sn` itself...

@@ -1,4 +1,4 @@
-#include "core/dir_lock.h"
+#include "core/data_dir.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,6 +9,19 @@
 #include <string>
 
 namespace swarm {
+
+Status MakeDataDir(const std::filesystem::path& dir, std::string_view flag) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return FailedPrecondition("cannot create " + std::string(flag) + " '" + dir.string() + "': " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    return FailedPrecondition("cannot make " + std::string(flag) + " '" + dir.string() +
+                              "' private (0700): " + ec.message());
+  }
+  return Status::Ok();
+}
 
 StatusOr<DirLock> DirLock::Acquire(const std::filesystem::path& dir, std::string_view what) {
   const std::filesystem::path path = dir / "LOCK";

@@ -1,7 +1,8 @@
-#include "core/dir_lock.h"
+#include "core/data_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,13 +17,25 @@ using ::testing::HasSubstr;
 class DirLockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/swarm_dir_lock_test_XXXXXX";
+    char tmpl[] = "/tmp/swarm_data_dir_test_XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;
 };
+
+TEST_F(DirLockTest, ADataDirIsMadePrivateWhateverTheUmask) {
+  const mode_t old = ::umask(0);
+  const fs::path d = dir_ / "a" / "b";
+  const Status s = MakeDataDir(d);
+  ::umask(old);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(fs::status(d).permissions() & fs::perms::all, fs::perms::owner_all);
+  fs::permissions(d, fs::perms::all);  // an existing dir open to all is closed again
+  ASSERT_TRUE(MakeDataDir(d).ok());
+  EXPECT_EQ(fs::status(d).permissions() & fs::perms::all, fs::perms::owner_all);
+}
 
 TEST_F(DirLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheLockEndsWithIt) {
   // flock locks belong to open files: a second open in this process conflicts as another

@@ -1,5 +1,8 @@
 #pragma once
 
+// A node's data dir: made private to its user (0700, whatever the umask), and held by one
+// process at a time.
+//
 // One process per data dir: a node holds an exclusive lock on DIR/LOCK (flock) for its
 // whole life, with its pid written there, so that a second SN, SL or SWOP started on the
 // same --data-dir is refused at once, naming the holder, instead of running with the same
@@ -13,6 +16,10 @@
 #include "core/status.h"
 
 namespace swarm {
+
+// Creates `dir` (and its parents) if needed and makes it 0700, so that what the node keeps
+// there (keys, blobs, its ledger) is its user's alone. `flag` names it in errors.
+Status MakeDataDir(const std::filesystem::path& dir, std::string_view flag = "--data-dir");
 
 class DirLock {
  public:
