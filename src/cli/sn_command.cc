@@ -94,6 +94,7 @@ void Verify(const fs::path& data_dir, fs::path capath) {
   }
   ledger::LedgerStore store(&(*etcd)->client(), *trust);
   auto chain = store.LoadChain();
+  const Status head = chain.ok() ? store.CheckHead(chain->size()) : Status::Ok();
   (*etcd)->Stop();
   fs::remove_all(copy, ec);
   if (!chain.ok()) Fail(chain.status());
@@ -101,6 +102,11 @@ void Verify(const fs::path& data_dir, fs::path capath) {
   if (r.first_bad_height) {
     std::printf("ledger BAD at height %llu: %s\n%llu blocks before it verified\n",
                 static_cast<unsigned long long>(*r.first_bad_height), r.reason.c_str(),
+                static_cast<unsigned long long>(r.blocks));
+    std::exit(1);
+  }
+  if (!head.ok()) {
+    std::printf("ledger BAD: %s\n%llu blocks verified\n", head.message().c_str(),
                 static_cast<unsigned long long>(r.blocks));
     std::exit(1);
   }

@@ -31,14 +31,18 @@ Digest BlockHash(const swarm::v1::Block& block) {
   return h.Finish();
 }
 
-swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
-                           std::vector<swarm::v1::SignedTransaction> transactions) {
+StatusOr<swarm::v1::Block> MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
+                                     std::vector<swarm::v1::SignedTransaction> transactions, const pki::Signer& sn) {
   swarm::v1::Block b;
   b.set_height(height);
   b.set_prev_hash(std::string(prev_hash.view()));
   b.set_timestamp_unix_ms(timestamp_unix_ms);
   for (auto& tx : transactions) *b.add_transactions() = std::move(tx);
-  b.set_hash(std::string(BlockHash(b).view()));
+  const Digest hash = BlockHash(b);
+  b.set_hash(std::string(hash.view()));
+  b.set_signer_cert_pem(sn.cert().Pem());
+  ASSIGN_OR_RETURN(std::string signature, sn.Sign(std::as_bytes(std::span(b.hash()))));
+  b.set_signature(std::move(signature));
   return b;
 }
 
@@ -62,6 +66,16 @@ Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block&
   if (block.hash() != BlockHash(block).view()) {
     return DataLoss("block " + std::to_string(block.height()) +
                     " does not match its own hash: it was changed");
+  }
+  // The hash is the appending SN's word: a block rebuilt with recomputed hashes has none.
+  const std::string where = "block " + std::to_string(block.height());
+  if (block.signature().empty()) return DataLoss(where + " carries no SN's signature: it was not appended by an SN");
+  auto signer = pki::VerifySignature(trust, block.signer_cert_pem(), std::as_bytes(std::span(block.hash())),
+                                     block.signature(), BlockTime(block.timestamp_unix_ms()));
+  if (!signer.ok()) return DataLoss(where + " is not signed by a trusted SN: " + signer.status().message());
+  if (signer->role != pki::Role::kSn) {
+    return DataLoss(where + " is signed by '" + signer->common_name + "', whose role is " +
+                    std::string(pki::RoleName(signer->role)) + ", not sn");
   }
   RETURN_IF_ERROR(ApplyTransactions(state, block.transactions(), trust, BlockTime(block.timestamp_unix_ms()),
                                     block.height(), "block " + std::to_string(block.height()) + " "));

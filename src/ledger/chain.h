@@ -18,8 +18,9 @@ namespace swarm::ledger {
 // certificate and signature, each length-prefixed: independent of protobuf's encoding.
 Digest BlockHash(const swarm::v1::Block& block);
 
-swarm::v1::Block MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
-                           std::vector<swarm::v1::SignedTransaction> transactions);
+// A block of `transactions` after `prev_hash`, its hash signed by `sn` (an SN's key).
+StatusOr<swarm::v1::Block> MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
+                                     std::vector<swarm::v1::SignedTransaction> transactions, const pki::Signer& sn);
 
 // Opens `signed_tx` (as above, at `at`) and applies it to `state` as a transaction of the
 // block at `height`: exactly what replaying that block does with it. On error `state` is
@@ -55,8 +56,8 @@ inline std::chrono::system_clock::time_point BlockTime(uint64_t timestamp_unix_m
 }
 
 // Applies the block on top of `state` if it is the next one (height, prev_hash), its hash
-// is right, and every transaction verifies and applies; otherwise `state` is unchanged
-// and the status says what is wrong.
+// is right and signed by an SN the capath trusts, and every transaction verifies and
+// applies; otherwise `state` is unchanged and the status says what is wrong.
 Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block& block,
                   const pki::TrustStore& trust);
 

@@ -21,6 +21,14 @@ class ChainTest : public ::testing::Test {
     return *SignTransaction(tx, SignerFor(who));
   }
 
+  // A block as an SN appends it: signed with SN 1's key (or `by`'s).
+  swarm::v1::Block Block(uint64_t height, const Digest& prev, uint64_t at, std::vector<swarm::v1::SignedTransaction> txs,
+                         Role by = Role::kSn) {
+    auto b = MakeBlock(height, prev, at, std::move(txs), SignerFor(certs_.Files(by, 1)));
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return std::move(b).value();
+  }
+
   static swarm::v1::Transaction Create(const std::string& name) {
     swarm::v1::Transaction tx;
     tx.mutable_create_contract()->set_name(name);
@@ -32,7 +40,7 @@ class ChainTest : public ::testing::Test {
     std::vector<swarm::v1::Block> blocks;
     Digest head{};
     auto add = [&](std::vector<swarm::v1::SignedTransaction> txs) {
-      blocks.push_back(MakeBlock(blocks.size() + 1, head, UnixMillis(), std::move(txs)));
+      blocks.push_back(Block(blocks.size() + 1, head, UnixMillis(), std::move(txs)));
       head = BlockHash(blocks.back());
     };
     add({Signed(Create("c1"), certs_.Files(Role::kSwci, 1))});
@@ -68,14 +76,20 @@ TEST_F(ChainTest, AChangedBlockIsFoundAtItsHeight) {
   EXPECT_EQ(r.first_bad_height, 2u);
   EXPECT_THAT(r.reason, HasSubstr("does not match its own hash"));
   EXPECT_EQ(r.state.height, 1u);
-  // Fixing the hash does not help: the signature no longer matches.
+  // Fixing the hash does not help: the SN's signature of the block no longer matches...
   blocks[1].set_hash(std::string(reinterpret_cast<const char*>(BlockHash(blocks[1]).bytes.data()), 32));
+  r = VerifyChain(blocks, trust_);
+  EXPECT_EQ(r.first_bad_height, 2u);
+  EXPECT_THAT(r.reason, HasSubstr("block 2 is not signed by a trusted SN: bad signature"));
+  // ...and a block an SN signs anew still holds a transaction whose own signature fails.
+  std::vector<swarm::v1::SignedTransaction> changed(blocks[1].transactions().begin(), blocks[1].transactions().end());
+  blocks[1] = Block(2, BlockHash(blocks[0]), blocks[1].timestamp_unix_ms(), std::move(changed));
   r = VerifyChain(blocks, trust_);
   EXPECT_EQ(r.first_bad_height, 2u);
   EXPECT_THAT(r.reason, HasSubstr("block 2 transaction 0: bad signature"));
   // And a re-signed block breaks the link from the next one.
   auto chain = Chain();
-  chain[1] = MakeBlock(2, BlockHash(chain[0]), UnixMillis(),
+  chain[1] = Block(2, BlockHash(chain[0]), UnixMillis(),
                        {Signed(Create("other"), certs_.Files(Role::kSwci, 1))});
   r = VerifyChain(chain, trust_);
   EXPECT_EQ(r.first_bad_height, 3u);
@@ -85,16 +99,35 @@ TEST_F(ChainTest, AChangedBlockIsFoundAtItsHeight) {
 TEST_F(ChainTest, UntrustedSignersAndInvalidTransactionsMakeABlockBad) {
   auto blocks = Chain();
   blocks.push_back(
-      MakeBlock(4, BlockHash(blocks[2]), UnixMillis(), {Signed(Create("c4"), certs_.Files(Role::kSwci, 3))}));
+      Block(4, BlockHash(blocks[2]), UnixMillis(), {Signed(Create("c4"), certs_.Files(Role::kSwci, 3))}));
   ChainReport r = VerifyChain(blocks, trust_);
   EXPECT_EQ(r.first_bad_height, 4u);
   EXPECT_THAT(r.reason, HasSubstr("unknown CA"));
   blocks.back() =
-      MakeBlock(4, BlockHash(blocks[2]), UnixMillis(), {Signed(Create("c1"), certs_.Files(Role::kSwci, 1))});
+      Block(4, BlockHash(blocks[2]), UnixMillis(), {Signed(Create("c1"), certs_.Files(Role::kSwci, 1))});
   r = VerifyChain(blocks, trust_);
   EXPECT_EQ(r.first_bad_height, 4u);
   EXPECT_THAT(r.reason, HasSubstr("contract 'c1' already exists"));
   EXPECT_EQ(r.state.height, 3u);
+}
+
+// The probe's attack: drop a block, renumber the later ones and recompute every hash. The
+// hashes link up again, but the rebuilt blocks carry no SN's signature over their new hash.
+TEST_F(ChainTest, ABlockWithRecomputedHashesIsFoundWithoutAnSnsSignature) {
+  auto blocks = Chain();
+  std::vector<swarm::v1::Block> rewritten{blocks[0], blocks[2]};
+  rewritten[1].set_height(2);
+  rewritten[1].set_prev_hash(std::string(BlockHash(rewritten[0]).view()));
+  rewritten[1].set_hash(std::string(BlockHash(rewritten[1]).view()));
+  ChainReport r = VerifyChain(rewritten, trust_);
+  EXPECT_EQ(r.first_bad_height, 2u);
+  EXPECT_THAT(r.reason, HasSubstr("block 2 is not signed by a trusted SN: bad signature"));
+  // Without a signature, or signed by another role's key, a block is refused all the same.
+  rewritten[1].clear_signature();
+  EXPECT_THAT(VerifyChain(rewritten, trust_).reason, HasSubstr("block 2 carries no SN's signature"));
+  auto by_sl = Chain();
+  by_sl[1] = Block(2, BlockHash(by_sl[0]), UnixMillis(), {Signed(Create("x"), certs_.Files(Role::kSwci, 1))}, Role::kSl);
+  EXPECT_THAT(VerifyChain(by_sl, trust_).reason, HasSubstr("whose role is sl, not sn"));
 }
 
 TEST_F(ChainTest, SignaturesAreJudgedAtTheBlocksTime) {
@@ -102,9 +135,9 @@ TEST_F(ChainTest, SignaturesAreJudgedAtTheBlocksTime) {
   // its 365-day certificate has expired. So a block stays valid when, later, the
   // certificate that signed it expires.
   auto tx = Signed(Create("c"), certs_.Files(Role::kSwci, 1));
-  EXPECT_FALSE(VerifyChain({MakeBlock(1, Digest{}, UnixMillis(), {tx})}, trust_).first_bad_height);
+  EXPECT_FALSE(VerifyChain({Block(1, Digest{}, UnixMillis(), {tx})}, trust_).first_bad_height);
   const uint64_t later = UnixMillis() + 400ull * 24 * 3600 * 1000;
-  const ChainReport r = VerifyChain({MakeBlock(1, Digest{}, later, {tx})}, trust_);
+  const ChainReport r = VerifyChain({Block(1, Digest{}, later, {tx})}, trust_);
   EXPECT_EQ(r.first_bad_height, 1u);
   EXPECT_THAT(r.reason, HasSubstr("expired"));
 }

@@ -1,6 +1,7 @@
 #include "ledger/store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <random>
 #include <thread>
@@ -35,9 +36,32 @@ struct LedgerStore::Writer {
   std::condition_variable cv;
 };
 
+namespace {
+
+// The head key's height; a value that is not one is damage to report, not an exception.
+StatusOr<uint64_t> ParseHead(const std::optional<KeyValue>& head) {
+  if (!head) return 0;
+  uint64_t height = 0;
+  const std::string& v = head->value;
+  const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), height);
+  if (err != std::errc() || end != v.data() + v.size() || v.empty()) {
+    return DataLoss("ledger is damaged: its head key '" + std::string(kHeadKey) + "' holds '" + v.substr(0, 40) +
+                    "', not a block height");
+  }
+  return height;
+}
+
+}  // namespace
+
 Status LedgerStore::SyncLocked() {
   ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
-  const uint64_t height = head ? std::stoull(head->value) : 0;
+  ASSIGN_OR_RETURN(const uint64_t height, ParseHead(head));
+  if (height < state_->height) {
+    // Blocks are only ever added: a shorter chain was truncated or rolled back behind us.
+    return DataLoss("ledger is damaged: its head went back from block " + std::to_string(state_->height) +
+                    " to block " + std::to_string(height) +
+                    " (the store was truncated or rolled back behind this SN)");
+  }
   if (height > state_->height) {
     // Replay the new blocks on one copy of the state, reading them a batch per request.
     State next = *state_;
@@ -123,6 +147,10 @@ StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::Sign
 
 void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
   std::lock_guard lock(chain_mu_);
+  if (!sn_) {
+    for (Writer* w : group) w->result = FailedPrecondition("this ledger store only reads: it has no SN key to sign blocks");
+    return;
+  }
   std::mt19937 rng(std::random_device{}());
   const auto deadline = std::chrono::steady_clock::now() + kAppendDeadline;
   for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
@@ -153,7 +181,12 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       members.push_back(w);
     }
     if (members.empty()) return;
-    swarm::v1::Block block = MakeBlock(height, head_hash_, timestamp, std::move(accepted));
+    StatusOr<swarm::v1::Block> made = MakeBlock(height, head_hash_, timestamp, std::move(accepted), *sn_);
+    if (!made.ok()) {
+      for (Writer* w : members) w->result = made.status();
+      return;
+    }
+    swarm::v1::Block block = std::move(made).value();
     next.height = height;
     auto written = etcd_->PutIfModRevision(
         kHeadKey, head_revision_,
@@ -174,6 +207,26 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     w->result = Unavailable("could not append to the ledger within " +
                             std::to_string(kAppendDeadline.count()) + " s: other SNs kept appending first");
   }
+}
+
+Status LedgerStore::CheckHead(uint64_t blocks) {
+  ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
+  ASSIGN_OR_RETURN(const uint64_t height, ParseHead(head));
+  if (height != blocks) {
+    return DataLoss("ledger is damaged: its head key names block " + std::to_string(height) + " but " +
+                    std::to_string(blocks) + " blocks are stored");
+  }
+  return Status::Ok();
+}
+
+StatusOr<Digest> LedgerStore::HashAt(uint64_t height) {
+  ASSIGN_OR_RETURN(std::optional<KeyValue> kv, etcd_->Get(BlockKey(height)));
+  if (!kv) return NotFound("the ledger has no block " + std::to_string(height));
+  swarm::v1::Block b;
+  std::optional<Digest> d;
+  if (b.ParseFromString(kv->value)) d = Digest::FromBytes(b.hash());
+  if (!d) return DataLoss("ledger is damaged: block " + std::to_string(height) + " does not parse");
+  return *d;
 }
 
 StatusOr<std::vector<swarm::v1::Block>> LedgerStore::LoadChain() {

@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ledger/chain.h"
@@ -28,7 +29,9 @@ std::string BlockKey(uint64_t height);
 
 class LedgerStore {
  public:
-  LedgerStore(EtcdClient* etcd, pki::TrustStore trust) : etcd_(etcd), trust_(std::move(trust)) {}
+  // `sn` signs the blocks this store appends (an SN's key); without it the store only reads.
+  LedgerStore(EtcdClient* etcd, pki::TrustStore trust, std::optional<pki::Signer> sn = std::nullopt)
+      : etcd_(etcd), trust_(std::move(trust)), sn_(std::move(sn)) {}
 
   // Verifies the transactions against the latest state and appends them to the chain, all
   // in the same block (possibly with other callers' transactions). If one is invalid, the
@@ -49,6 +52,10 @@ class LedgerStore {
 
   // Every block from height 1, as stored (for `swarm sn verify`).
   StatusOr<std::vector<swarm::v1::Block>> LoadChain();
+  // That the head key names the last of `blocks` stored blocks (for `swarm sn verify`).
+  Status CheckHead(uint64_t blocks);
+  // The stored hash of block `height` (NotFound past the head).
+  StatusOr<Digest> HashAt(uint64_t height);
 
   const pki::TrustStore& trust() const { return trust_; }
 
@@ -63,6 +70,7 @@ class LedgerStore {
 
   EtcdClient* etcd_;
   pki::TrustStore trust_;
+  std::optional<pki::Signer> sn_;
 
   std::mutex queue_mu_;  // guards queue_; never held during I/O
   std::deque<Writer*> queue_;

@@ -30,6 +30,11 @@ class StoreTest : public ::testing::Test {
   }
 
   pki::TrustStore Trust() { return *pki::TrustStore::Load(certs_.capath()); }
+  // The key an SN signs its blocks with.
+  pki::Signer Sn() {
+    const auto f = certs_.Files(Role::kSn, 1);
+    return *pki::Signer::Load(f.key, f.cert);
+  }
 
   swarm::v1::SignedTransaction Create(const std::string& name, int host = 1) {
     swarm::v1::Transaction tx;
@@ -65,7 +70,7 @@ TEST_F(StoreTest, TheEtcdClientPortTakesOnlyTheSnsOwnTlsKeys) {
 }
 
 TEST_F(StoreTest, AppendsVerifiesAndRefusesInvalidTransactions) {
-  LedgerStore store(&etcd_->client(), Trust());
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
   auto b1 = store.Submit({Create("c1")});
   ASSERT_TRUE(b1.ok()) << b1.status().ToString();
   EXPECT_EQ(b1->height(), 1u);
@@ -76,7 +81,7 @@ TEST_F(StoreTest, AppendsVerifiesAndRefusesInvalidTransactions) {
   ASSERT_TRUE(chain.ok());
   EXPECT_EQ(chain->size(), 1u);
   // Another store (another SN on the same cluster) sees the same state.
-  LedgerStore other(&etcd_->client(), Trust());
+  LedgerStore other(&etcd_->client(), Trust(), Sn());
   auto state = other.Sync();
   ASSERT_TRUE(state.ok());
   EXPECT_EQ((*state)->contracts.count("c1"), 1u);
@@ -90,7 +95,7 @@ TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       std::unique_ptr<EtcdClient> client = etcd_->NewClient();
-      LedgerStore store(client.get(), Trust());
+      LedgerStore store(client.get(), Trust(), Sn());
       for (int i = 0; i < kEach; ++i) {
         auto r = store.Submit({Create("w" + std::to_string(w) + "-" + std::to_string(i))});
         if (!r.ok()) {
@@ -114,7 +119,7 @@ TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
 // multi-transaction submission with a bad member is refused whole.
 TEST_F(StoreTest, ConcurrentSubmitsShareBlocksButAreJudgedOneByOne) {
   constexpr int kThreads = 16, kEach = 20;
-  LedgerStore store(&etcd_->client(), Trust());
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
   std::atomic<int> unique_ok{0}, shared_ok{0}, shared_refused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -154,10 +159,10 @@ TEST_F(StoreTest, ConcurrentSubmitsShareBlocksButAreJudgedOneByOne) {
 // A store that joins late replays the chain in batches of range reads; across a batch
 // boundary nothing is lost or applied twice.
 TEST_F(StoreTest, ALateStoreReplaysALongChain) {
-  LedgerStore writer(&etcd_->client(), Trust());
+  LedgerStore writer(&etcd_->client(), Trust(), Sn());
   constexpr int kBlocks = 300;  // more than one batch of 256
   for (int i = 0; i < kBlocks; ++i) ASSERT_TRUE(writer.Submit({Create("c" + std::to_string(i))}).ok());
-  LedgerStore late(&etcd_->client(), Trust());
+  LedgerStore late(&etcd_->client(), Trust(), Sn());
   auto state = late.Sync();
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_EQ((*state)->height, static_cast<uint64_t>(kBlocks));
@@ -169,7 +174,7 @@ TEST_F(StoreTest, ALateStoreReplaysALongChain) {
 }
 
 TEST_F(StoreTest, TamperingInEtcdIsFoundAtItsHeight) {
-  LedgerStore store(&etcd_->client(), Trust());
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
   for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(store.Submit({Create(name)}).ok());
   auto kv = *etcd_->client().Get(BlockKey(2));
   swarm::v1::Block block;
@@ -178,8 +183,34 @@ TEST_F(StoreTest, TamperingInEtcdIsFoundAtItsHeight) {
   ASSERT_TRUE(etcd_->client().Put(BlockKey(2), block.SerializeAsString()).ok());
   const ChainReport r = VerifyChain(*store.LoadChain(), Trust());
   EXPECT_EQ(r.first_bad_height, 2u);
-  LedgerStore fresh(&etcd_->client(), Trust());
+  LedgerStore fresh(&etcd_->client(), Trust(), Sn());
   EXPECT_THAT(fresh.Sync().status().message(), HasSubstr("ledger is damaged at height 2"));
+}
+
+// Blocks are only added: a head that goes back (truncation, a rollback of the store) or a
+// head that is not a height is damage, said so, never an exception.
+TEST_F(StoreTest, AHeadThatGoesBackOrIsNotAHeightIsDamage) {
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(store.Submit({Create(name)}).ok());
+  ASSERT_TRUE(etcd_->client().Put(kHeadKey, "2").ok());
+  auto s = store.Sync();
+  EXPECT_EQ(s.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(s.status().message(), HasSubstr("its head went back from block 3 to block 2"));
+  EXPECT_THAT(store.CheckHead(3).message(), HasSubstr("head key names block 2 but 3 blocks are stored"));
+  for (const char* bad : {"abc", "99999999999999999999999", ""}) {
+    ASSERT_TRUE(etcd_->client().Put(kHeadKey, bad).ok());
+    LedgerStore fresh(&etcd_->client(), Trust(), Sn());
+    auto f = fresh.Sync();
+    EXPECT_EQ(f.status().code(), StatusCode::kDataLoss) << bad;
+    EXPECT_THAT(f.status().message(), HasSubstr("not a block height")) << bad;
+  }
+}
+
+// A store without an SN's key reads but never appends (`swarm sn verify` uses one).
+TEST_F(StoreTest, AStoreWithoutAnSnKeyOnlyReads) {
+  LedgerStore reader(&etcd_->client(), Trust());
+  EXPECT_THAT(reader.Submit({Create("x")}).status().message(), HasSubstr("has no SN key to sign blocks"));
+  EXPECT_TRUE(reader.Sync().ok());
 }
 
 TEST_F(StoreTest, LeasesExpireWhenNotKeptAlive) {

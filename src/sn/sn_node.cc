@@ -32,8 +32,11 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
 
   RETURN_IF_ERROR(node->StartEtcd());
-  node->store_ = std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust());
+  ASSIGN_OR_RETURN(pki::Signer block_signer, pki::Signer::Load(o.tls.key, o.tls.cert));
+  node->store_ =
+      std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust(), std::move(block_signer));
   node->service_ = std::make_unique<SnService>(node->store_.get(), &node->etcd_->client());
+  RETURN_IF_ERROR(node->CheckSeenHead());
   RETURN_IF_ERROR(node->RegisterSelf());
   RETURN_IF_ERROR(node->service_->MarkAlive(node->uid_));
 
@@ -129,9 +132,65 @@ Status SnNode::RegisterSelf() {
   return store_->Submit({signed_tx}).status().WithContext("registering this SN on the ledger");
 }
 
+// DIR/ledger-head: "HEIGHT HASH" of the newest block this SN has seen. Blocks are only ever
+// added, so a store whose chain is shorter, or holds another block at that height, was
+// truncated or rolled back (on disk, or by a restore) while this SN was away.
+fs::path SnNode::SeenHeadFile() const { return options_.data_dir / "ledger-head"; }
+
+Status SnNode::CheckSeenHead() {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ledger::State> state, store_->Sync());
+  std::ifstream in(SeenHeadFile());
+  uint64_t height = 0;
+  std::string hex;
+  if (!(in >> height >> hex)) return RememberHead();  // first start, or nothing recorded yet
+  const std::string fix = "; restore " + (options_.data_dir / "etcd").string() +
+                          " from a backup, or start this SN on an empty --data-dir so it takes the chain "
+                          "from the other SNs";
+  if (state->height < height) {
+    return DataLoss("the ledger in " + (options_.data_dir / "etcd").string() + " ends at block " +
+                    std::to_string(state->height) + ", but this SN had seen block " + std::to_string(height) +
+                    ": the store was truncated or rolled back" + fix);
+  }
+  ASSIGN_OR_RETURN(Digest at, store_->HashAt(height));
+  if (at.Hex() != hex) {
+    return DataLoss("block " + std::to_string(height) + " of the ledger is not the one this SN had seen (hash " +
+                    hex.substr(0, 16) + "…, now " + at.Hex().substr(0, 16) + "…): history was rewritten" + fix);
+  }
+  return RememberHead();
+}
+
+Status SnNode::RememberHead() {
+  std::shared_ptr<const ledger::State> state = store_->Cached();
+  if (state->height == 0 || state->height == remembered_height_) return Status::Ok();
+  ASSIGN_OR_RETURN(Digest hash, store_->HashAt(state->height));
+  const fs::path tmp = SeenHeadFile().string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << state->height << " " << hash.Hex() << "\n";
+    if (!out) return FailedPrecondition("cannot write '" + tmp.string() + "'");
+  }
+  std::error_code ec;
+  fs::rename(tmp, SeenHeadFile(), ec);
+  if (ec) return FailedPrecondition("cannot write '" + SeenHeadFile().string() + "': " + ec.message());
+  remembered_height_ = state->height;
+  return Status::Ok();
+}
+
 int SnNode::Wait() {
   auto next_alive = std::chrono::steady_clock::now();
+  auto next_check = std::chrono::steady_clock::now();
   while (!stop_) {
+    if (std::chrono::steady_clock::now() >= next_check) {
+      // A store that went back, or holds a block that does not verify, is not served from.
+      if (auto s = store_->Sync(); !s.ok() && s.status().code() == StatusCode::kDataLoss) {
+        LogError(kLog, s.status().message() + "\nThe SN stops: it does not serve a ledger it cannot vouch for.");
+        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+        etcd_->Stop();
+        return 1;
+      }
+      if (Status r = RememberHead(); !r.ok()) LogWarning(kLog, r.message());
+      next_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
     if (!etcd_->Running()) {
       LogError(kLog, "This SN's etcd member (ledger store) exited: " + etcd_->ExitDescription() +
                          "; end of " + etcd_->log_file().string() + ":" +

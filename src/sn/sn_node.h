@@ -52,6 +52,11 @@ class SnNode {
   SnNode() = default;
   Status StartEtcd();
   Status RegisterSelf();
+  std::filesystem::path SeenHeadFile() const;
+  // At start: the store still holds the newest block this SN saw; else why not.
+  Status CheckSeenHead();
+  // Records the newest block of the cached state in SeenHeadFile().
+  Status RememberHead();
 
   std::optional<DirLock> lock_;  // first in, last out: held until etcd is gone
   SnOptions options_;
@@ -62,6 +67,7 @@ class SnNode {
   HealthService health_;
   std::unique_ptr<grpc::Server> server_;
   std::string uid_;
+  uint64_t remembered_height_ = 0;
   std::atomic<bool> stop_{false};
 };
 

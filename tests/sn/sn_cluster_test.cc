@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "ledger/chain.h"
@@ -223,6 +224,49 @@ TEST_F(SnClusterTest, VerifyNamesTheHeightOfATamperedBlock) {
   Process verify({SWARM_BIN, "sn", "verify", "--data-dir", (dir_ / "sn0").string()}, dir_ / "verify.log");
   EXPECT_EQ(verify.WaitExit(), 1);
   EXPECT_THAT(verify.Log(), HasSubstr("ledger BAD at height 3"));
+}
+
+// The client port of SN i's etcd member, from the member's command line.
+int EtcdClientPort(pid_t sn) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.find(") ") == std::string::npos) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != sn) continue;
+    const std::string cmd = ReadAll(e.path() / "cmdline");
+    const std::string flag = std::string("--listen-client-urls") + '\0' + "https://127.0.0.1:";
+    if (const size_t at = cmd.find(flag); at != std::string::npos) return std::stoi(cmd.substr(at + flag.size()));
+  }
+  return 0;
+}
+
+// History only grows. A store rolled back under a live SN (here with the SN's own link
+// keys, as a restore from an old backup would) stops that SN, saying why; restarted, the
+// SN refuses the shorter chain, naming the block it had seen.
+TEST_F(SnClusterTest, AnSnStopsOnALedgerThatWentBackAndWillNotStartOnIt) {
+  StartReady(0);
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(CreateContract(0, name).ok());
+  const int port = EtcdClientPort(sn_[0]->pid());
+  ASSERT_GT(port, 0);
+  const fs::path tls = dir_ / "sn0" / "etcd-client-tls";
+  ledger::EtcdClient etcd("127.0.0.1", port, std::chrono::seconds(5),
+                          ledger::EtcdTls{tls / "ca.pem", tls / "client-cert.pem", tls / "client-key.pem"});
+  auto head = etcd.Get(ledger::kHeadKey);
+  ASSERT_TRUE(head.ok() && head->has_value()) << head.status().ToString();
+  const uint64_t height = std::stoull((*head)->value);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the SN records the head it saw
+  ASSERT_TRUE(etcd.Put(ledger::kHeadKey, std::to_string(height - 1)).ok());
+  EXPECT_EQ(sn_[0]->WaitExit(std::chrono::seconds(30)), 1) << sn_[0]->Log();
+  EXPECT_THAT(sn_[0]->Log(), HasSubstr("its head went back from block " + std::to_string(height)));
+  EXPECT_THAT(sn_[0]->Log(), HasSubstr("The SN stops"));
+  Process* again = StartSn(0);
+  EXPECT_EQ(again->WaitExit(std::chrono::seconds(60)), 1) << again->Log();
+  EXPECT_THAT(again->Log(), HasSubstr("ends at block " + std::to_string(height - 1) + ", but this SN had seen block " +
+                                      std::to_string(height)));
 }
 
 // Verify replays the whole chain (seconds of CPU on a long one): only SWCI and SNs may
