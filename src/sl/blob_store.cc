@@ -1,5 +1,7 @@
 #include "sl/blob_store.h"
 
+#include <algorithm>
+
 #include "core/blob_reader.h"
 
 namespace swarm::sl {
@@ -11,6 +13,23 @@ Status BlobStore::Init() {
   if (ec)
     return FailedPrecondition("cannot create the blob directory '" + dir_.string() + "': " + ec.message());
   return Status::Ok();
+}
+
+size_t BlobStore::Prune(const std::vector<Digest>& keep, std::chrono::seconds grace) {
+  std::vector<std::string> kept;
+  for (const Digest& d : keep) kept.push_back(PathOf(d).filename().string());
+  const auto cutoff = fs::file_time_type::clock::now() - grace;
+  size_t removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() != 64 + 5 || !name.ends_with(".blob")) continue;  // <sha256 hex>.blob only
+    if (std::find(kept.begin(), kept.end(), name) != kept.end()) continue;
+    std::error_code t;
+    if (e.last_write_time(t) > cutoff || t) continue;
+    if (fs::remove(e.path(), t)) ++removed;
+  }
+  return removed;
 }
 
 StatusOr<Digest> BlobStore::Adopt(const fs::path& path) {

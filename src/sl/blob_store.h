@@ -4,8 +4,10 @@
 // file server serves and where fetched and merged models land. Files are complete or
 // absent (written under a temporary name and renamed).
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "core/sha256.h"
 #include "core/status.h"
@@ -24,6 +26,10 @@ class BlobStore {
   // Checks the blob at `path` completely (every CRC, the format) and moves it into the
   // store under its digest. The error names the file and what is wrong with it.
   StatusOr<Digest> Adopt(const std::filesystem::path& path);
+
+  // Removes every stored blob but those in `keep`, leaving alone any changed in the last
+  // `grace` (a fetch or a merge may just have landed it). Returns how many it removed.
+  size_t Prune(const std::vector<Digest>& keep, std::chrono::seconds grace = std::chrono::seconds(5));
 
  private:
   std::filesystem::path dir_;

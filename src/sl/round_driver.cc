@@ -36,6 +36,11 @@ RoundDriver::RoundDriver(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdent
 
 void RoundDriver::Log(const std::string& message) const { Note(user_log_, message); }
 
+void RoundDriver::Retain(std::vector<Digest>& recent, const Digest& d, size_t keep) {
+  if (std::find(recent.begin(), recent.end(), d) == recent.end()) recent.push_back(d);
+  if (recent.size() > keep) recent.erase(recent.begin(), recent.end() - static_cast<std::ptrdiff_t>(keep));
+}
+
 Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
   auto d = Digest::FromBytes(raw);
   if (!d) return DataLoss("the ledger names a model digest that is not 32 bytes");
@@ -182,6 +187,11 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
     RETURN_IF_ERROR(FetchMerged(merged).WithContext("merged model"));
     base_round_ = merged.number();
+    Retain(recent_merged_, *Digest::FromBytes(merged.merged_digest()), kKeepMerged);
+    if (contribution) Retain(recent_own_, *contribution, kKeepOwn);
+    std::vector<Digest> keep = recent_merged_;
+    keep.insert(keep.end(), recent_own_.begin(), recent_own_.end());
+    store_->Prune(keep);
     return SyncResult{*Digest::FromBytes(merged.merged_digest()), merged.number(), contributed,
                       merged.final()};
   };

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/sha256.h"
 #include "pki/tls.h"
@@ -109,6 +110,11 @@ class RoundDriver {
   UserLog* user_log_;
   uint64_t base_round_ = 0;  // the merged round this node's weights build on
   std::optional<uint64_t> resets_;  // the contract's resets when this node joined its training
+  // Retention: the latest merged models and this node's latest contributions stay in the
+  // store (peers fetch them, the program reads the last one); older blobs are pruned.
+  static constexpr size_t kKeepMerged = 3, kKeepOwn = 2;
+  std::vector<Digest> recent_merged_, recent_own_;
+  void Retain(std::vector<Digest>& recent, const Digest& d, size_t keep);
 };
 
 }  // namespace swarm::sl
