@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/cert_command.h"
+#include "cli/doctor_command.h"
 #include "cli/model_command.h"
 #include "cli/sl_command.h"
 #include "cli/sn_command.h"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   swarm::cli::AddSlCommand(app);
   swarm::cli::AddSwciCommand(app);
   swarm::cli::AddSwopCommand(app);
+  swarm::cli::AddDoctorCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;
   try {

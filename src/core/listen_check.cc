@@ -10,6 +10,13 @@
 namespace swarm {
 
 std::string WhyCannotListen(const std::string& host, int port) {
+  const std::string why = ListenProblem(host, port);
+  return why.empty() ? "the server did not start on " + host + ":" + std::to_string(port) +
+                           " (the port may have been taken meanwhile)"
+                     : why;
+}
+
+std::string ListenProblem(const std::string& host, int port) {
   const std::string where = host + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -37,7 +44,7 @@ std::string WhyCannotListen(const std::string& host, int port) {
   }
   if (err == EADDRNOTAVAIL) return "'" + host + "' is not an address of this host";
   if (err != 0) return "cannot bind " + where + ": " + std::strerror(err);
-  return "the server did not start on " + where + " (the port may have been taken meanwhile)";
+  return {};
 }
 
 }  // namespace swarm

@@ -10,4 +10,7 @@ namespace swarm {
 
 std::string WhyCannotListen(const std::string& host, int port);
 
+// Empty when host:port can be bound now, else why not (as above).
+std::string ListenProblem(const std::string& host, int port);
+
 }  // namespace swarm

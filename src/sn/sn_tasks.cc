@@ -2,6 +2,7 @@
 // with the enrolled SWOPs' liveness (soft state in etcd, not on the chain), and the SN's
 // version.
 
+#include "core/clock.h"
 #include "core/version.h"
 #include "ledger/task_views.h"
 #include "ledger/taskrunners.h"
@@ -70,6 +71,7 @@ grpc::Status SnService::GetVersion(grpc::ServerContext*, const swarm::v1::GetVer
                                    swarm::v1::VersionInfo* out) {
   out->set_version(kVersion);
   out->set_api_version(kApiVersion);
+  out->set_now_unix_ms(UnixMillis());
   return grpc::Status::OK;
 }
 

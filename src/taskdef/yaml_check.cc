@@ -274,7 +274,8 @@ StatusOr<std::vector<KeyValue>> GetKeyValues(const Field& field, bool nullable, 
         if (pairs[j].key == it->first.Scalar())
           return child.Error("appears twice in one map; expected each key once");
       }
-      const YAML::Node& value = it->second;
+      // A copy: it-> yields a temporary proxy, so a reference to its member would dangle.
+      const YAML::Node value = it->second;
       if (value.IsNull()) {
         pairs.push_back({it->first.Scalar(), "", true});
       } else if (value.IsScalar()) {
