@@ -198,9 +198,9 @@ void CheckDataDirs(const DoctorArgs& a, Report& r) {
       r.Pass("disk " + d, text);
     }
     if (!fs::exists(dir, ec)) continue;  // the node makes it
-    auto lock = DirLock::Acquire(dir, "node");
-    if (!lock.ok()) {
-      r.Fail("data dir " + d, lock.status().message(), "stop that process or give this node its own --data-dir");
+    if (const auto holder = DirLock::Holder(dir)) {
+      r.Fail("data dir " + d, "is in use by another process (pid " + *holder + ", which holds " + (dir / "LOCK").string() + ")",
+             "stop that process or give this node its own --data-dir");
     } else if (::access(dir.c_str(), W_OK) != 0) {
       r.Fail("data dir " + d, "not writable by this user", "chown it to the user that runs the node");
     } else {

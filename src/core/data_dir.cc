@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,8 @@ Status MakeDataDir(const std::filesystem::path& dir, std::string_view flag) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return FailedPrecondition("cannot create " + std::string(flag) + " '" + dir.string() + "': " + ec.message());
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && st.st_uid != ::geteuid()) return Status::Ok();  // not ours to change
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) {
     return FailedPrecondition("cannot make " + std::string(flag) + " '" + dir.string() +
@@ -50,6 +53,21 @@ StatusOr<DirLock> DirLock::Acquire(const std::filesystem::path& dir, std::string
     return FailedPrecondition("cannot write '" + path.string() + "': " + std::strerror(err));
   }
   return DirLock(fd);
+}
+
+std::optional<std::string> DirLock::Holder(const std::filesystem::path& dir) {
+  const int fd = ::open((dir / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;  // never locked here
+  std::optional<std::string> holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    std::string text(pid, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    holder = text.empty() ? "unknown" : text;
+  }
+  ::close(fd);  // also drops the shared lock, if it was taken
+  return holder;
 }
 
 DirLock& DirLock::operator=(DirLock&& other) noexcept {

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -18,7 +20,8 @@
 namespace swarm {
 
 // Creates `dir` (and its parents) if needed and makes it 0700, so that what the node keeps
-// there (keys, blobs, its ledger) is its user's alone. `flag` names it in errors.
+// there (keys, blobs, its ledger) is its user's alone; a dir of another owner is left as it
+// is. `flag` names it in errors.
 Status MakeDataDir(const std::filesystem::path& dir, std::string_view flag = "--data-dir");
 
 class DirLock {
@@ -26,6 +29,9 @@ class DirLock {
   // Locks `dir` (which must exist) for `what` (e.g. "SL"); FailedPrecondition naming the
   // holder's pid if another process holds it.
   static StatusOr<DirLock> Acquire(const std::filesystem::path& dir, std::string_view what);
+  // The pid a running holder wrote, if one holds `dir` now ("unknown" if it wrote none);
+  // creates and changes nothing (for `swarm doctor`).
+  static std::optional<std::string> Holder(const std::filesystem::path& dir);
 
   DirLock(DirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   DirLock& operator=(DirLock&& other) noexcept;

@@ -33,6 +33,9 @@ std::string ListenProblem(const std::string& host, int port) {
       err = errno;
       continue;
     }
+    // As servers do: a port with only TIME_WAIT connections left is free to listen on.
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     err = ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
     ::close(fd);
     if (err == 0 || err == EADDRINUSE) break;

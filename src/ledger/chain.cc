@@ -53,6 +53,20 @@ Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed
   return Apply(state, opened.tx, opened.signer, height);
 }
 
+Status CheckBlockSignature(const swarm::v1::Block& block, const pki::TrustStore& trust) {
+  // The hash is the appending SN's word: a block rebuilt with recomputed hashes has none.
+  const std::string where = "block " + std::to_string(block.height());
+  if (block.signature().empty()) return DataLoss(where + " carries no SN's signature: it was not appended by an SN");
+  auto signer = pki::VerifySignature(trust, block.signer_cert_pem(), std::as_bytes(std::span(block.hash())),
+                                     block.signature(), BlockTime(block.timestamp_unix_ms()));
+  if (!signer.ok()) return DataLoss(where + " is not signed by a trusted SN: " + signer.status().message());
+  if (signer->role != pki::Role::kSn) {
+    return DataLoss(where + " is signed by '" + signer->common_name + "', whose role is " +
+                    std::string(pki::RoleName(signer->role)) + ", not sn");
+  }
+  return Status::Ok();
+}
+
 Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block& block,
                   const pki::TrustStore& trust) {
   if (block.height() != state.height + 1) {
@@ -67,16 +81,7 @@ Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block&
     return DataLoss("block " + std::to_string(block.height()) +
                     " does not match its own hash: it was changed");
   }
-  // The hash is the appending SN's word: a block rebuilt with recomputed hashes has none.
-  const std::string where = "block " + std::to_string(block.height());
-  if (block.signature().empty()) return DataLoss(where + " carries no SN's signature: it was not appended by an SN");
-  auto signer = pki::VerifySignature(trust, block.signer_cert_pem(), std::as_bytes(std::span(block.hash())),
-                                     block.signature(), BlockTime(block.timestamp_unix_ms()));
-  if (!signer.ok()) return DataLoss(where + " is not signed by a trusted SN: " + signer.status().message());
-  if (signer->role != pki::Role::kSn) {
-    return DataLoss(where + " is signed by '" + signer->common_name + "', whose role is " +
-                    std::string(pki::RoleName(signer->role)) + ", not sn");
-  }
+  RETURN_IF_ERROR(CheckBlockSignature(block, trust));
   RETURN_IF_ERROR(ApplyTransactions(state, block.transactions(), trust, BlockTime(block.timestamp_unix_ms()),
                                     block.height(), "block " + std::to_string(block.height()) + " "));
   state.height = block.height();

@@ -55,6 +55,9 @@ inline std::chrono::system_clock::time_point BlockTime(uint64_t timestamp_unix_m
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(timestamp_unix_ms));
 }
 
+// That the block's hash is signed by a trusted SN (role sn) at the block's time.
+Status CheckBlockSignature(const swarm::v1::Block& block, const pki::TrustStore& trust);
+
 // Applies the block on top of `state` if it is the next one (height, prev_hash), its hash
 // is right and signed by an SN the capath trusts, and every transaction verifies and
 // applies; otherwise `state` is unchanged and the status says what is wrong.

@@ -187,6 +187,14 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       return;
     }
     swarm::v1::Block block = std::move(made).value();
+    // Never write a block a replay would refuse: with this SN's certificate expired (by its
+    // own clock) every SN would stop at it.
+    if (Status own = CheckBlockSignature(block, trust_); !own.ok()) {
+      for (Writer* w : members) {
+        w->result = FailedPrecondition("this SN cannot sign blocks: " + own.message() + "; nothing was written");
+      }
+      return;
+    }
     next.height = height;
     auto written = etcd_->PutIfModRevision(
         kHeadKey, head_revision_,

@@ -207,6 +207,18 @@ TEST_F(StoreTest, AHeadThatGoesBackOrIsNotAHeightIsDamage) {
 }
 
 // A store without an SN's key reads but never appends (`swarm sn verify` uses one).
+// A block is checked as a replay will check it before it is written: an SN whose own
+// certificate has expired writes nothing (else every SN would stop at that block).
+TEST_F(StoreTest, AnSnWithAnExpiredCertificateWritesNoBlock) {
+  const auto f = certs_.Expired(Role::kSn);
+  LedgerStore store(&etcd_->client(), Trust(), *pki::Signer::Load(f.key, f.cert));
+  auto r = store.Submit({Create("x")});
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("this SN cannot sign blocks"));
+  EXPECT_THAT(r.status().message(), HasSubstr("expired"));
+  EXPECT_TRUE(store.LoadChain()->empty());
+}
+
 TEST_F(StoreTest, AStoreWithoutAnSnKeyOnlyReads) {
   LedgerStore reader(&etcd_->client(), Trust());
   EXPECT_THAT(reader.Submit({Create("x")}).status().message(), HasSubstr("has no SN key to sign blocks"));

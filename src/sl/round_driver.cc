@@ -37,7 +37,9 @@ RoundDriver::RoundDriver(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdent
 void RoundDriver::Log(const std::string& message) const { Note(user_log_, message); }
 
 void RoundDriver::Retain(std::vector<Digest>& recent, const Digest& d, size_t keep) {
-  if (std::find(recent.begin(), recent.end(), d) == recent.end()) recent.push_back(d);
+  // Most recent last: a digest seen again moves to the end.
+  recent.erase(std::remove(recent.begin(), recent.end(), d), recent.end());
+  recent.push_back(d);
   if (recent.size() > keep) recent.erase(recent.begin(), recent.end() - static_cast<std::ptrdiff_t>(keep));
 }
 
@@ -49,7 +51,7 @@ Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
                    std::chrono::seconds(600));
 }
 
-Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged) {
+Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop) {
   // The leader first; then the other participants, who fetch it too and serve their stores.
   std::vector<std::string> sources{merged.merged_endpoint()};
   for (const auto& c : merged.checkins()) {
@@ -71,6 +73,11 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged) {
       }
       if (s.code() == StatusCode::kDataLoss) return s;  // a wrong digest: nothing to retry
       if (first_error.ok()) first_error = s;
+    }
+    if (stop) {
+      if (const std::string why = stop(); !why.empty()) {
+        return Cancelled("stopped fetching the merged model of round " + std::to_string(merged.number()) + ": " + why);
+      }
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return Unavailable(
@@ -180,12 +187,14 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
                                        const StopCheck& stop) {
   Watch w;
   w.last_log = Clock::now() - o_.wait_log_every;
-  const auto started = Clock::now();
+  // The deadline counts from the last progress seen on the ledger, not from the call.
+  auto started = Clock::now();
+  std::string progress;
   const auto waited = [&] { return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started); };
   const bool timed = o_.sync_wait.count() > 0;
   // Fetches a merged round's model (verified) and makes it the one this node builds on.
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
-    RETURN_IF_ERROR(FetchMerged(merged).WithContext("merged model"));
+    RETURN_IF_ERROR(FetchMerged(merged, stop).WithContext("merged model"));
     base_round_ = merged.number();
     Retain(recent_merged_, *Digest::FromBytes(merged.merged_digest()), kKeepMerged);
     if (contribution) Retain(recent_own_, *contribution, kKeepOwn);
@@ -219,8 +228,14 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     }
     const swarm::v1::TrainingInfo& t = *got;
     const auto& cur = t.current();
-    if (!resets_) resets_ = t.resets();
-    if (t.resets() != *resets_) {
+    if (std::string now = std::to_string(cur.number()) + "/" + std::to_string(cur.checkins_size()) + "/" +
+                          (cur.closed() ? "c" : "o") + "/" + cur.leader();
+        now != progress) {
+      progress = std::move(now);
+      started = Clock::now();
+    }
+    if (!resets_ && !t.done()) resets_ = t.resets();  // the training this node takes part in
+    if (resets_ && t.resets() != *resets_) {
       return Aborted("the training on contract '" + o_.contract +
                      "' was reset (RESET CONTRACT) while this node took part in it" +
                      (w.checked_in ? " (round " + std::to_string(w.checked_in) + ")" : std::string()) +
@@ -234,7 +249,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       return FailedPrecondition("the training on contract '" + o_.contract +
                                 "' has already finished; RESET CONTRACT starts a new one");
     }
-    if (late) return DeadlineExceeded(WaitingFor(t, w, waited()) + " (SL_SYNC_MAX_WAIT_SECONDS sets the deadline)");
+    if (late && Clock::now() - started > o_.sync_wait) {
+      return DeadlineExceeded(WaitingFor(t, w, waited()) + " (SL_SYNC_MAX_WAIT_SECONDS sets the deadline)");
+    }
     // A node whose weights build on an older merged model first catches up.
     if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number()) {
       Log("loading the merged model of round " + std::to_string(t.last().number()) + " before contributing");

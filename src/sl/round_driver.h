@@ -38,8 +38,9 @@ struct RoundOptions {
   // How long a member keeps trying the leader and the other participants for a merged
   // model before it gives up on the round.
   std::chrono::milliseconds merged_fetch_wait{std::chrono::seconds(60)};
-  // SL_SYNC_MAX_WAIT_SECONDS: how long one sync may wait in all (for peers, for a leader's
-  // merge) before it fails saying what it waited for. Zero: no deadline, on purpose only.
+  // SL_SYNC_MAX_WAIT_SECONDS: how long one sync may wait without progress on the ledger (a
+  // check-in, a closed or merged round, a new leader) before it fails saying what it waited
+  // for. Zero: no deadline, on purpose only.
   std::chrono::milliseconds sync_wait{std::chrono::hours(1)};
   // SWARM_TESTING_MERGE_DELAY_SECONDS: the leader sleeps this long before merging, so that fault
   // tests can kill it mid-merge. Never set in production.
@@ -68,8 +69,9 @@ class RoundDriver {
   // weights do not build on the latest merged model gets that model first, without
   // contributing. With `finished`, the node has ended its local training, and the round
   // may be the final one. Fails, saying what it waited for, when `stop` gives a reason
-  // (Cancelled), when sync_wait has passed (DeadlineExceeded), or when the training is reset
-  // under it (Aborted).
+  // (Cancelled; asked between steps and between fetch attempts, so a fetch in flight runs
+  // to its own deadline), when sync_wait passed without progress (DeadlineExceeded), or
+  // when the training is reset under it (Aborted).
   StatusOr<SyncResult> Sync(const std::optional<Digest>& contribution, bool finished,
                             const StopCheck& stop = {});
 
@@ -97,7 +99,7 @@ class RoundDriver {
   Status Fetch(const std::string& endpoint, const std::string& digest);
   // Fetches `merged`'s model from its leader or, if the leader is gone, from any
   // participant that already has it, trying them in turn until merged_fetch_wait passes.
-  Status FetchMerged(const swarm::v1::RoundInfo& merged);
+  Status FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop);
   // What a sync that has waited `waited` on training state `t` is waiting for.
   std::string WaitingFor(const swarm::v1::TrainingInfo& t, const Watch& w, std::chrono::seconds waited) const;
   void Log(const std::string& message) const;

@@ -31,6 +31,11 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   node->lock_ = std::move(lock);
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
 
+  // Checked before the etcd member starts: a joining SN that failed later would leave a
+  // member in the cluster that never comes up.
+  if (const std::string why = ListenProblem(o.host_ip, o.api_port); !why.empty()) {
+    return Unavailable("cannot serve the SN API on " + o.host_ip + ":" + std::to_string(o.api_port) + ": " + why);
+  }
   RETURN_IF_ERROR(node->StartEtcd());
   ASSIGN_OR_RETURN(pki::Signer block_signer, pki::Signer::Load(o.tls.key, o.tls.cert));
   node->store_ =

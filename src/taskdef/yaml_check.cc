@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 namespace swarm::taskdef {
 namespace {
@@ -85,6 +86,36 @@ int LineOf(const YAML::Node& node) {
 }
 
 StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std::string path) {
+  // YAML is text: a control character (NUL above all) is no YAML, and yaml-cpp 0.7 can loop
+  // forever on some (found by fuzzing), so the text is refused before it is parsed.
+  int line = 1;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u == '\n') ++line;
+    if ((u < 0x20 && u != '\n' && u != '\r' && u != '\t') || u == 0x7f) {
+      char code[8];
+      std::snprintf(code, sizeof(code), "0x%02x", u);
+      return InvalidArgument(std::string(source) + ", line " + std::to_string(line) + ": holds the control character " +
+                             code + "; expected YAML text");
+    }
+  }
+  // yaml-cpp 0.7 also loops forever on a document whose first token is ',' (",", " ,",
+  // "# c\n,a"; found by fuzzing): such text is no YAML mapping either.
+  line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      if (c == ',') {
+        return InvalidArgument(std::string(source) + ", line " + std::to_string(line) +
+                               ": a YAML document cannot begin with ','; expected KEY: value lines");
+      }
+      break;
+    }
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));

@@ -1,5 +1,6 @@
 #include "taskdef/yaml_check.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -88,6 +89,29 @@ TEST(YamlCheckTest, GuardYamlCatchesYamlCppExceptions) {
   });
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "g.yaml, line 1: YAML error: bad conversion");
+}
+
+// YAML is text. A NUL made yaml-cpp 0.7 loop forever (found by fuzzing): control
+// characters are refused, naming the line, before the text reaches it.
+TEST(YamlCheckTest, AControlCharacterIsRefusedNamingItsLine) {
+  std::string text = "Name: a\nType: b";
+  text += '\0';
+  text += "c\n";
+  auto root = LoadDocument(text, "t.yaml");
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().message(), "t.yaml, line 2: holds the control character 0x00; expected YAML text");
+  EXPECT_TRUE(LoadDocument("a: 1\r\nb:\t2\n", "ok.yaml").ok());  // CR LF and tabs are text
+}
+
+// yaml-cpp 0.7 loops forever on a document that begins with ',' (found by fuzzing).
+TEST(YamlCheckTest, ADocumentThatBeginsWithACommaIsRefused) {
+  for (const char* text : {",", " ,", "\n,", "# note\n,a", ",,"}) {
+    auto root = LoadDocument(text, "c.yaml");
+    ASSERT_FALSE(root.ok()) << text;
+    EXPECT_THAT(root.status().message(), ::testing::HasSubstr("a YAML document cannot begin with ','")) << text;
+  }
+  EXPECT_EQ(LoadDocument("# note\n,a", "c.yaml").status().message().rfind("c.yaml, line 2:", 0), 0u);
+  EXPECT_TRUE(LoadDocument("a: [1, 2]\n", "ok.yaml").ok());
 }
 
 TEST(YamlCheckTest, DeepNestingIsAnError) {

@@ -46,6 +46,17 @@ class GuardsTest(unittest.TestCase):
         self.assertEqual(second.wait(60), 1, second.log())
         self.assertIn(f"port {self.net.sn_api} is in use by another process", second.log())
 
+    def test_a_joining_sn_on_a_port_in_use_stops_before_its_etcd_member_is_added(self):
+        joining = ["sn", "--sentinel-ip", "127.0.0.1", "--sentinel-api-port", str(self.net.sn_api), "--host-ip",
+                   "127.0.0.1", "--sn-api-port", str(self.net.sn_api), "--sn-p2p-port", str(free_port()),
+                   "--data-dir", os.path.join(self.root, "sn3")] + self.net.tls("sn", 2)
+        second = self.run_node(joining, "sn3")
+        self.assertEqual(second.wait(60), 1, second.log())
+        self.assertIn(f"port {self.net.sn_api} is in use by another process", second.log())
+        # It never asked the sentinel to add its member (a member that never comes up would
+        # count against the cluster's quorum).
+        self.assertFalse(os.path.exists(os.path.join(self.root, "sn3", "etcd")))
+
     def test_a_second_sl_on_a_file_server_port_in_use_stops_naming_the_port(self):
         port = free_port()
         first = self.run_node(self.sl_args("sl1", port), "sl1")
