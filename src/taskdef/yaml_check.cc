@@ -99,21 +99,40 @@ StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std
                              code + "; expected YAML text");
     }
   }
-  // yaml-cpp 0.7 also loops forever on a document whose first token is ',' (",", " ,",
-  // "# c\n,a"; found by fuzzing): such text is no YAML mapping either.
+  // yaml-cpp 0.7 also loops forever on some lines that begin with ',' outside a flow
+  // collection (",", "# c\n,a", "  0 # x\n      ,"; found by fuzzing). No YAML plain
+  // scalar begins with ',', so outside [...] and {...} such a line is an error anyway.
   line = 1;
+  int depth = 0;  // [ and { open, outside quotes and comments (close enough for this check)
+  char quote = 0;
+  bool line_start = true;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') {
       ++line;
-    } else if (c == '#') {
+      line_start = true;
+      if (quote == '\'') quote = 0;  // keep the scan local: a stray quote ends at its line
+      continue;
+    }
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (line_start && (c == ' ' || c == '\t' || c == '\r')) continue;
+    if (line_start && c == ',' && depth == 0) {
+      return InvalidArgument(std::string(source) + ", line " + std::to_string(line) +
+                             ": a line cannot begin with ',' outside [...] or {...}; expected KEY: value lines");
+    }
+    line_start = false;
+    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
       while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
-    } else if (c != ' ' && c != '\t' && c != '\r') {
-      if (c == ',') {
-        return InvalidArgument(std::string(source) + ", line " + std::to_string(line) +
-                               ": a YAML document cannot begin with ','; expected KEY: value lines");
-      }
-      break;
+    } else if ((c == '"' || c == '\'') &&
+               (i == 0 || std::string_view(" \t:[{,-").find(text[i - 1]) != std::string_view::npos)) {
+      quote = c;  // a quoted scalar starts a token; a quote inside a plain scalar is a character
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
     }
   }
   std::vector<YAML::Node> docs;
