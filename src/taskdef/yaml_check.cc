@@ -88,16 +88,27 @@ int LineOf(const YAML::Node& node) {
 StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std::string path) {
   // YAML is text: a control character (NUL above all) is no YAML, and yaml-cpp 0.7 can loop
   // forever on some (found by fuzzing), so the text is refused before it is parsed.
+  // So is text that is not UTF-8 (yaml-cpp also loops on stray 0xFE/0xFF bytes).
   int line = 1;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
     if (u == '\n') ++line;
+    char code[8];
+    std::snprintf(code, sizeof(code), "0x%02x", u);
     if ((u < 0x20 && u != '\n' && u != '\r' && u != '\t') || u == 0x7f) {
-      char code[8];
-      std::snprintf(code, sizeof(code), "0x%02x", u);
       return InvalidArgument(std::string(source) + ", line " + std::to_string(line) + ": holds the control character " +
                              code + "; expected YAML text");
     }
+    if (u < 0x80) continue;
+    // A UTF-8 sequence: its lead byte says how many continuation bytes (10xxxxxx) follow.
+    const size_t more = (u & 0xE0) == 0xC0 && u >= 0xC2 ? 1 : (u & 0xF0) == 0xE0 ? 2 : (u & 0xF8) == 0xF0 && u <= 0xF4 ? 3 : 0;
+    bool ok = more > 0;
+    for (size_t k = 1; ok && k <= more; ++k) ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      return InvalidArgument(std::string(source) + ", line " + std::to_string(line) + ": byte " + code +
+                             " is not UTF-8 text; expected a YAML file in UTF-8");
+    }
+    i += more;
   }
   // yaml-cpp 0.7 also loops forever on some lines that begin with ',' outside a flow
   // collection (",", "# c\n,a", "  0 # x\n      ,"; found by fuzzing). No YAML plain

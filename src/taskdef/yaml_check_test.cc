@@ -101,6 +101,11 @@ TEST(YamlCheckTest, AControlCharacterIsRefusedNamingItsLine) {
   ASSERT_FALSE(root.ok());
   EXPECT_EQ(root.status().message(), "t.yaml, line 2: holds the control character 0x00; expected YAML text");
   EXPECT_TRUE(LoadDocument("a: 1\r\nb:\t2\n", "ok.yaml").ok());  // CR LF and tabs are text
+  // Nor is what is not UTF-8 (stray 0xFE 0xFF bytes made yaml-cpp loop too).
+  EXPECT_EQ(LoadDocument("a: 1\nb: \xfe\xff\n", "u.yaml").status().message(),
+            "u.yaml, line 2: byte 0xfe is not UTF-8 text; expected a YAML file in UTF-8");
+  EXPECT_FALSE(LoadDocument("a: \xe7\n", "u.yaml").ok());                // a lead byte without its tail
+  EXPECT_TRUE(LoadDocument("name: caf\xc3\xa9 \xe2\x82\xac\n", "ok.yaml").ok());  // é and € are text
 }
 
 // yaml-cpp 0.7 loops forever on some lines that begin with ',' (found by fuzzing); no
