@@ -58,11 +58,11 @@ std::string Days(std::chrono::system_clock::duration d) {
 }
 
 // Certificate, chain, key and SANs: what peers judge before they say anything else.
-std::optional<pki::TlsIdentity> CheckIdentity(const DoctorArgs& a, Report& r) {
+void CheckIdentity(const DoctorArgs& a, Report& r) {
   auto cert = pki::Certificate::Load(a.tls.cert);
   if (!cert.ok()) {
     r.Fail("certificate", cert.status().message(), "give --cert the node's PEM certificate (swarm gen-cert makes one)");
-    return std::nullopt;
+    return;
   }
   const auto now = std::chrono::system_clock::now();
   if (cert->IsExpired(now)) {
@@ -109,9 +109,6 @@ std::optional<pki::TlsIdentity> CheckIdentity(const DoctorArgs& a, Report& r) {
              "issue the certificate with swarm gen-cert --host-ip " + a.host_ip + " (or --dns NAME)");
     }
   }
-  auto id = pki::TlsIdentity::Load(a.tls);
-  if (!id.ok()) return std::nullopt;
-  return std::move(*id);
 }
 
 void CheckSn(const DoctorArgs& a, const pki::TlsIdentity& id, Report& r) {
@@ -212,12 +209,12 @@ void CheckDataDirs(const DoctorArgs& a, Report& r) {
 void RunDoctor(const DoctorArgs& a) {
   Report r;
   std::printf("swarm doctor: SL API version %u, SN API version %u\n", sl::kSlApiVersion, sn::kApiVersion);
-  std::optional<pki::TlsIdentity> id = CheckIdentity(a, r);
+  CheckIdentity(a, r);
   if (!a.sn_ip.empty()) {
-    if (id) {
+    if (auto id = pki::TlsIdentity::Load(a.tls); id.ok()) {
       CheckSn(a, *id, r);
     } else {
-      r.Fail("sn", "not tried: this node's certificate, key or capath is not usable (see above)", "fix those first");
+      r.Fail("sn", "not tried: " + id.status().message(), "fix the certificate, key or capath first (see above)");
     }
   }
   CheckPorts(a, r);

@@ -10,6 +10,18 @@
 #include <string>
 
 namespace swarm {
+namespace {
+
+// The pid a holder wrote into its LOCK, "unknown" if none.
+std::string HolderPid(int fd) {
+  char pid[32] = {};
+  const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+  std::string text(pid, n > 0 ? static_cast<size_t>(n) : 0);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text.empty() ? "unknown" : text;
+}
+
+}  // namespace
 
 Status MakeDataDir(const std::filesystem::path& dir, std::string_view flag) {
   namespace fs = std::filesystem;
@@ -34,16 +46,13 @@ StatusOr<DirLock> DirLock::Acquire(const std::filesystem::path& dir, std::string
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
-    char pid[32] = {};
-    const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    const std::string holder = HolderPid(fd);
     ::close(fd);
     if (err != EWOULDBLOCK) {
       return FailedPrecondition("cannot lock '" + path.string() + "': " + std::strerror(err));
     }
-    std::string holder(pid, n > 0 ? static_cast<size_t>(n) : 0);
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    return FailedPrecondition("--data-dir '" + dir.string() + "' is in use by another process (pid " +
-                              (holder.empty() ? "unknown" : holder) + ", which holds " + path.string() +
+    return FailedPrecondition("--data-dir '" + dir.string() + "' is in use by another process (pid " + holder +
+                              ", which holds " + path.string() +
                               "); one " + std::string(what) + " per data dir: stop it or use another --data-dir");
   }
   const std::string mine = std::to_string(::getpid()) + "\n";
@@ -55,17 +64,16 @@ StatusOr<DirLock> DirLock::Acquire(const std::filesystem::path& dir, std::string
   return DirLock(fd);
 }
 
+StatusOr<DirLock> DirLock::Claim(const std::filesystem::path& dir, std::string_view what) {
+  RETURN_IF_ERROR(MakeDataDir(dir));
+  return Acquire(dir, what);
+}
+
 std::optional<std::string> DirLock::Holder(const std::filesystem::path& dir) {
   const int fd = ::open((dir / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;  // never locked here
   std::optional<std::string> holder;
-  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
-    char pid[32] = {};
-    const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
-    std::string text(pid, n > 0 ? static_cast<size_t>(n) : 0);
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    holder = text.empty() ? "unknown" : text;
-  }
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) holder = HolderPid(fd);
   ::close(fd);  // also drops the shared lock, if it was taken
   return holder;
 }

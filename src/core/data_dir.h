@@ -32,6 +32,8 @@ class DirLock {
   // The pid a running holder wrote, if one holds `dir` now ("unknown" if it wrote none);
   // creates and changes nothing (for `swarm doctor`).
   static std::optional<std::string> Holder(const std::filesystem::path& dir);
+  // What a node does with its --data-dir at start: MakeDataDir, then Acquire.
+  static StatusOr<DirLock> Claim(const std::filesystem::path& dir, std::string_view what);
 
   DirLock(DirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   DirLock& operator=(DirLock&& other) noexcept;

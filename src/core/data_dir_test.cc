@@ -9,6 +9,8 @@
 #include <csignal>
 #include <filesystem>
 
+#include "core/test_util.h"
+
 namespace swarm {
 namespace {
 namespace fs = std::filesystem;
@@ -16,13 +18,8 @@ using ::testing::HasSubstr;
 
 class DirLockTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/swarm_data_dir_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  testing::ScopedTempDir tmp_{"swarm_data_dir_test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(DirLockTest, ADataDirIsMadePrivateWhateverTheUmask) {

@@ -1,11 +1,28 @@
 #include "core/test_util.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
 #include "core/half.h"
 
 namespace swarm::testing {
+
+ScopedTempDir::ScopedTempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "_XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "cannot make a temporary directory %s: %s\n", tmpl.c_str(), std::strerror(errno));
+    std::abort();
+  }
+  path_ = tmpl;
+}
+
+ScopedTempDir::~ScopedTempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
 
 double ElementAsDouble(const Tensor& t, uint64_t i) {
   switch (t.spec.dtype) {

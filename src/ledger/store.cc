@@ -227,6 +227,11 @@ Status LedgerStore::CheckHead(uint64_t blocks) {
   return Status::Ok();
 }
 
+std::pair<uint64_t, Digest> LedgerStore::Head() {
+  std::lock_guard lock(chain_mu_);
+  return {state_->height, head_hash_};
+}
+
 StatusOr<Digest> LedgerStore::HashAt(uint64_t height) {
   ASSIGN_OR_RETURN(std::optional<KeyValue> kv, etcd_->Get(BlockKey(height)));
   if (!kv) return NotFound("the ledger has no block " + std::to_string(height));

@@ -56,6 +56,8 @@ class LedgerStore {
   Status CheckHead(uint64_t blocks);
   // The stored hash of block `height` (NotFound past the head).
   StatusOr<Digest> HashAt(uint64_t height);
+  // The height and hash of the newest block this store has applied, from memory.
+  std::pair<uint64_t, Digest> Head();
 
   const pki::TrustStore& trust() const { return trust_; }
 

@@ -32,6 +32,17 @@ size_t BlobStore::Prune(const std::vector<Digest>& keep, std::chrono::seconds gr
   return removed;
 }
 
+StatusOr<Digest> BlobStore::AdoptIncoming(const std::string& given) {
+  const fs::path path = fs::path(given).lexically_normal();
+  std::error_code ec;
+  if (!path.is_absolute() || path.parent_path() != incoming().lexically_normal() ||
+      !fs::is_regular_file(fs::symlink_status(path, ec))) {
+    return InvalidArgument("the blob '" + given + "' is not a file in this SL's blob dir '" + incoming().string() +
+                           "' (Hello's blob_dir)");
+  }
+  return Adopt(path);
+}
+
 StatusOr<Digest> BlobStore::Adopt(const fs::path& path) {
   ASSIGN_OR_RETURN(Digest d, CheckBlobFile(path));
   std::error_code ec;

@@ -26,6 +26,11 @@ class BlobStore {
   // Checks the blob at `path` completely (every CRC, the format) and moves it into the
   // store under its digest. The error names the file and what is wrong with it.
   StatusOr<Digest> Adopt(const std::filesystem::path& path);
+  // Where an ML program writes the blobs it hands over (Hello's blob_dir).
+  std::filesystem::path incoming() const { return dir_ / "incoming"; }
+  // Adopt for a path an ML program gave: only a regular file directly in incoming() is
+  // taken; nothing else on disk is moved into the store.
+  StatusOr<Digest> AdoptIncoming(const std::string& path);
 
   // Removes every stored blob but those in `keep`, leaving alone any changed in the last
   // `grace` (a fetch or a merge may just have landed it). Returns how many it removed.

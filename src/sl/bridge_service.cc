@@ -17,23 +17,6 @@ BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsI
       ml_view_(std::move(ml_view)),
       private_dir_(std::move(private_dir)) {}
 
-namespace {
-
-// The program hands over its model as a file it wrote in the SL's incoming dir (Hello's
-// blob_dir); nothing else on disk is taken into the store.
-StatusOr<std::filesystem::path> ProgramBlob(const std::string& given, const std::filesystem::path& incoming) {
-  const std::filesystem::path path = std::filesystem::path(given).lexically_normal();
-  std::error_code ec;
-  if (!path.is_absolute() || path.parent_path() != incoming.lexically_normal() ||
-      !std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) {
-    return InvalidArgument("the ML program's blob '" + given + "' is not a file in this SL's blob dir '" +
-                           incoming.string() + "' (Hello's blob_dir)");
-  }
-  return path;
-}
-
-}  // namespace
-
 // A round that failed: the user sees why in <program>_sw.log, the program gets the error.
 grpc::Status BridgeService::Failed(const Status& s) {
   NoteError(user_log_.get(), "sync round failed: " + s.message());
@@ -72,7 +55,7 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
   if (std::string why = StopReason(ctx); !why.empty()) return pki::ToGrpcStatus(Cancelled(why));
   out->set_api_version(kSlApiVersion);
   out->set_uid(uid_);
-  out->set_blob_dir((store_->dir() / "incoming").string());
+  out->set_blob_dir(store_->incoming().string());
   if (req->api_version() != kSlApiVersion) {
     return pki::ToGrpcStatus(FailedPrecondition("the ML program speaks SL API version " +
                                                 std::to_string(req->api_version()) +
@@ -81,7 +64,7 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
   }
   if (Status s = ValidateCallbackOptions(req->options()); !s.ok()) return pki::ToGrpcStatus(s);
   std::error_code ec;
-  std::filesystem::create_directories(store_->dir() / "incoming", ec);
+  std::filesystem::create_directories(store_->incoming(), ec);
   const std::string& name = req->program_name();
   if (name.find('/') != std::string::npos || name == "." || name == "..") {
     return pki::ToGrpcStatus(InvalidArgument("program_name '" + name +
@@ -121,9 +104,7 @@ grpc::Status BridgeService::Sync(grpc::ServerContext* ctx, const swarm::v1::Sync
   std::lock_guard call(call_mu_);
   auto driver = Driver();
   if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
-  auto blob = ProgramBlob(req->blob_path(), store_->dir() / "incoming");
-  if (!blob.ok()) return pki::ToGrpcStatus(blob.status());
-  auto local = store_->Adopt(*blob);
+  auto local = store_->AdoptIncoming(req->blob_path());
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's model"));
   auto r = (*driver)->Sync(*local, false, [this, ctx] { return StopReason(ctx); });
   if (!r.ok()) return Failed(r.status());
@@ -142,9 +123,7 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext* ctx, const swarm::v1::
   std::lock_guard call(call_mu_);
   auto driver = Driver();
   if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
-  auto blob = ProgramBlob(req->blob_path(), store_->dir() / "incoming");
-  if (!blob.ok()) return pki::ToGrpcStatus(blob.status());
-  auto local = store_->Adopt(*blob);
+  auto local = store_->AdoptIncoming(req->blob_path());
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's final model"));
   if (Status s = (*driver)->Finish(); !s.ok()) return pki::ToGrpcStatus(s);
   const std::string mode = [this] {

@@ -4,6 +4,7 @@
 #include <future>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/blob_reader.h"
 #include "core/blob_writer.h"
@@ -18,6 +19,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kFetchAttempts = 3;
+
+// Why `stop` says to end now; empty when there is no check or it says go on.
+std::string StopWhy(const StopCheck& stop) { return stop ? stop() : std::string(); }
 
 bool Refused(const Status& s) {
   return s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kAlreadyExists;
@@ -74,10 +78,8 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCh
       if (s.code() == StatusCode::kDataLoss) return s;  // a wrong digest: nothing to retry
       if (first_error.ok()) first_error = s;
     }
-    if (stop) {
-      if (const std::string why = stop(); !why.empty()) {
-        return Cancelled("stopped fetching the merged model of round " + std::to_string(merged.number()) + ": " + why);
-      }
+    if (const std::string why = StopWhy(stop); !why.empty()) {
+      return Cancelled("stopped fetching the merged model of round " + std::to_string(merged.number()) + ": " + why);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return Unavailable(
@@ -189,9 +191,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   w.last_log = Clock::now() - o_.wait_log_every;
   // The deadline counts from the last progress seen on the ledger, not from the call.
   auto started = Clock::now();
-  std::string progress;
+  std::tuple<uint64_t, int, bool, std::string> progress;  // round, check-ins, closed, leader
   const auto waited = [&] { return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started); };
-  const bool timed = o_.sync_wait.count() > 0;
+  const auto late = [&] { return o_.sync_wait.count() > 0 && Clock::now() - started > o_.sync_wait; };
   // Fetches a merged round's model (verified) and makes it the one this node builds on.
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
     RETURN_IF_ERROR(FetchMerged(merged, stop).WithContext("merged model"));
@@ -205,17 +207,14 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
                       merged.final()};
   };
   while (true) {
-    if (stop) {
-      if (const std::string why = stop(); !why.empty()) {
-        return Cancelled("the sync on contract '" + o_.contract + "' stopped after " +
-                         std::to_string(waited().count()) + " s: " + why);
-      }
+    if (const std::string why = StopWhy(stop); !why.empty()) {
+      return Cancelled("the sync on contract '" + o_.contract + "' stopped after " + std::to_string(waited().count()) +
+                       " s: " + why);
     }
-    const bool late = timed && Clock::now() - started > o_.sync_wait;
     auto got = sn_->GetTraining(o_.contract);
     if (!got.ok()) {
       if (got.status().code() == StatusCode::kNotFound) return got.status();  // no such contract
-      if (late) {
+      if (late()) {
         return DeadlineExceeded("waited " + std::to_string(waited().count()) +
                                 " s for the training state of contract '" + o_.contract + "' from SN " +
                                 sn_->target() + ": " + got.status().message() +
@@ -228,9 +227,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     }
     const swarm::v1::TrainingInfo& t = *got;
     const auto& cur = t.current();
-    if (std::string now = std::to_string(cur.number()) + "/" + std::to_string(cur.checkins_size()) + "/" +
-                          (cur.closed() ? "c" : "o") + "/" + cur.leader();
-        now != progress) {
+    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader()); now != progress) {
       progress = std::move(now);
       started = Clock::now();
     }
@@ -249,7 +246,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       return FailedPrecondition("the training on contract '" + o_.contract +
                                 "' has already finished; RESET CONTRACT starts a new one");
     }
-    if (late && Clock::now() - started > o_.sync_wait) {
+    if (late()) {
       return DeadlineExceeded(WaitingFor(t, w, waited()) + " (SL_SYNC_MAX_WAIT_SECONDS sets the deadline)");
     }
     // A node whose weights build on an older merged model first catches up.

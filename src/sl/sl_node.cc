@@ -42,9 +42,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
   ASSIGN_OR_RETURN(pki::Signer signer, pki::Signer::Load(o.tls.key, o.tls.cert));
   std::error_code ec;
-  RETURN_IF_ERROR(MakeDataDir(o.data_dir));
-  ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(o.data_dir, "SL"));
-  node->lock_ = std::move(lock);
+  ASSIGN_OR_RETURN(node->lock_, DirLock::Claim(o.data_dir, "SL"));
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
   node->store_ = std::make_unique<BlobStore>(o.data_dir / "blobs");
   RETURN_IF_ERROR(node->store_->Init());

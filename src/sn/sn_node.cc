@@ -26,9 +26,7 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
                             std::string(pki::RoleName(id.role())) + "; an SN needs a certificate of role sn");
   }
   node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
-  RETURN_IF_ERROR(MakeDataDir(o.data_dir));
-  ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(o.data_dir, "SN"));
-  node->lock_ = std::move(lock);
+  ASSIGN_OR_RETURN(node->lock_, DirLock::Claim(o.data_dir, "SN"));
   ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(o.data_dir));
 
   // Checked before the etcd member starts: a joining SN that failed later would leave a
@@ -165,43 +163,42 @@ Status SnNode::CheckSeenHead() {
 }
 
 Status SnNode::RememberHead() {
-  std::shared_ptr<const ledger::State> state = store_->Cached();
-  if (state->height == 0 || state->height == remembered_height_) return Status::Ok();
-  ASSIGN_OR_RETURN(Digest hash, store_->HashAt(state->height));
+  const auto [height, hash] = store_->Head();
+  if (height == 0 || height == remembered_height_) return Status::Ok();
   const fs::path tmp = SeenHeadFile().string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << state->height << " " << hash.Hex() << "\n";
+    out << height << " " << hash.Hex() << "\n";
     if (!out) return FailedPrecondition("cannot write '" + tmp.string() + "'");
   }
   std::error_code ec;
   fs::rename(tmp, SeenHeadFile(), ec);
   if (ec) return FailedPrecondition("cannot write '" + SeenHeadFile().string() + "': " + ec.message());
-  remembered_height_ = state->height;
+  remembered_height_ = height;
   return Status::Ok();
 }
 
 int SnNode::Wait() {
   auto next_alive = std::chrono::steady_clock::now();
   auto next_check = std::chrono::steady_clock::now();
+  const auto fail = [this](const std::string& why) {
+    LogError(kLog, why + "\nThe SN stops.");
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    etcd_->Stop();
+    return 1;
+  };
   while (!stop_) {
     if (std::chrono::steady_clock::now() >= next_check) {
       // A store that went back, or holds a block that does not verify, is not served from.
       if (auto s = store_->Sync(); !s.ok() && s.status().code() == StatusCode::kDataLoss) {
-        LogError(kLog, s.status().message() + "\nThe SN stops: it does not serve a ledger it cannot vouch for.");
-        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-        etcd_->Stop();
-        return 1;
+        return fail(s.status().message() + " (it does not serve a ledger it cannot vouch for)");
       }
       if (Status r = RememberHead(); !r.ok()) LogWarning(kLog, r.message());
       next_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (!etcd_->Running()) {
-      LogError(kLog, "This SN's etcd member (ledger store) exited: " + etcd_->ExitDescription() +
-                         "; end of " + etcd_->log_file().string() + ":" +
-                         ledger::TailOfFile(etcd_->log_file(), 5) + "\nThe SN stops.");
-      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-      return 1;
+      return fail("This SN's etcd member (ledger store) exited: " + etcd_->ExitDescription() + "; end of " +
+                  etcd_->log_file().string() + ":" + ledger::TailOfFile(etcd_->log_file(), 5));
     }
     if (std::chrono::steady_clock::now() >= next_alive) {
       if (Status s = service_->MarkAlive(uid_); !s.ok())

@@ -2,40 +2,24 @@
 #include <gtest/gtest.h>
 
 #include "snapi/sn_api.h"
+#include "snapi/testing/unimplemented_sn_api.h"
 
 namespace swarm::snapi {
 namespace {
 using ::testing::HasSubstr;
 
 // An SN whose health check answers from a script; nothing else is called.
-class HealthScript final : public SnApi {
+class HealthScript final : public testing::UnimplementedSnApi {
  public:
   explicit HealthScript(std::vector<Status> answers) : answers_(std::move(answers)) {}
   int calls = 0;
 
-  std::string target() const override { return "127.0.0.1:30304"; }
   Status Health() override {
     const size_t i = std::min<size_t>(static_cast<size_t>(calls++), answers_.size() - 1);
     return answers_[i];
   }
-  StatusOr<uint64_t> Submit(std::vector<swarm::v1::Transaction>) override { return No(); }
-  Status KeepAlive(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::ListNodesResponse> ListNodes() override { return No(); }
-  StatusOr<swarm::v1::VersionInfo> GetVersion() override { return No(); }
-  StatusOr<swarm::v1::ListContractsResponse> ListContracts() override { return No(); }
-  StatusOr<swarm::v1::ContractInfo> GetContract(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string&) override { return No(); }
-  Status ReportProgress(const swarm::v1::Progress&) override { return No(); }
-  StatusOr<swarm::v1::ListProgressResponse> ListProgress(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::TaskInfo> GetTask(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::ListTasksResponse> ListTasks() override { return No(); }
-  StatusOr<swarm::v1::TaskRunnerInfo> GetTaskRunner(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::ListTaskRunnersResponse> ListTaskRunners() override { return No(); }
-  StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest&) override { return No(); }
-  StatusOr<swarm::v1::VerifyResponse> Verify() override { return No(); }
 
  private:
-  static Status No() { return Unimplemented("not in this test"); }
   std::vector<Status> answers_;
 };
 

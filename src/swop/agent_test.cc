@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "snapi/testing/unimplemented_sn_api.h"
 #include "taskdef/body_lines.h"
 
 namespace swarm::swop {
@@ -15,7 +16,7 @@ using ::testing::HasSubstr;
 using swarm::v1::PeerState;
 
 // Answers GetTaskRunner and GetTask from fields the test sets; records every report.
-class ScriptedSn final : public snapi::SnApi {
+class ScriptedSn final : public snapi::testing::UnimplementedSnApi {
  public:
   swarm::v1::TaskRunnerInfo tr;
   std::map<std::string, swarm::v1::TaskInfo> tasks;
@@ -34,21 +35,6 @@ class ScriptedSn final : public snapi::SnApi {
     if (!tasks.count(name)) return NotFound("no task " + name);
     return tasks[name];
   }
-  Status KeepAlive(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::ListNodesResponse> ListNodes() override { return No(); }
-  StatusOr<swarm::v1::VersionInfo> GetVersion() override { return No(); }
-  StatusOr<swarm::v1::ListContractsResponse> ListContracts() override { return No(); }
-  StatusOr<swarm::v1::ContractInfo> GetContract(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string&) override { return No(); }
-  Status ReportProgress(const swarm::v1::Progress&) override { return No(); }
-  StatusOr<swarm::v1::ListProgressResponse> ListProgress(const std::string&) override { return No(); }
-  StatusOr<swarm::v1::ListTasksResponse> ListTasks() override { return No(); }
-  StatusOr<swarm::v1::ListTaskRunnersResponse> ListTaskRunners() override { return No(); }
-  StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest&) override { return No(); }
-  StatusOr<swarm::v1::VerifyResponse> Verify() override { return No(); }
-
- private:
-  static Status No() { return Unimplemented("not used by the agent"); }
 };
 
 struct FakeWorkload final : Workload {

@@ -41,9 +41,7 @@ StatusOr<std::unique_ptr<SwopNode>> SwopNode::Start(const SwopOptions& o) {
   node->identity_ = std::make_unique<pki::TlsIdentity>(std::move(id));
   RETURN_IF_ERROR(node->LoadProfile());
   ASSIGN_OR_RETURN(node->manager_, MakeManager(node->profile_));
-  RETURN_IF_ERROR(MakeDataDir(node->o_.data_dir));
-  ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(node->o_.data_dir, "SWOP"));
-  node->lock_ = std::move(lock);
+  ASSIGN_OR_RETURN(node->lock_, DirLock::Claim(node->o_.data_dir, "SWOP"));
   if (o.swop_uid.empty()) {
     ASSIGN_OR_RETURN(node->uid_, LoadOrMakeUid(node->o_.data_dir));
   } else {

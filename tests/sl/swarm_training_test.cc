@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "ledger/etcd_process.h"
 #include "pki/tls.h"
@@ -26,27 +25,7 @@ namespace fs = std::filesystem;
 using Process = testing::ChildProcess;
 using ::testing::HasSubstr;
 using SteadyClock = std::chrono::steady_clock;
-
-// The pids whose parent is `parent`, from /proc.
-std::vector<pid_t> ChildrenOf(pid_t parent) {
-  std::vector<pid_t> kids;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "stat");
-    std::string stat;
-    std::getline(in, stat);
-    // pid (comm) state ppid ...: comm may hold blanks, so read after its last ')'.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent) kids.push_back(std::stoi(name));
-  }
-  return kids;
-}
+using testing::ChildrenOf;
 
 bool Gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "ledger/chain.h"
@@ -228,16 +227,8 @@ TEST_F(SnClusterTest, VerifyNamesTheHeightOfATamperedBlock) {
 
 // The client port of SN i's etcd member, from the member's command line.
 int EtcdClientPort(pid_t sn) {
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    std::ifstream stat(e.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line) || line.find(") ") == std::string::npos) continue;
-    std::istringstream rest(line.substr(line.rfind(')') + 2));
-    std::string state;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid != sn) continue;
-    const std::string cmd = ReadAll(e.path() / "cmdline");
+  for (pid_t child : testing::ChildrenOf(sn)) {
+    const std::string cmd = ReadAll(fs::path("/proc") / std::to_string(child) / "cmdline");
     const std::string flag = std::string("--listen-client-urls") + '\0' + "https://127.0.0.1:";
     if (const size_t at = cmd.find(flag); at != std::string::npos) return std::stoi(cmd.substr(at + flag.size()));
   }

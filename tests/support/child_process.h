@@ -27,6 +27,27 @@ inline std::string ReadAll(const fs::path& p) {
   return s.str();
 }
 
+// The pids whose parent is `parent`, from /proc.
+inline std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> kids;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // pid (comm) state ppid ...: comm may hold blanks, so read after its last ')'.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) kids.push_back(std::stoi(name));
+  }
+  return kids;
+}
+
 class ChildProcess {
  public:
   // A program that cannot be started ends at once with exit code 127, the reason in its log.
