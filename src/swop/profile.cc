@@ -112,7 +112,7 @@ StatusOr<ResourceMgr> ReadResourceMgr(const Field& field) {
     ASSIGN_OR_RETURN(std::string type, GetEnum(a.Get("accesstype"), {"FROMENV"}));
     mgr.accessinfo = AccessInfo{std::move(type)};
   } else if (mgr.mgrtype == kMgrTypeDocker) {
-    return field.Child("accessinfo", YAML::Node(), field.line())
+    return field.Child("accessinfo", taskdef::YamlNode::Null(), field.line())
         .Error("is missing; a resourcemgr requires accessinfo when mgrtype is DOCKER");
   }
   return mgr;
@@ -173,29 +173,25 @@ StatusOr<std::optional<PrivateData>> ReadPrivateData(const Field& field) {
 // oneOf [~, a map of labels, a list of label names].
 StatusOr<std::vector<KeyValue>> ReadLabels(const Field& field) {
   std::vector<KeyValue> labels;
-  const YAML::Node& node = field.node();
+  const taskdef::YamlNode& node = field.node();
   if (node.IsNull()) return labels;
   if (node.IsMap()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const int line = taskdef::LineOf(it->first);
-      if (!it->first.IsScalar()) {
-        return Field(field.source(), it->first, line, field.path())
-            .Error("has a key that is " + taskdef::DescribeValue(it->first) + "; expected label names");
+    for (const auto& [key, value] : node.entries) {
+      if (!key.IsScalar()) {
+        return field.Key(key).Error("has a key that is " + taskdef::DescribeValue(key) + "; expected label names");
       }
-      Field label = field.Child(it->first.Scalar(), it->second, line);
+      Field label = field.Child(key.text, value, key.line);
       for (const KeyValue& earlier : labels) {
-        if (earlier.key == it->first.Scalar()) return label.Error("appears twice; expected each label once");
+        if (earlier.key == key.text) return label.Error("appears twice; expected each label once");
       }
-      if (!it->second.IsScalar() && !it->second.IsNull()) {
-        return label.Error("is " + taskdef::DescribeValue(it->second) +
-                           "; expected a label value (a string or ~)");
+      if (!value.IsScalar() && !value.IsNull()) {
+        return label.Error("is " + taskdef::DescribeValue(value) + "; expected a label value (a string or ~)");
       }
-      labels.push_back(
-          {it->first.Scalar(), it->second.IsNull() ? "" : it->second.Scalar(), it->second.IsNull()});
+      labels.push_back({key.text, value.text, value.IsNull()});
     }
     return labels;
   }
-  if (!node.IsSequence()) {
+  if (!node.IsList()) {
     return field.Error("is " + taskdef::DescribeValue(node) +
                        "; expected ~, a map of labels or a list of label names");
   }
@@ -300,13 +296,8 @@ StatusOr<SwopProfile> ParseProfileFile(const std::filesystem::path& path) {
 }
 
 StatusOr<SwopProfile> ParseProfileYaml(std::string_view text, std::string_view source_name) {
-  std::optional<SwopProfile> profile;
-  RETURN_IF_ERROR(taskdef::GuardYaml(source_name, [&]() -> Status {
-    ASSIGN_OR_RETURN(Field root, taskdef::LoadDocument(text, source_name));
-    ASSIGN_OR_RETURN(profile, ReadProfile(root));
-    return Status::Ok();
-  }));
-  return std::move(*profile);
+  ASSIGN_OR_RETURN(Field root, taskdef::LoadDocument(text, source_name));
+  return ReadProfile(root);
 }
 
 std::vector<std::string> ContainerOnlyFieldsSet(const SwopProfile& profile) {

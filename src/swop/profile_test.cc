@@ -159,7 +159,7 @@ TEST(ProfileTest, FileErrorsNameTheFile) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(missing.status().message(),
             "cannot read profile file /nonexistent/swop.yaml: No such file or directory");
-  EXPECT_EQ(ErrorOf("groupname: [x\n"), "p.yaml, line 2: YAML syntax error: end of sequence flow not found");
+  EXPECT_EQ(ErrorOf("groupname: [x\n"), "p.yaml, line 2: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence started on line 1)");
   EXPECT_EQ(ErrorOf(""),
             "p.yaml, line 1: the document is empty; expected a SWOP profile (a map with the keys groupname, "
             "taskrunner, policyuri, resourcemgr, network, apls, apisrv, envvars, dns, nodes)");

@@ -113,13 +113,8 @@ StatusOr<TaskBody> ParseBody(std::string_view type, const std::vector<std::strin
     text += lines[i];
     text += '\n';
   }
-  std::optional<TaskBody> body;
-  RETURN_IF_ERROR(GuardYaml(source_name, [&]() -> Status {
-    ASSIGN_OR_RETURN(Field root, LoadDocument(text, source_name, "Body"));
-    ASSIGN_OR_RETURN(body, ReadBody(root, type));
-    return Status::Ok();
-  }));
-  return std::move(*body);
+  ASSIGN_OR_RETURN(Field root, LoadDocument(text, source_name, "Body"));
+  return ReadBody(root, type);
 }
 
 }  // namespace swarm::taskdef

@@ -114,7 +114,7 @@ TEST(BodyLinesTest, ParseBodyChecksTheTypeFormat) {
             "task type is 'RUN'; expected one of RUN_SWARM, MAKE_SWARM_USER_CONTENT, MAKE_USER_CONTAINER, "
             "PULL_IMAGE");
   EXPECT_EQ(ParseBody("RUN_SWARM", {"Command: [c"}).status().message(),
-            "task body, line 2: YAML syntax error: end of sequence flow not found");
+            "task body, line 2: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence started on line 1)");
 }
 
 TEST(BodyLinesTest, ChecksLineLength) {

@@ -107,7 +107,7 @@ StatusOr<TaskBody> ReadUserContainer(const Field& field) {
 
 // oneOf [const ~, string 1..160 (a config.json path), {Username, Password}].
 StatusOr<PullAuth> ReadAuth(const Field& field) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   if (node.IsNull()) return PullAuth();
   if (node.IsScalar()) {
     ASSIGN_OR_RETURN(std::string path, GetString(field, kFree));

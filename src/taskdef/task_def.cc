@@ -45,13 +45,8 @@ StatusOr<TaskDef> ParseTaskFile(const std::filesystem::path& path) {
 }
 
 StatusOr<TaskDef> ParseTaskYaml(std::string_view text, std::string_view source_name) {
-  std::optional<TaskDef> def;
-  RETURN_IF_ERROR(GuardYaml(source_name, [&]() -> Status {
-    ASSIGN_OR_RETURN(Field root, LoadDocument(text, source_name));
-    ASSIGN_OR_RETURN(def, ReadTask(root));
-    return Status::Ok();
-  }));
-  return std::move(*def);
+  ASSIGN_OR_RETURN(Field root, LoadDocument(text, source_name));
+  return ReadTask(root);
 }
 
 const std::vector<std::string_view>& TaskTypes() {

@@ -267,10 +267,10 @@ TEST(TaskDefTest, DocumentErrorsHaveTheirLine) {
   EXPECT_EQ(ErrorOf(std::string(kRunTask) + "---\nName: x\n"),
             "t.yaml, line 17: a second YAML document starts here; expected one document");
   EXPECT_EQ(ErrorOf(Replace(kRunTask, "Command: model/mnist_tf.py", "Command: [model/mnist_tf.py")),
-            "t.yaml, line 8: YAML syntax error: end of sequence flow not found");
+            "t.yaml, line 8: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence started on line 7)");
   EXPECT_EQ(ErrorOf(Replace(kRunTask, "Author: HPESwarm", "Author: {HPESwarm")),
-            "t.yaml, line 3: YAML syntax error: end of map flow not found");
-  EXPECT_EQ(ErrorOf("Name: a\n  TaskType: b\n"), "t.yaml, line 2: YAML syntax error: illegal map value");
+            "t.yaml, line 4: YAML syntax error: did not find expected ',' or '}' (while parsing a flow mapping started on line 3)");
+  EXPECT_EQ(ErrorOf("Name: a\n  TaskType: b\n"), "t.yaml, line 2: YAML syntax error: mapping values are not allowed in this context");
 }
 
 TEST(TaskDefTest, CheckFreeStringNamesTheField) {

@@ -3,21 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <memory>
 
 namespace swarm::taskdef {
 namespace {
 
 // Long values are cut in messages so that one line stays readable.
 constexpr size_t kMaxQuotedValue = 60;
-
-// yaml-cpp's parser errors are syntax errors; its other exceptions (bad conversions, bad
-// subscripts) come from code reading a document and say so.
-Status YamlError(std::string_view source, const YAML::Exception& e) {
-  const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
-  const bool syntax = dynamic_cast<const YAML::ParserException*>(&e) != nullptr;
-  return InvalidArgument(std::string(source) + ", line " + std::to_string(line) +
-                         (syntax ? ": YAML syntax error: " : ": YAML error: ") + e.msg);
-}
 
 std::string Items(size_t n) { return std::to_string(n) + (n == 1 ? " item" : " items"); }
 
@@ -53,42 +45,32 @@ std::string DescribeInteger(int64_t min, bool nullable) {
   return std::string(nullable ? "~ or " : "") + "an integer >= " + std::to_string(min);
 }
 
-std::string FlowText(const YAML::Node& node) {
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  return out.c_str();
-}
-
 }  // namespace
 
-Field::Field(std::string_view source, const YAML::Node& node, int line, std::string path)
-    : source_(source), node_(node), line_(line), path_(std::move(path)) {}
+Field::Field(std::string_view source, std::shared_ptr<const YamlNode> doc, std::string path)
+    : source_(source), doc_(std::move(doc)), node_(doc_.get()), line_(node_->line), path_(std::move(path)) {}
+
+Field::Field(const Field& parent, const YamlNode& node, int line, std::string path)
+    : source_(parent.source_), doc_(parent.doc_), node_(&node), line_(line), path_(std::move(path)) {}
 
 Status Field::Error(std::string_view what) const {
   return InvalidArgument(std::string(source_) + ", line " + std::to_string(line_) + ": " +
                          (path_.empty() ? std::string("the document") : path_) + " " + std::string(what));
 }
 
-Field Field::Child(std::string_view key, const YAML::Node& value, int line) const {
-  return Field(source_, value, line, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
+Field Field::Child(std::string_view key, const YamlNode& value, int line) const {
+  return Field(*this, value, line, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
 }
 
-Field Field::Item(size_t index, const YAML::Node& item) const {
-  const int line = LineOf(item);
-  return Field(source_, item, line, path_ + "[" + std::to_string(index) + "]");
+Field Field::Item(size_t index, const YamlNode& item) const {
+  return Field(*this, item, item.line, path_ + "[" + std::to_string(index) + "]");
 }
 
-int LineOf(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  return mark.is_null() || mark.line < 0 ? 1 : mark.line + 1;
-}
+Field Field::Key(const YamlNode& key) const { return Field(*this, key, key.line, path_); }
 
 StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std::string path) {
-  // YAML is text: a control character (NUL above all) is no YAML, and yaml-cpp 0.7 can loop
-  // forever on some (found by fuzzing), so the text is refused before it is parsed.
-  // So is text that is not UTF-8 (yaml-cpp also loops on stray 0xFE/0xFF bytes).
+  // YAML is text: a control character (NUL above all) or bytes that are not UTF-8 are refused
+  // here, naming the line and the byte, before the parser sees the text.
   int line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto u = static_cast<unsigned char>(text[i]);
@@ -110,62 +92,13 @@ StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std
     }
     i += more;
   }
-  // yaml-cpp 0.7 also loops forever on some lines that begin with ',' outside a flow
-  // collection (",", "# c\n,a", "  0 # x\n      ,"; found by fuzzing). No YAML plain
-  // scalar begins with ',', so outside [...] and {...} such a line is an error anyway.
-  line = 1;
-  int depth = 0;  // [ and { open, outside quotes and comments (close enough for this check)
-  char quote = 0;
-  bool line_start = true;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\n') {
-      ++line;
-      line_start = true;
-      if (quote == '\'') quote = 0;  // keep the scan local: a stray quote ends at its line
-      continue;
-    }
-    if (quote) {
-      if (c == quote) quote = 0;
-      continue;
-    }
-    if (line_start && (c == ' ' || c == '\t' || c == '\r')) continue;
-    if (line_start && c == ',' && depth == 0) {
-      return InvalidArgument(std::string(source) + ", line " + std::to_string(line) +
-                             ": a line cannot begin with ',' outside [...] or {...}; expected KEY: value lines");
-    }
-    line_start = false;
-    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
-      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
-    } else if ((c == '"' || c == '\'') &&
-               (i == 0 || std::string_view(" \t:[{,-").find(text[i - 1]) != std::string_view::npos)) {
-      quote = c;  // a quoted scalar starts a token; a quote inside a plain scalar is a character
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return YamlError(source, e);
-  }
+  ASSIGN_OR_RETURN(std::vector<YamlNode> docs, ParseYamlStream(text, source));
   if (docs.size() > 1) {
-    return InvalidArgument(std::string(source) + ", line " + std::to_string(LineOf(docs[1])) +
+    return InvalidArgument(std::string(source) + ", line " + std::to_string(docs[1].line) +
                            ": a second YAML document starts here; expected one document");
   }
-  const YAML::Node root = docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs[0];
-  return Field(source, root, LineOf(root), std::move(path));
-}
-
-Status GuardYaml(std::string_view source, const std::function<Status()>& parse) {
-  try {
-    return parse();
-  } catch (const YAML::Exception& e) {
-    return YamlError(source, e);
-  }
+  auto root = std::make_shared<const YamlNode>(docs.empty() ? YamlNode() : std::move(docs[0]));
+  return Field(source, std::move(root), std::move(path));
 }
 
 size_t CharCount(std::string_view text) {
@@ -206,20 +139,18 @@ const Field& MapFields::Get(std::string_view key) const {
 }
 
 StatusOr<MapFields> CheckMap(const Field& field, const MapRule& rule) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   if (!node.IsMap()) {
     const std::string is = field.path().empty() && node.IsNull() ? "is empty" : "is " + DescribeValue(node);
     return field.Error(is + "; expected " + DescribeMap(rule));
   }
   MapFields fields(field);
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const int line = LineOf(it->first);
-    if (!it->first.IsScalar()) {
-      return Field(field.source(), it->first, line, field.path())
-          .Error("has a key that is " + DescribeValue(it->first) + "; expected " + DescribeMap(rule));
+  for (const auto& [key, value] : node.entries) {
+    if (!key.IsScalar()) {
+      return field.Key(key).Error("has a key that is " + DescribeValue(key) + "; expected " + DescribeMap(rule));
     }
-    const std::string_view name = Canonical(it->first.Scalar(), rule);
-    Field child = field.Child(name, it->second, line);
+    const std::string_view name = Canonical(key.text, rule);
+    Field child = field.Child(name, value, key.line);
     if (!Contains(rule.keys, name)) {
       return child.Error("is not allowed; " + std::string(rule.what) + " has only the keys " +
                          JoinNames(rule.keys));
@@ -232,7 +163,7 @@ StatusOr<MapFields> CheckMap(const Field& field, const MapRule& rule) {
   }
   for (std::string_view key : rule.required) {
     if (fields.Find(key) == nullptr) {
-      return field.Child(key, YAML::Node(), field.line())
+      return field.Child(key, YamlNode::Null(), field.line())
           .Error("is missing; " + std::string(rule.what) + " requires " + JoinNames(rule.required));
     }
   }
@@ -240,40 +171,40 @@ StatusOr<MapFields> CheckMap(const Field& field, const MapRule& rule) {
 }
 
 StatusOr<std::string> GetString(const Field& field, Length length) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   if (!node.IsScalar())
     return field.Error("is " + DescribeValue(node) + "; expected " + DescribeString(length));
-  if (auto problem = LengthProblem(node.Scalar(), length)) return field.Error(*problem);
-  return node.Scalar();
+  if (auto problem = LengthProblem(node.text, length)) return field.Error(*problem);
+  return node.text;
 }
 
 StatusOr<std::optional<std::string>> GetOptionalString(const Field& field, Length length) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   if (node.IsNull()) return std::optional<std::string>();
   if (!node.IsScalar()) {
     return field.Error("is " + DescribeValue(node) + "; expected ~ or " + DescribeString(length));
   }
-  if (auto problem = LengthProblem(node.Scalar(), length)) return field.Error(*problem);
-  return std::optional<std::string>(node.Scalar());
+  if (auto problem = LengthProblem(node.text, length)) return field.Error(*problem);
+  return std::optional<std::string>(node.text);
 }
 
 StatusOr<std::string> GetEnum(const Field& field, const std::vector<std::string_view>& allowed) {
-  const YAML::Node& node = field.node();
-  if (!node.IsScalar() || !Contains(allowed, node.Scalar())) {
+  const YamlNode& node = field.node();
+  if (!node.IsScalar() || !Contains(allowed, node.text)) {
     return field.Error("is " + DescribeValue(node) + "; expected one of " + JoinNames(allowed));
   }
-  return node.Scalar();
+  return node.text;
 }
 
 StatusOr<int64_t> GetInteger(const Field& field, int64_t min) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   if (!node.IsScalar())
     return field.Error("is " + DescribeValue(node) + "; expected " + DescribeInteger(min, false));
-  if (node.Tag() != "?" && node.Tag() != "tag:yaml.org,2002:int") {
+  if (!node.plain && node.tag != "tag:yaml.org,2002:int") {
     return field.Error("is " + DescribeValue(node) + " in quotes; expected " + DescribeInteger(min, false) +
                        " without quotes");
   }
-  std::string_view text = node.Scalar();
+  std::string_view text = node.text;
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -296,25 +227,25 @@ StatusOr<std::optional<int64_t>> GetOptionalInteger(const Field& field, int64_t 
 }
 
 StatusOr<std::vector<Field>> GetList(const Field& field, const ListRule& rule) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   std::vector<Field> items;
   if (node.IsNull() && rule.nullable) return items;
-  if (!node.IsSequence())
+  if (!node.IsList())
     return field.Error("is " + DescribeValue(node) + "; expected " + DescribeList(rule));
-  const size_t n = node.size();
+  const size_t n = node.items.size();
   if (n < rule.min_items || n > rule.max_items) {
     const std::string has = n == 0 ? "is empty" : "has " + Items(n);
     return field.Error(has + "; expected " + DescribeList(rule));
   }
   items.reserve(n);
-  for (size_t i = 0; i < n; ++i) items.push_back(field.Item(i, node[i]));
+  for (size_t i = 0; i < n; ++i) items.push_back(field.Item(i, node.items[i]));
   return items;
 }
 
 StatusOr<std::vector<KeyValue>> GetKeyValues(const Field& field, bool nullable, bool nested_values) {
   std::vector<KeyValue> pairs;
   if (field.IsNull() && nullable) return pairs;
-  if (!field.node().IsSequence()) {
+  if (!field.node().IsList()) {
     return field.Error("is " + DescribeValue(field.node()) + "; expected " + (nullable ? "~ or " : "") +
                        "a list of KEY: value maps");
   }
@@ -323,26 +254,21 @@ StatusOr<std::vector<KeyValue>> GetKeyValues(const Field& field, bool nullable, 
     if (!item.node().IsMap())
       return item.Error("is " + DescribeValue(item.node()) + "; expected a KEY: value map");
     const size_t first_of_item = pairs.size();
-    for (auto it = item.node().begin(); it != item.node().end(); ++it) {
-      const int line = LineOf(it->first);
-      if (!it->first.IsScalar() || it->first.Scalar().empty()) {
-        return Field(field.source(), it->first, line, item.path())
-            .Error("has a key that is " + DescribeValue(it->first) +
-                   "; expected a KEY: value map with a text key");
+    for (const auto& [key, value] : item.node().entries) {
+      if (!key.IsScalar() || key.text.empty()) {
+        return item.Key(key).Error("has a key that is " + DescribeValue(key) +
+                                   "; expected a KEY: value map with a text key");
       }
-      Field child = item.Child(it->first.Scalar(), it->second, line);
+      Field child = item.Child(key.text, value, key.line);
       for (size_t j = first_of_item; j < pairs.size(); ++j) {
-        if (pairs[j].key == it->first.Scalar())
-          return child.Error("appears twice in one map; expected each key once");
+        if (pairs[j].key == key.text) return child.Error("appears twice in one map; expected each key once");
       }
-      // A copy: it-> yields a temporary proxy, so a reference to its member would dangle.
-      const YAML::Node value = it->second;
       if (value.IsNull()) {
-        pairs.push_back({it->first.Scalar(), "", true});
+        pairs.push_back({key.text, "", true});
       } else if (value.IsScalar()) {
-        pairs.push_back({it->first.Scalar(), value.Scalar(), false});
+        pairs.push_back({key.text, value.text, false});
       } else if (nested_values) {
-        pairs.push_back({it->first.Scalar(), FlowText(value), false});
+        pairs.push_back({key.text, FlowText(value), false});
       } else {
         return child.Error("is " + DescribeValue(value) +
                            "; expected a single value (a string, a number, true/false or ~)");
@@ -352,20 +278,20 @@ StatusOr<std::vector<KeyValue>> GetKeyValues(const Field& field, bool nullable, 
   return pairs;
 }
 
-std::string DescribeValue(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
+std::string DescribeValue(const YamlNode& node) {
+  switch (node.kind) {
+    case YamlNode::Kind::kNull: return "null";
+    case YamlNode::Kind::kList: return "a list";
+    case YamlNode::Kind::kMap: return "a map";
+    case YamlNode::Kind::kScalar: {
+      const std::string& text = node.text;
       if (text.size() <= kMaxQuotedValue) return "'" + text + "'";
       size_t cut = kMaxQuotedValue;  // on a character boundary
       while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
       return "'" + text.substr(0, cut) + "...'";
     }
-    default: return "undefined";
   }
+  return "a value";
 }
 
 std::string JoinNames(const std::vector<std::string_view>& names) {

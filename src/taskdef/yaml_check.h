@@ -10,17 +10,14 @@
 // is not null (the text as written: `Tag: 2.7` is the string "2.7"); lengths count characters
 // (UTF-8 code points); `type: integer` takes only an unquoted integer; `oneOf: [const: ~, ...]`
 // also takes ~, null or nothing. A key that appears twice in one map is refused (YAML forbids
-// it; yaml-cpp would silently keep both).
+// it; a parser would silently keep both).
 //
-// yaml-cpp appears only here and in the .cc files that parse; the parsed types are YAML-free.
-// Parse functions catch every yaml-cpp exception through LoadDocument and GuardYaml.
-
-#include <yaml-cpp/yaml.h>
+// The text is read by taskdef/yaml_doc.h (libyaml), which ends on every input.
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,45 +26,45 @@
 
 #include "core/status.h"
 #include "taskdef/key_value.h"
+#include "taskdef/yaml_doc.h"
 
 namespace swarm::taskdef {
 
 // A YAML node with the document it came from, its line and its field path
-// ("Body.SharedContent[0].MType"; empty for the document itself).
+// ("Body.SharedContent[0].MType"; empty for the document itself). Copies share the document.
 class Field {
  public:
-  Field(std::string_view source, const YAML::Node& node, int line, std::string path);
+  Field(std::string_view source, std::shared_ptr<const YamlNode> doc, std::string path);
 
-  const YAML::Node& node() const { return node_; }
+  const YamlNode& node() const { return *node_; }
   const std::string& path() const { return path_; }
   std::string_view source() const { return source_; }
   int line() const { return line_; }
-  bool IsNull() const { return node_.IsNull(); }
+  bool IsNull() const { return node_->IsNull(); }
 
   // INVALID_ARGUMENT "<source>, line <line>: <path> <what>" ("the document" when the path is empty).
   Status Error(std::string_view what) const;
-  // The value under `key` of this map field, at the key's line.
-  Field Child(std::string_view key, const YAML::Node& value, int line) const;
+  // The value under `key` of this map field, at the key's line. `value` is a node of this
+  // field's document, or YamlNode::Null() for a key the document leaves out.
+  Field Child(std::string_view key, const YamlNode& value, int line) const;
   // Item `index` of this list field, at the item's line.
-  Field Item(size_t index, const YAML::Node& item) const;
+  Field Item(size_t index, const YamlNode& item) const;
+  // A key of this map field, with this field's path, for messages about the key itself.
+  Field Key(const YamlNode& key) const;
 
  private:
+  Field(const Field& parent, const YamlNode& node, int line, std::string path);
+
   std::string_view source_;  // owned by the caller of the parse function
-  YAML::Node node_;
+  std::shared_ptr<const YamlNode> doc_;
+  const YamlNode* node_;     // in *doc_, or YamlNode::Null()
   int line_;
   std::string path_;
 };
 
-// 1-based line of a node (1 when yaml-cpp has no position for it).
-int LineOf(const YAML::Node& node);
-
 // Parses `text` as exactly one YAML document and returns its root as a Field with `path`.
-// Syntax errors (yaml-cpp's ParserException, DeepRecursion, ...) become
-// "<source>, line <L>: YAML syntax error: <yaml-cpp's message>".
+// Syntax errors read "<source>, line <L>: YAML syntax error: <what libyaml found>".
 StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std::string path = "");
-
-// Runs `parse`, turning any yaml-cpp exception it throws into a Status with the line.
-Status GuardYaml(std::string_view source, const std::function<Status()>& parse);
 
 // ---- rules ----
 
@@ -139,7 +136,7 @@ StatusOr<std::vector<Field>> GetList(const Field& field, const ListRule& rule);
 StatusOr<std::vector<KeyValue>> GetKeyValues(const Field& field, bool nullable, bool nested_values);
 
 // "null", "a list", "a map" or "'text'": how a value is named in messages.
-std::string DescribeValue(const YAML::Node& node);
+std::string DescribeValue(const YamlNode& node);
 // "A, B, C".
 std::string JoinNames(const std::vector<std::string_view>& names);
 

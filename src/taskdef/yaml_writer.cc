@@ -43,7 +43,7 @@ YamlLineWriter::YamlLineWriter(size_t max_line) : max_line_(max_line) {}
 void YamlLineWriter::KeyValue(std::string_view prefix, std::string_view key,
                               const std::optional<std::string>& value) {
   const size_t indent = prefix.size() + 2;
-  std::string key_text = IsPlainSafe(key) ? std::string(key) : "\"" + Join(QuotedTokens(key)) + "\"";
+  std::string key_text = IsPlainSafe(key) ? std::string(key) : DoubleQuoted(key);
   if (prefix.size() + key_text.size() + 1 + kMaxTokenWidth <= max_line_) {
     Scalar(std::string(prefix) + key_text + ": ", indent, value);
     return;
@@ -141,8 +141,7 @@ std::vector<std::string> QuotedTokens(std::string_view text) {
     if (c >= 0x80) {
       const size_t n = std::min(Utf8Length(c), text.size() - i);
       const std::string_view ch = text.substr(i, n);
-      // Characters YAML 1.1 reads as line breaks (yaml-cpp reads the \N escape as one byte, so
-      // these are \u escapes).
+      // Characters YAML 1.1 reads as line breaks, written as \u escapes.
       if (ch == "\xC2\x85")
         tokens.emplace_back("\\u0085");
       else if (ch == "\xE2\x80\xA8")
@@ -166,5 +165,7 @@ std::vector<std::string> QuotedTokens(std::string_view text) {
   }
   return tokens;
 }
+
+std::string DoubleQuoted(std::string_view text) { return "\"" + Join(QuotedTokens(text)) + "\""; }
 
 }  // namespace swarm::taskdef

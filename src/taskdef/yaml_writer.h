@@ -49,4 +49,7 @@ bool IsPlainSafe(std::string_view text);
 // `text` as double-quoted-scalar pieces: one per character, escaped where needed.
 std::vector<std::string> QuotedTokens(std::string_view text);
 
+// `text` as one double-quoted scalar, quotes included.
+std::string DoubleQuoted(std::string_view text);
+
 }  // namespace swarm::taskdef

@@ -1,7 +1,8 @@
 #include "taskdef/yaml_writer.h"
 
+#include "taskdef/yaml_doc.h"
+
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <random>
 #include <string>
@@ -18,18 +19,32 @@ std::string Joined(const std::vector<std::string>& lines) {
   return text;
 }
 
-// Writes `key: value` under a map at `prefix` and reads the value back with yaml-cpp.
+// The one document in `text`, read with the parser the project reads YAML with.
+YamlNode Read(const std::string& text) {
+  auto docs = ParseYamlStream(text, "w.yaml");
+  EXPECT_TRUE(docs.ok()) << docs.status().ToString() << "\n" << text;
+  if (!docs.ok() || docs->size() != 1) return YamlNode();
+  return std::move((*docs)[0]);
+}
+
+// Writes `key: value` under a map at `prefix` and reads the value back.
 struct Written {
   std::vector<std::string> lines;
-  YAML::Node value;
+  YamlNode value;
 };
 Written WriteAndRead(std::string_view key, const std::optional<std::string>& value) {
   YamlLineWriter out(kMax);
   out.Key("", "Outer");
   out.KeyValue("- ", key, value);
   Written w{out.Take(), {}};
-  YAML::Node doc = YAML::Load(Joined(w.lines));
-  w.value = doc["Outer"][0][std::string(key)];
+  const YamlNode doc = Read(Joined(w.lines));
+  // Outer: [ {key: value} ]
+  if (doc.IsMap() && doc.entries.size() == 1 && doc.entries[0].second.IsList() &&
+      doc.entries[0].second.items.size() == 1 && doc.entries[0].second.items[0].IsMap()) {
+    for (const auto& [k, v] : doc.entries[0].second.items[0].entries) {
+      if (k.text == key) w.value = v;
+    }
+  }
   return w;
 }
 
@@ -38,7 +53,7 @@ void ExpectRoundTrip(std::string_view key, const std::string& value) {
   Written w = WriteAndRead(key, value);
   for (const auto& line : w.lines) EXPECT_LE(line.size(), kMax) << line;
   ASSERT_TRUE(w.value.IsScalar()) << Joined(w.lines);
-  EXPECT_EQ(w.value.Scalar(), value) << Joined(w.lines);
+  EXPECT_EQ(w.value.text, value) << Joined(w.lines);
 }
 
 TEST(YamlWriterTest, WritesSafeValuesPlain) {
@@ -83,15 +98,16 @@ TEST(YamlWriterTest, FoldsLongValuesWithEscapedLineBreaks) {
                        "- \"COPY swarmlearning-client-py3-none-manylinux_2_24_x86_64.whl /tmp/hpe-swarm\\",
                        "  cli-pkg/swarmlearning-client-py3-none-manylinux_2_24_x86_64.whl\""}));
   EXPECT_EQ(lines[0].size(), kMax);
-  YAML::Node read = YAML::Load(Joined(lines));
-  EXPECT_EQ(read[0].Scalar(), step);
+  const YamlNode read = Read(Joined(lines));
+  ASSERT_TRUE(read.IsList() && read.items.size() == 1);
+  EXPECT_EQ(read.items[0].text, step);
 }
 
 TEST(YamlWriterTest, EscapesSpacesAtSplits) {
   // A space that would start a continuation line, or end a line before the split, is \x20.
   const std::string value = std::string(70, 'a') + "     " + std::string(20, 'b') + "  ";
   Written w = WriteAndRead("K", value);
-  EXPECT_EQ(w.value.Scalar(), value);
+  EXPECT_EQ(w.value.text, value);
   for (size_t i = 0; i + 1 < w.lines.size(); ++i) {
     const std::string& line = w.lines[i];
     ASSERT_GE(line.size(), 2u);
@@ -134,14 +150,14 @@ TEST(YamlWriterTest, LongKeysBecomeExplicitKeys) {
   EXPECT_EQ(w.lines[1].substr(0, 5), "- ? \"");
   for (const auto& line : w.lines) EXPECT_LE(line.size(), kMax) << line;
   ASSERT_TRUE(w.value.IsScalar()) << Joined(w.lines);
-  EXPECT_EQ(w.value.Scalar(), "v");
+  EXPECT_EQ(w.value.text, "v");
 
   // A key that fits but leaves little room: the value starts on its own line.
   const std::string long_key(68, 'K');
   const std::string value(60, 'v');
   Written w2 = WriteAndRead(long_key, value);
   EXPECT_EQ(w2.lines[1], "- " + long_key + ":");
-  EXPECT_EQ(w2.value.Scalar(), value);
+  EXPECT_EQ(w2.value.text, value);
   for (const auto& line : w2.lines) EXPECT_LE(line.size(), kMax) << line;
 
   Written w3 = WriteAndRead(key, std::nullopt);
