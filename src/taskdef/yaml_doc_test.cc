@@ -102,8 +102,9 @@ TEST(YamlDocTest, InputsThatHungTheOldParserEnd) {
       std::string(",", 1), "# c\n,a", "  0 # x\n      ,", "a: \xfe\xff\n", std::string("a\0b", 3),
   };
   for (const std::string& text : hung) {
-    auto docs = ParseYamlStream(text, "h.yaml");  // the test is that this returns
-    SUCCEED() << (docs.ok() ? "parsed" : docs.status().message());
+    auto docs = ParseYamlStream(text, "h.yaml");  // returns, with an error naming a line
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_THAT(docs.status().message(), ::testing::StartsWith("h.yaml, line ")) << text;
   }
 }
 
