@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "core/log.h"
 #include "ledger/transaction.h"
 #include "swarm/v1/health.grpc.pb.h"
 #include "swarm/v1/sn.grpc.pb.h"
@@ -132,7 +133,7 @@ class GrpcSnApi final : public SnApi {
       first = current_;
     }
     Status last;
-    std::string tried;
+    std::string tried, first_problem;
     for (size_t i = 0; i < channels_.size(); ++i) {
       const size_t at = (first + i) % channels_.size();
       grpc::ClientContext ctx;
@@ -140,9 +141,15 @@ class GrpcSnApi final : public SnApi {
       last = call(channels_[at], ctx);
       if (!IsUnreachable(last)) {
         std::lock_guard lock(mu_);
-        current_ = at;
+        if (at != current_) {
+          // Said once per move, so that an operator sees which SN a node now depends on.
+          LogWarning("snapi", "SN " + channels_[current_].target + " cannot be reached (" + first_problem +
+                                  "); now using SN " + channels_[at].target);
+          current_ = at;
+        }
         return last;
       }
+      if (i == 0) first_problem = last.message();
       tried += (tried.empty() ? "" : ", ") + channels_[at].target;
     }
     if (channels_.size() == 1) return last;

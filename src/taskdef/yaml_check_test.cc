@@ -12,7 +12,7 @@ namespace {
 Field FieldOf(const std::string& value_text) {
   auto root = LoadDocument("key: " + value_text + "\n", "d.yaml");
   EXPECT_TRUE(root.ok()) << root.status().ToString();
-  return root->Child("key", root->node().entries.at(0).second, 1);
+  return root->Child("key", root->node().entries.at(0).value, 1);
 }
 
 template <typename T>

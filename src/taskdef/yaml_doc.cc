@@ -165,7 +165,7 @@ class Builder {
     } else if (top.key == nullptr) {
       top.key = std::make_unique<YamlNode>(std::move(node));
     } else {
-      top.node.entries.emplace_back(std::move(*top.key), std::move(node));
+      top.node.entries.push_back({std::move(*top.key), std::move(node)});
       top.key.reset();
     }
     return Status::Ok();

@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -26,6 +25,8 @@ namespace swarm::taskdef {
 
 inline constexpr size_t kMaxYamlDepth = 64;
 inline constexpr size_t kMaxYamlNodes = 100000;
+
+struct YamlEntry;
 
 struct YamlNode {
   enum class Kind { kNull, kScalar, kList, kMap };
@@ -36,7 +37,7 @@ struct YamlNode {
   bool plain = false;   // a scalar written without quotes and without a tag
   int line = 1;         // 1-based line where the value starts
   std::vector<YamlNode> items;                          // kList
-  std::vector<std::pair<YamlNode, YamlNode>> entries;   // kMap, in document order
+  std::vector<YamlEntry> entries;  // kMap, in document order
 
   bool IsNull() const { return kind == Kind::kNull; }
   bool IsScalar() const { return kind == Kind::kScalar; }
@@ -45,6 +46,12 @@ struct YamlNode {
 
   // A null node at line 1, for fields a document leaves out.
   static const YamlNode& Null();
+};
+
+// One `key: value` of a map.
+struct YamlEntry {
+  YamlNode key;
+  YamlNode value;
 };
 
 // Every document in `text`, in order (none for an empty stream). Errors are INVALID_ARGUMENT

@@ -24,30 +24,30 @@ TEST(YamlDocTest, ScalarsKeepTheirTextAndNullWordsAreNull) {
   const YamlNode doc = One("a: 2.7\nb: ~\nc:\nd: Null\ne: \"null\"\nf: ''\ng: !!str 5\nh: !!null x\n");
   ASSERT_TRUE(doc.IsMap());
   ASSERT_EQ(doc.entries.size(), 8u);
-  EXPECT_EQ(doc.entries[0].second.text, "2.7");
-  EXPECT_TRUE(doc.entries[0].second.plain);
-  EXPECT_TRUE(doc.entries[1].second.IsNull());
-  EXPECT_TRUE(doc.entries[2].second.IsNull());
-  EXPECT_TRUE(doc.entries[3].second.IsNull());
-  EXPECT_TRUE(doc.entries[4].second.IsScalar());  // a quoted null word is text
-  EXPECT_FALSE(doc.entries[4].second.plain);
-  EXPECT_TRUE(doc.entries[5].second.IsScalar());
-  EXPECT_EQ(doc.entries[5].second.text, "");
-  EXPECT_EQ(doc.entries[6].second.tag, "tag:yaml.org,2002:str");
-  EXPECT_FALSE(doc.entries[6].second.plain);
-  EXPECT_TRUE(doc.entries[7].second.IsNull());
+  EXPECT_EQ(doc.entries[0].value.text, "2.7");
+  EXPECT_TRUE(doc.entries[0].value.plain);
+  EXPECT_TRUE(doc.entries[1].value.IsNull());
+  EXPECT_TRUE(doc.entries[2].value.IsNull());
+  EXPECT_TRUE(doc.entries[3].value.IsNull());
+  EXPECT_TRUE(doc.entries[4].value.IsScalar());  // a quoted null word is text
+  EXPECT_FALSE(doc.entries[4].value.plain);
+  EXPECT_TRUE(doc.entries[5].value.IsScalar());
+  EXPECT_EQ(doc.entries[5].value.text, "");
+  EXPECT_EQ(doc.entries[6].value.tag, "tag:yaml.org,2002:str");
+  EXPECT_FALSE(doc.entries[6].value.plain);
+  EXPECT_TRUE(doc.entries[7].value.IsNull());
 }
 
 TEST(YamlDocTest, NodesKnowTheirLines) {
   const YamlNode doc = One("# c\nName: x\nList:\n  - a\n  - b: 1\n    c: 2\n");
   ASSERT_TRUE(doc.IsMap());
   EXPECT_EQ(doc.line, 2);
-  EXPECT_EQ(doc.entries[1].first.line, 3);
-  const YamlNode& list = doc.entries[1].second;
+  EXPECT_EQ(doc.entries[1].key.line, 3);
+  const YamlNode& list = doc.entries[1].value;
   ASSERT_TRUE(list.IsList());
   EXPECT_EQ(list.items[0].line, 4);
   EXPECT_EQ(list.items[1].line, 5);
-  EXPECT_EQ(list.items[1].entries[1].first.line, 6);
+  EXPECT_EQ(list.items[1].entries[1].key.line, 6);
 }
 
 TEST(YamlDocTest, DoubleQuotedTextWithEscapedLineBreaksIsJoined) {
@@ -76,7 +76,7 @@ TEST(YamlDocTest, SyntaxErrorsNameTheLineAndWhatWasExpected) {
 TEST(YamlDocTest, AliasesRepeatTheirAnchorsValueWithinABound) {
   const YamlNode doc = One("a: &x [1, 2]\nb: *x\n");
   ASSERT_TRUE(doc.IsMap());
-  EXPECT_EQ(FlowText(doc.entries[1].second), "[1, 2]");
+  EXPECT_EQ(FlowText(doc.entries[1].value), "[1, 2]");
   EXPECT_EQ(ErrorOf("a: *nope\n"), "d.yaml, line 1: the alias *nope names no anchor (&nope) before it");
   // Each level doubles the values: 2^20 would be more than a million.
   std::string laughs = "l0: &l0 [x, x]\n";
@@ -110,7 +110,7 @@ TEST(YamlDocTest, InputsThatHungTheOldParserEnd) {
 
 TEST(YamlDocTest, FlowTextQuotesWhatPlainWouldChange) {
   const YamlNode doc = One("a: [\"/dev/kfd\", 'x, y', ~, \"\", {k: v}]\n");
-  EXPECT_EQ(FlowText(doc.entries[0].second), "[/dev/kfd, \"x, y\", ~, \"\", {k: v}]");
+  EXPECT_EQ(FlowText(doc.entries[0].value), "[/dev/kfd, \"x, y\", ~, \"\", {k: v}]");
 }
 
 }  // namespace

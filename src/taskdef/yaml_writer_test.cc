@@ -39,9 +39,9 @@ Written WriteAndRead(std::string_view key, const std::optional<std::string>& val
   Written w{out.Take(), {}};
   const YamlNode doc = Read(Joined(w.lines));
   // Outer: [ {key: value} ]
-  if (doc.IsMap() && doc.entries.size() == 1 && doc.entries[0].second.IsList() &&
-      doc.entries[0].second.items.size() == 1 && doc.entries[0].second.items[0].IsMap()) {
-    for (const auto& [k, v] : doc.entries[0].second.items[0].entries) {
+  if (doc.IsMap() && doc.entries.size() == 1 && doc.entries[0].value.IsList() &&
+      doc.entries[0].value.items.size() == 1 && doc.entries[0].value.items[0].IsMap()) {
+    for (const auto& [k, v] : doc.entries[0].value.items[0].entries) {
       if (k.text == key) w.value = v;
     }
   }

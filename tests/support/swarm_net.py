@@ -8,6 +8,37 @@ import subprocess
 import time
 
 
+def descendants(pid):
+    """Pids of every living process below `pid` (read from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid):
+    """Whether `pid` is a process that has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,16 +103,28 @@ class SwarmNet:
 
     def start_sentinel(self):
         self.sn_api = free_port()
-        sn = Process([self.swarm, "sn", "--sentinel", "--host-ip", "127.0.0.1", "--sn-api-port", str(self.sn_api),
-                      "--sn-p2p-port", str(free_port()), "--data-dir", os.path.join(self.root, "sn")]
-                     + self.tls("sn", 1), os.path.join(self.root, "sn.log"))
+        return self.start_sn(1, "sn", self.sn_api)
+
+    def start_sn(self, host, name, api, p2p=None, sentinel_api=None, log=None, wait=True):
+        """SN `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SN
+        certificate: the sentinel, or one that joins the sentinel at `sentinel_api`. With `wait`,
+        returns when its API is up."""
+        args = [self.swarm, "sn", "--host-ip", "127.0.0.1", "--sn-api-port", str(api), "--sn-p2p-port",
+                str(p2p or free_port()), "--data-dir", os.path.join(self.root, name)] + self.tls("sn", host)
+        if sentinel_api is None:
+            args.insert(2, "--sentinel")
+        else:
+            args += ["--sentinel-ip", "127.0.0.1", "--sentinel-api-port", str(sentinel_api)]
+        sn = Process(args, os.path.join(self.root, log or f"{name}.log"))
         self.procs.append(sn)
-        assert sn.wait_for_log("Starting SWARM-API-SERVER"), sn.log()
+        if wait:
+            assert sn.wait_for_log("Starting SWARM-API-SERVER", timeout=120), sn.log()
         return sn
 
-    def start_sl(self, host, name, ml_cmd, ml_env, env=None):
-        """SL `name` with host `host`'s SL certificate, running `ml_cmd` (a list) as its sidecar."""
-        args = [self.swarm, "sl", "--host-ip", "127.0.0.1", "--sn-ip", "127.0.0.1", "--sn-api-port",
+    def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1"):
+        """SL `name` with host `host`'s SL certificate, running `ml_cmd` (a list) as its sidecar;
+        `sn_ip` may list SNs ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first."""
+        args = [self.swarm, "sl", "--host-ip", "127.0.0.1", "--sn-ip", sn_ip, "--sn-api-port",
                 str(self.sn_api), "--sl-fs-port", str(free_port()), "--data-dir", os.path.join(self.root, name),
                 "--ml-name", name, "--ml-entrypoint", ml_cmd[0]] + self.tls("sl", host)
         if len(ml_cmd) > 1:

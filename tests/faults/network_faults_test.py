@@ -1,0 +1,185 @@
+"""Faults of whole nodes during a Swarm training, with real processes, real etcd members and
+real TLS: three SNs (host 1 the sentinel) and three SLs running toy_ml, each SL given every SN
+with its own first. Each cell checks that the training still completes with the same final
+model on every SL, and that the logs say what happened; signals end a node and everything it
+started (checked through /proc).
+
+Run: /usr/bin/python3 network_faults_test.py --swarm PATH --toy-ml PATH [unittest args]
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.swarm_net import SwarmNet, alive, descendants, free_port  # noqa: E402
+
+SWARM = None  # set from the command line before unittest.main
+TOY_ML = None
+CONTRACT = "defaultbb.cqdb.sml.hpe"
+# Every step of a test has a deadline: a stall fails the test naming what it waited for.
+STEP_TIMEOUT = 120
+# The longest pause a crashed SN may cause its SLs: a crashed host refuses connections at once,
+# so the pause is the etcd leader election (the sentinel's member may lead) and one round.
+STALL_LIMIT = 20
+
+
+class NetworkFaultsTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="swarm-faults-")
+        self.net = SwarmNet(SWARM, self.root, hosts=3)
+        self.api = [free_port() for _ in range(3)]
+        self.p2p = [free_port() for _ in range(3)]
+        self.sns = [None] * 3
+        self.start_sn(0)
+        self.start_sn(1)
+        self.start_sn(2)
+        self.net.sn_api = self.api[0]
+        self.sls = []
+
+    def tearDown(self):
+        self.net.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def start_sn(self, i, wait=True, log=None):
+        self.sns[i] = self.net.start_sn(i + 1, f"sn{i + 1}", self.api[i], p2p=self.p2p[i],
+                                        sentinel_api=None if i == 0 else self.api[0], log=log, wait=wait)
+        return self.sns[i]
+
+    def sn_list(self, first):
+        order = [first] + [i for i in range(3) if i != first]
+        return ",".join(f"127.0.0.1:{self.api[i]}" for i in order)
+
+    def out(self, i):
+        return os.path.join(self.root, f"model-{i + 1}.txt")
+
+    def start_training(self, epochs=8):
+        for i in range(3):
+            env = {"TOY_SEED": str(i + 1), "TOY_MIN_PEERS": "2", "TOY_EPOCHS": str(epochs), "TOY_OUT": self.out(i)}
+            self.sls.append(self.net.start_sl(i + 1, f"sl{i + 1}", [TOY_ML], env, sn_ip=self.sn_list(i)))
+
+    def wait_all_merged(self, round_number):
+        text = f"merged model of round {round_number} loaded"
+        for sl in self.sls:
+            self.assertTrue(sl.wait_for_log(text, STEP_TIMEOUT), f"waited for '{text}':\n{sl.log()}")
+
+    def assert_training_completes_alike(self):
+        for sl in self.sls:
+            self.assertEqual(sl.wait(STEP_TIMEOUT * 2), 0, sl.log())
+            self.assertIn("Final Swarm model was loaded.", sl.log())
+        models = []
+        for i in range(3):
+            with open(self.out(i)) as f:
+                models.append(f.read())
+        self.assertTrue(models[0])
+        self.assertEqual(models[1], models[0])
+        self.assertEqual(models[2], models[0])
+
+    def swci(self, host, commands):
+        script = f"CREATE CONTEXT c WITH IP 127.0.0.1 {self.api[host]}\nSWITCH CONTEXT c\n" + commands + "EXIT\n"
+        r = subprocess.run([SWARM, "swci"] + self.net.tls("swci", host + 1), input=script, capture_output=True,
+                           text=True, timeout=STEP_TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def assert_stops_within(self, proc, sig, seconds):
+        """Sends `sig` to `proc` alone; it must exit within `seconds` and leave none of the
+        processes it started."""
+        below = descendants(proc.popen.pid)
+        self.assertTrue(below, f"{proc.args[:2]} had started no process")
+        os.kill(proc.popen.pid, sig)
+        start = time.monotonic()
+        proc.wait(seconds)
+        took = time.monotonic() - start
+        deadline = time.monotonic() + 5  # a child reaped by init may take a moment to vanish
+        while any(alive(p) for p in below) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in below if alive(p)]
+        self.assertEqual(left, [], f"{proc.args[:2]} left processes {left} after {sig!r}")
+        return took
+
+    def last_merged(self, sl):
+        rounds = [int(n) for n in re.findall(r"merged model of round (\d+) loaded", sl.log())]
+        return max(rounds, default=0)
+
+    def kill_sn_during_training(self, i):
+        self.start_training()
+        self.wait_all_merged(2)
+        at = self.last_merged(self.sls[i])
+        killed = time.monotonic()
+        self.sns[i].kill(signal.SIGKILL)  # the SN and its etcd member, as a host that crashed
+        # The SL that used it merges again within the stall bound.
+        nxt = f"merged model of round {at + 1} loaded"
+        self.assertTrue(self.sls[i].wait_for_log(nxt, STALL_LIMIT), f"waited {STALL_LIMIT} s for '{nxt}'")
+        print(f"\nSN {i + 1} killed: SL {i + 1} merged round {at + 1} "
+              f"{time.monotonic() - killed:.1f} s later", file=sys.stderr)
+        self.assert_training_completes_alike()
+        # The SL whose first SN died said so and used the next one from its list.
+        self.assertIn(f"SN 127.0.0.1:{self.api[i]} cannot be reached", self.sls[i].log())
+        self.assertIn(f"now using SN {self.sn_list(i).split(',')[1]}", self.sls[i].log())
+        survivor = (i + 1) % 3
+        status = self.swci(survivor, f"GET CONTRACT STATUS {CONTRACT}\n")
+        self.assertNotIn("Last merged    : -", status)
+
+    def test_sigkill_of_a_non_sentinel_sn_mid_training_its_sl_fails_over_and_training_completes(self):
+        self.kill_sn_during_training(1)
+
+    def test_sigkill_of_the_sentinel_sn_mid_training_its_sl_fails_over_and_training_completes(self):
+        self.kill_sn_during_training(0)
+
+    def test_sigterm_to_an_sl_ends_it_and_its_ml_program_and_the_others_carry_on(self):
+        self.start_training()
+        self.wait_all_merged(1)
+        took = self.assert_stops_within(self.sls[2], signal.SIGTERM, 30)
+        self.assertLess(took, 15)
+        for sl in self.sls[:2]:
+            self.assertEqual(sl.wait(STEP_TIMEOUT * 2), 0, sl.log())
+        with open(self.out(0)) as a, open(self.out(1)) as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_the_whole_network_restarted_on_its_data_dirs_keeps_its_history(self):
+        self.start_training(epochs=2)
+        self.assert_training_completes_alike()
+        before = self.swci(1, f"GET CONTRACT STATUS {CONTRACT}\nLIST NODES\n")
+        self.assertNotIn("Last merged    : -", before)
+        # SIGTERM: each SN exits within its deadline and stops its etcd member.
+        for i in (2, 1, 0):
+            self.assert_stops_within(self.sns[i], signal.SIGTERM, 30)
+        for i in range(3):
+            r = subprocess.run([SWARM, "sn", "verify", "--data-dir", os.path.join(self.root, f"sn{i + 1}")],
+                               capture_output=True, text=True, timeout=STEP_TIMEOUT)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # All three at once: each etcd member needs the others for a quorum.
+        for i in range(3):
+            self.start_sn(i, wait=False, log=f"sn{i + 1}-again.log")
+        for sn in self.sns:
+            self.assertTrue(sn.wait_for_log("Starting SWARM-API-SERVER", STEP_TIMEOUT), sn.log())
+        after = self.swci(1, f"GET CONTRACT STATUS {CONTRACT}\nLIST NODES\n")
+        status_of = lambda text: text[text.index("Name "):text.index("SWCI:3")]  # noqa: E731
+        self.assertEqual(status_of(after), status_of(before))
+        for i in range(3):
+            self.assertIn(f"sl{i + 1}", after)
+
+
+if __name__ == "__main__":
+    argv = sys.argv[:1]
+    i = 1
+    while i < len(sys.argv):
+        if sys.argv[i] in ("--swarm", "--toy-ml") and i + 1 < len(sys.argv):
+            path = os.path.abspath(sys.argv[i + 1])
+            if sys.argv[i] == "--swarm":
+                SWARM = path
+            else:
+                TOY_ML = path
+            i += 2
+        else:
+            argv.append(sys.argv[i])
+            i += 1
+    if not SWARM or not TOY_ML:
+        sys.exit("usage: network_faults_test.py --swarm PATH --toy-ml PATH [unittest args]")
+    unittest.main(argv=argv)
