@@ -151,6 +151,27 @@ TEST(TrustStoreTest, ReasonsForRefusal) {
   EXPECT_THAT(ca.status().message(), HasSubstr("carries no Swarm role"));
 }
 
+// A verdict is remembered only within the period its chain is valid: the same certificate
+// asked about after it expired, or before it is valid, is refused as the first time.
+TEST(TrustStoreTest, ARememberedVerdictHoldsOnlyWhileTheChainIsValid) {
+  testing::TestCerts certs;
+  auto trust = *TrustStore::Load(certs.capath());
+  const Certificate cert = *Certificate::Load(certs.Files(Role::kSl, 1).cert);
+  ASSERT_TRUE(trust.Verify(cert).ok());
+  ASSERT_TRUE(trust.Verify(cert).ok());  // remembered
+  auto later = trust.Verify(cert, {}, cert.NotAfter() + std::chrono::hours(1));
+  EXPECT_THAT(later.status().message(), HasSubstr("expired: certificate 'OU=Swarm-Learning, CN=sl-1' expired on"));
+  auto earlier = trust.Verify(cert, {}, cert.NotBefore() - std::chrono::hours(1));
+  EXPECT_THAT(earlier.status().message(), HasSubstr("not yet valid"));
+  EXPECT_TRUE(trust.Verify(cert).ok());
+  // A copy of the store trusts the same CAs and shares what it remembered; another store
+  // with other CAs does not.
+  const TrustStore copy = trust;
+  EXPECT_TRUE(copy.Verify(cert).ok());
+  auto other = *TrustStore::FromCertificates({*Certificate::Load(CaCertPath(certs.CertDir(3), 3))});
+  EXPECT_FALSE(other.Verify(cert).ok());
+}
+
 TEST(TrustStoreTest, CapathErrorsNameThePath) {
   EXPECT_THAT(TrustStore::Load("/nonexistent/capath").status().message(),
               HasSubstr("capath '/nonexistent/capath' does not exist"));

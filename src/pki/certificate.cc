@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 namespace swarm::pki {
 namespace {
@@ -45,15 +47,53 @@ std::optional<std::string> Ia5(const GENERAL_NAME* n, int type) {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
 }
 
+// Certificates parsed before, by their exact PEM text. OpenSSL 3 spends tens of microseconds
+// decoding one PEM certificate, and an SN decodes the same few for every call (the caller's)
+// and every transaction (its signer's): found here, a certificate is shared instead (X509
+// objects are reference-counted and safe to read from many threads). Bounded: when full, it
+// starts afresh.
+class ParsedCertificates {
+ public:
+  static ParsedCertificates& Get() {
+    static ParsedCertificates* cache = new ParsedCertificates();  // never destroyed: used until exit
+    return *cache;
+  }
+
+  std::optional<Certificate> Find(std::string_view pem) {
+    std::lock_guard lock(mu_);
+    auto it = certs_.find(std::string(pem));
+    if (it == certs_.end()) return std::nullopt;
+    return Certificate::Share(it->second.get());
+  }
+
+  void Add(std::string_view pem, const Certificate& cert) {
+    if (pem.size() > kMaxPem) return;
+    std::lock_guard lock(mu_);
+    if (certs_.size() >= kMaxEntries) certs_.clear();
+    X509_up_ref(cert.get());
+    certs_.emplace(std::string(pem), X509Ptr(cert.get()));
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kMaxPem = 16 * 1024;
+  std::mutex mu_;
+  std::unordered_map<std::string, X509Ptr> certs_;
+};
+
 }  // namespace
 
 StatusOr<Certificate> Certificate::FromPem(std::string_view pem, std::string_view origin) {
+  ParsedCertificates& cache = ParsedCertificates::Get();
+  if (auto known = cache.Find(pem)) return std::move(*known);
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
     return InvalidArgument(std::string(origin) + " is not a PEM certificate (" + OpenSslErrors() + ")");
   }
-  return Certificate(std::move(cert));
+  Certificate parsed(std::move(cert));
+  cache.Add(pem, parsed);
+  return parsed;
 }
 
 StatusOr<Certificate> Certificate::Load(const std::filesystem::path& path) {

@@ -41,6 +41,7 @@ StatusOr<TrustStore> TrustStore::Load(const std::filesystem::path& capath) {
 StatusOr<TrustStore> TrustStore::FromCertificates(std::vector<Certificate> cas) {
   TrustStore t;
   t.store_.reset(X509_STORE_new(), StoreFree());
+  t.verdicts_ = std::make_shared<Verdicts>();
   std::set<std::string> seen;
   for (Certificate& c : cas) {
     if (!seen.insert(c.Fingerprint()).second) continue;  // a file and its hash link
@@ -57,6 +58,30 @@ StatusOr<TrustStore> TrustStore::FromCertificates(std::vector<Certificate> cas) 
 StatusOr<PeerIdentity> TrustStore::Verify(const Certificate& cert,
                                           const std::vector<Certificate>& intermediates,
                                           std::chrono::system_clock::time_point now) const {
+  std::string key = cert.Fingerprint();
+  for (const Certificate& c : intermediates) key += "," + c.Fingerprint();
+  {
+    std::lock_guard lock(verdicts_->mu);
+    auto it = verdicts_->by_chain.find(key);
+    if (it != verdicts_->by_chain.end() && it->second.valid_from <= now && now <= it->second.valid_until) {
+      return it->second.peer;
+    }
+  }
+  std::optional<Verdict> verdict;
+  ASSIGN_OR_RETURN(PeerIdentity peer, VerifyWithOpenSsl(cert, intermediates, now, verdict));
+  if (verdict) {
+    constexpr size_t kMaxVerdicts = 4096;
+    std::lock_guard lock(verdicts_->mu);
+    if (verdicts_->by_chain.size() >= kMaxVerdicts) verdicts_->by_chain.clear();
+    verdicts_->by_chain[key] = std::move(*verdict);
+  }
+  return peer;
+}
+
+StatusOr<PeerIdentity> TrustStore::VerifyWithOpenSsl(const Certificate& cert,
+                                                     const std::vector<Certificate>& intermediates,
+                                                     std::chrono::system_clock::time_point now,
+                                                     std::optional<Verdict>& verdict) const {
   std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain(
       sk_X509_new_null(), [](STACK_OF(X509) * s) { sk_X509_free(s); });
   for (const Certificate& c : intermediates) sk_X509_push(chain.get(), c.get());
@@ -93,7 +118,18 @@ StatusOr<PeerIdentity> TrustStore::Verify(const Certificate& cert,
     return PermissionDenied("wrong role: " + who + " carries no Swarm role (expected a URI SAN " +
                             std::string(kRoleUriPrefix) + "sn|sl|swop|swci)");
   }
-  return PeerIdentity{*role, cert.CommonName(), cert.Fingerprint()};
+  PeerIdentity peer{*role, cert.CommonName(), cert.Fingerprint()};
+  // The period in which this same chain verifies: inside every certificate's validity.
+  // OpenSSL checks validity in whole seconds of `now`, as ASN.1 times are.
+  Verdict v{peer, std::chrono::system_clock::time_point::min(), std::chrono::system_clock::time_point::max()};
+  STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 0; i < sk_X509_num(verified); ++i) {
+    const Certificate c = Certificate::Share(sk_X509_value(verified, i));
+    v.valid_from = std::max(v.valid_from, c.NotBefore());
+    v.valid_until = std::min(v.valid_until, c.NotAfter());
+  }
+  if (sk_X509_num(verified) > 0) verdict = std::move(v);
+  return peer;
 }
 
 std::string TrustStore::RootsPem() const {

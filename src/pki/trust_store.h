@@ -6,8 +6,12 @@
 
 #include <openssl/x509_vfy.h>
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +34,9 @@ class TrustStore {
   static StatusOr<TrustStore> FromCertificates(std::vector<Certificate> cas);
 
   // Checks `cert` (with `intermediates`, possibly none) against the trusted CAs at `now`.
-  // Errors say why in words a user can act on: "unknown CA: issuer 'CN=ca-3' is not in
+  // A chain verified once is remembered with the period every certificate in it is valid
+  // (the CAs never change and no revocation list is read, so that period decides alone);
+  // within it the verdict is given again without OpenSSL's chain building. Errors say why in words a user can act on: "unknown CA: issuer 'CN=ca-3' is not in
   // the capath", "certificate expired on ...", "certificate has no Swarm role".
   StatusOr<PeerIdentity> Verify(
       const Certificate& cert, const std::vector<Certificate>& intermediates = {},
@@ -44,8 +50,23 @@ class TrustStore {
   struct StoreFree {
     void operator()(X509_STORE* s) const { X509_STORE_free(s); }
   };
+  // A verified chain: who it names and when all of its certificates are valid.
+  struct Verdict {
+    PeerIdentity peer;
+    std::chrono::system_clock::time_point valid_from, valid_until;
+  };
+  struct Verdicts {
+    std::mutex mu;
+    std::map<std::string, Verdict> by_chain;  // fingerprints of the certificate and intermediates
+  };
+
+  StatusOr<PeerIdentity> VerifyWithOpenSsl(const Certificate& cert, const std::vector<Certificate>& intermediates,
+                                           std::chrono::system_clock::time_point now,
+                                           std::optional<Verdict>& verdict) const;
+
   std::vector<Certificate> cas_;
   std::shared_ptr<X509_STORE> store_;
+  std::shared_ptr<Verdicts> verdicts_;  // shared by copies, which trust the same CAs
 };
 
 }  // namespace swarm::pki
