@@ -56,18 +56,17 @@ StatusOr<uint64_t> ParseHead(const std::optional<KeyValue>& head) {
 Status LedgerStore::SyncLocked() {
   ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
   ASSIGN_OR_RETURN(const uint64_t height, ParseHead(head));
-  if (height < state_->height) {
+  if (height < working_.height) {
     // Blocks are only ever added: a shorter chain was truncated or rolled back behind us.
-    return DataLoss("ledger is damaged: its head went back from block " + std::to_string(state_->height) +
+    return DataLoss("ledger is damaged: its head went back from block " + std::to_string(working_.height) +
                     " to block " + std::to_string(height) +
                     " (the store was truncated or rolled back behind this SN)");
   }
-  if (height > state_->height) {
-    // Replay the new blocks on one copy of the state, reading them a batch per request.
-    State next = *state_;
-    Status s = Replay(next, height);
-    Publish(std::move(next));  // up to the last good block
-    RETURN_IF_ERROR(s);
+  if (height > working_.height) {
+    // Replay the new blocks, reading them a batch per request. A block is applied whole or
+    // not at all, so on a bad one working_ stays at the last good block.
+    published_ = false;
+    RETURN_IF_ERROR(Replay(working_, height));
   }
   head_revision_ = head ? head->mod_revision : 0;
   return Status::Ok();
@@ -95,10 +94,22 @@ Status LedgerStore::Replay(State& state, uint64_t height) {
   return Status::Ok();
 }
 
-void LedgerStore::Publish(State next) {
-  auto snapshot = std::make_shared<const State>(std::move(next));
-  std::lock_guard lock(snapshot_mu_);
-  state_ = std::move(snapshot);
+void LedgerStore::PublishLocked() {
+  if (published_) return;
+  auto snapshot = std::make_shared<const State>(working_);
+  {
+    std::lock_guard lock(snapshot_mu_);
+    state_ = std::move(snapshot);
+  }
+  published_hash_ = head_hash_;
+  published_ = true;
+}
+
+void LedgerStore::RollBackLocked() {
+  working_ = *Cached();
+  head_hash_ = published_hash_;
+  head_revision_ = -1;  // unknown: the next write must follow a SyncLocked
+  published_ = true;
 }
 
 std::shared_ptr<const State> LedgerStore::Cached() const {
@@ -108,8 +119,10 @@ std::shared_ptr<const State> LedgerStore::Cached() const {
 
 StatusOr<std::shared_ptr<const State>> LedgerStore::Sync() {
   std::lock_guard lock(chain_mu_);
-  RETURN_IF_ERROR(SyncLocked());
-  return state_;
+  Status s = SyncLocked();
+  PublishLocked();  // up to the last good block, also when a later one is bad
+  RETURN_IF_ERROR(s);
+  return Cached();
 }
 
 StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::SignedTransaction>& txs) {
@@ -154,8 +167,8 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
   std::mt19937 rng(std::random_device{}());
   const auto deadline = std::chrono::steady_clock::now() + kAppendDeadline;
   for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
-    if (attempt > 0) {
-      Backoff(attempt, rng);
+    if (attempt > 0) Backoff(attempt, rng);
+    if (attempt > 0 || head_revision_ < 0) {
       if (Status s = SyncLocked(); !s.ok()) {
         for (Writer* w : group) w->result = s;
         return;
@@ -165,24 +178,27 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     // block will apply them, so a block that would not replay is never written. (The
     // first attempt trusts the cached head: if another SN appended, the compare-and-swap
     // fails and the next attempt syncs.)
+    // They are applied to working_ in place (each submission whole or not at all); if the
+    // block is then not written, working_ is rolled back.
     const auto timestamp = static_cast<uint64_t>(UnixMillis());
-    const uint64_t height = state_->height + 1;
+    const uint64_t height = working_.height + 1;
     const auto at = BlockTime(timestamp);
-    State next = *state_;
     std::vector<swarm::v1::SignedTransaction> accepted;
     std::vector<Writer*> members;
     for (Writer* w : group) {
       const auto& txs = *w->txs;
-      if (Status s = ApplyTransactions(next, txs, trust_, at, height, ""); !s.ok()) {
+      if (Status s = ApplyTransactions(working_, txs, trust_, at, height, ""); !s.ok()) {
         w->result = s;
         continue;
       }
       accepted.insert(accepted.end(), txs.begin(), txs.end());
       members.push_back(w);
     }
-    if (members.empty()) return;
+    if (members.empty()) return;  // nothing was applied
+    published_ = false;
     StatusOr<swarm::v1::Block> made = MakeBlock(height, head_hash_, timestamp, std::move(accepted), *sn_);
     if (!made.ok()) {
+      RollBackLocked();
       for (Writer* w : members) w->result = made.status();
       return;
     }
@@ -190,21 +206,22 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     // Never write a block a replay would refuse: with this SN's certificate expired (by its
     // own clock) every SN would stop at it.
     if (Status own = CheckBlockSignature(block, trust_); !own.ok()) {
+      RollBackLocked();
       for (Writer* w : members) {
         w->result = FailedPrecondition("this SN cannot sign blocks: " + own.message() + "; nothing was written");
       }
       return;
     }
-    next.height = height;
     auto written = etcd_->PutIfModRevision(
         kHeadKey, head_revision_,
         {{BlockKey(height), block.SerializeAsString()}, {kHeadKey, std::to_string(height)}});
-    if (!written.ok()) {
+    if (!written.ok() || !written->has_value()) RollBackLocked();
+    if (!written.ok()) {  // it may still have been written: the next commit syncs first
       for (Writer* w : members) w->result = written.status();
       return;
     }
     if (written->has_value()) {
-      Publish(std::move(next));
+      working_.height = height;
       head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
       head_revision_ = **written;
       for (Writer* w : members) w->result = block;
@@ -229,7 +246,7 @@ Status LedgerStore::CheckHead(uint64_t blocks) {
 
 std::pair<uint64_t, Digest> LedgerStore::Head() {
   std::lock_guard lock(chain_mu_);
-  return {state_->height, head_hash_};
+  return {working_.height, head_hash_};
 }
 
 StatusOr<Digest> LedgerStore::HashAt(uint64_t height) {

@@ -10,6 +10,10 @@
 // first waiting Submit becomes the leader, validates every queued submission against the
 // latest state, and appends all the valid ones as one block, so one etcd write serves
 // many callers. Each caller still gets its own refusal or the block that holds it.
+//
+// The store keeps one working copy of the state, which blocks are applied to in place, and
+// publishes an immutable copy of it only when a reader asks after a change (Sync): copying
+// the whole state for every block made an SN's commit rate fall as the ledger grew.
 
 #include <condition_variable>
 #include <deque>
@@ -46,8 +50,9 @@ class LedgerStore {
   // snapshot is shared and never changes: later blocks make a new one.
   StatusOr<std::shared_ptr<const State>> Sync();
 
-  // The state as of the last Sync or Submit, without asking etcd: for facts that never
-  // change once on the chain (who registered a uid), so that frequent calls skip the I/O.
+  // The state as of the last Sync, without asking etcd or waiting for a commit: for facts
+  // that never change once on the chain (who registered a uid), so that frequent calls skip
+  // the I/O. It may lack the latest blocks: when a fact is missing, ask Sync.
   std::shared_ptr<const State> Cached() const;
 
   // Every block from height 1, as stored (for `swarm sn verify`).
@@ -64,7 +69,10 @@ class LedgerStore {
  private:
   struct Writer;
   Status SyncLocked();
-  void Publish(State next);  // with chain_mu_ held
+  void PublishLocked();  // makes state_ a copy of working_, if it is not already
+  // After a block that was validated into working_ could not be written: working_ goes back
+  // to the published state, and the next SyncLocked replays what etcd holds since.
+  void RollBackLocked();
   // Applies blocks state.height+1 .. height from etcd to `state`; stops at a bad one.
   Status Replay(State& state, uint64_t height);
   // Appends the group's valid submissions as one block; sets every writer's result.
@@ -77,11 +85,15 @@ class LedgerStore {
   std::mutex queue_mu_;  // guards queue_; never held during I/O
   std::deque<Writer*> queue_;
 
-  std::mutex chain_mu_;             // guards the replica of the chain below
+  std::mutex chain_mu_;  // guards the replica of the chain below
+  State working_ = State::Genesis();  // at block head_hash_
+  Digest head_hash_{};
+  int64_t head_revision_ = 0;  // mod_revision of the head key at working_ (0: no head yet)
+  bool published_ = true;      // state_ is a copy of working_
+  Digest published_hash_{};    // the hash of the block state_ is at
+
   mutable std::mutex snapshot_mu_;  // guards the pointer state_ (held briefly, also without chain_mu_)
   std::shared_ptr<const State> state_ = std::make_shared<const State>(State::Genesis());
-  Digest head_hash_{};
-  int64_t head_revision_ = 0;  // mod_revision of the head key at state_ (0: no head yet)
 };
 
 }  // namespace swarm::ledger

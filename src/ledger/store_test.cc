@@ -92,10 +92,15 @@ TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
   constexpr int kWriters = 4, kEach = 10;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
+  std::vector<std::unique_ptr<EtcdClient>> clients;
+  std::vector<std::unique_ptr<LedgerStore>> stores;
+  for (int w = 0; w < kWriters; ++w) {
+    clients.push_back(etcd_->NewClient());
+    stores.push_back(std::make_unique<LedgerStore>(clients.back().get(), Trust(), Sn()));
+  }
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
-      std::unique_ptr<EtcdClient> client = etcd_->NewClient();
-      LedgerStore store(client.get(), Trust(), Sn());
+      LedgerStore& store = *stores[w];
       for (int i = 0; i < kEach; ++i) {
         auto r = store.Submit({Create("w" + std::to_string(w) + "-" + std::to_string(i))});
         if (!r.ok()) {
@@ -112,6 +117,15 @@ TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
   EXPECT_FALSE(r.first_bad_height) << r.reason;
   EXPECT_EQ(r.blocks, static_cast<uint64_t>(kWriters * kEach));
   EXPECT_EQ(r.state.contracts.size(), kWriters * kEach + 1u);
+  // Every writer lost some compare-and-swaps on the way and rolled back what it had applied
+  // for them: each one's state is still the chain's.
+  for (auto& store : stores) {
+    auto state = store->Sync();
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    EXPECT_EQ((*state)->height, r.blocks);
+    EXPECT_EQ((*state)->contracts.size(), r.state.contracts.size());
+    EXPECT_EQ(store->Head().second, BlockHash(reader.LoadChain()->back()));
+  }
 }
 
 // Concurrent Submits on one store share blocks (group commit); each still gets its own
