@@ -357,7 +357,8 @@ class SwopTest(unittest.TestCase):
         self.swci_init(wait=False, reset_after=False)
         self.assertEqual(self.run_swci().returncode, 0)
         self.wait_for_pairs(swop)
-        os.killpg(swop.popen.pid, signal.SIGTERM)
+        # To the SWOP alone, as a service manager or `kill PID` sends it: it stops what it started.
+        os.kill(swop.popen.pid, signal.SIGTERM)
         self.assertEqual(swop.wait(30), 0, swop.log())
         self.assertEqual(pids_with(self.marker), [])
         self.assertIn("Stopping the SWOP", swop.log())
