@@ -48,10 +48,10 @@ def free_port():
 class Process:
     """A child whose stdout and stderr go to a log file."""
 
-    def __init__(self, args, log_path, env=None):
+    def __init__(self, args, log_path, env=None, cwd=None):
         self.args, self.log_path = args, log_path
         self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+        self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                       start_new_session=True)
 
     def log(self):
@@ -131,7 +131,8 @@ class SwarmNet:
             args += ["--ml-cmd"] + ml_cmd[1:]
         for key, value in ml_env.items():
             args += ["--ml-e", f"{key}={value}"]
-        sl = Process(args, os.path.join(self.root, f"{name}.log"), env=env)
+        # In the test's dir: ML programs write their own logs where they start.
+        sl = Process(args, os.path.join(self.root, f"{name}.log"), env=env, cwd=self.root)
         self.procs.append(sl)
         return sl
 
