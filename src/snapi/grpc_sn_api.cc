@@ -27,7 +27,7 @@ class GrpcSnApi final : public SnApi {
   }
 
   Status Health() override {
-    return Call("Health/Check", [&](Channel& c, grpc::ClientContext& ctx) {
+    return Call("Health/Check", kRepeatable, [&](Channel& c, grpc::ClientContext& ctx) {
       ctx.set_deadline(std::chrono::system_clock::now() + o_.health_deadline);
       auto stub = swarm::v1::Health::NewStub(c.channel);
       swarm::v1::HealthCheckResponse out;
@@ -44,7 +44,7 @@ class GrpcSnApi final : public SnApi {
       ASSIGN_OR_RETURN(*req.add_transactions(), ledger::SignTransaction(std::move(tx), *signer_));
     }
     swarm::v1::SubmitResponse out;
-    RETURN_IF_ERROR(Unary("SwarmNetwork/Submit", &SwarmNetwork::Stub::Submit, req, &out));
+    RETURN_IF_ERROR(Unary("SwarmNetwork/Submit", &SwarmNetwork::Stub::Submit, req, &out, kOnce));
     return out.height();
   }
 
@@ -109,7 +109,9 @@ class GrpcSnApi final : public SnApi {
                                                    swarm::v1::ListTaskRunnersRequest());
   }
   StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest& req) override {
-    return Get<swarm::v1::JoinResponse>("SwarmNetwork/Join", &SwarmNetwork::Stub::Join, req);
+    swarm::v1::JoinResponse out;
+    RETURN_IF_ERROR(Unary("SwarmNetwork/Join", &SwarmNetwork::Stub::Join, req, &out, kOnce));
+    return out;
   }
   StatusOr<swarm::v1::VerifyResponse> Verify() override {
     return Get<swarm::v1::VerifyResponse>("SwarmNetwork/Verify", &SwarmNetwork::Stub::Verify,
@@ -123,10 +125,16 @@ class GrpcSnApi final : public SnApi {
     std::unique_ptr<SwarmNetwork::Stub> stub;
   };
 
-  // Runs `call` on the current SN; when that SN cannot be reached, on each next one in
+  // Whether a call may be made again on another SN after one did not answer in time. A
+  // read or a keep-alive may; a Submit or a Join may not: the SN that did not answer may
+  // still have done it, and doing it twice would fail or add a second member.
+  enum Repeat { kOnce, kRepeatable };
+
+  // Runs `call` on the current SN; when that SN cannot be reached (or, for a repeatable
+  // call, does not answer within the deadline, as behind a partition), on each next one in
   // turn, and stays with the first that answers.
   template <typename Fn>
-  Status Call(std::string_view method, Fn&& call) {
+  Status Call(std::string_view method, Repeat repeat, Fn&& call) {
     size_t first;
     {
       std::lock_guard lock(mu_);
@@ -139,7 +147,8 @@ class GrpcSnApi final : public SnApi {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + o_.call_deadline);
       last = call(channels_[at], ctx);
-      if (!IsUnreachable(last)) {
+      const bool silent = repeat == kRepeatable && last.code() == StatusCode::kDeadlineExceeded;
+      if (!IsUnreachable(last) && !silent) {
         std::lock_guard lock(mu_);
         if (at != current_) {
           // Said once per move, so that an operator sees which SN a node now depends on.
@@ -158,8 +167,8 @@ class GrpcSnApi final : public SnApi {
   }
 
   template <typename Request, typename Response, typename Method>
-  Status Unary(std::string_view method, Method m, const Request& req, Response* out) {
-    return Call(method, [&](Channel& c, grpc::ClientContext& ctx) {
+  Status Unary(std::string_view method, Method m, const Request& req, Response* out, Repeat repeat = kRepeatable) {
+    return Call(method, repeat, [&](Channel& c, grpc::ClientContext& ctx) {
       return FromCall(((*c.stub).*m)(&ctx, req, out), method, c.target);
     });
   }
