@@ -178,7 +178,29 @@ int SlNode::RunProgram() {
     return LingerForPeers(1);
   }
   Note(user, what + " finished; the final model was delivered");
+  ServeWhilePeersFetch();
   return 0;
+}
+
+void SlNode::ServeWhilePeersFetch() {
+  // Peers fetch the final merged model from its leader or from any participant that has
+  // it; an SL that left at once could leave them with nobody to fetch from. So it stays
+  // while peers are fetching: until no fetch has come for kQuiet, at most kMost.
+  constexpr auto kQuiet = std::chrono::seconds(3), kMost = std::chrono::seconds(11);
+  const auto start = std::chrono::steady_clock::now();
+  auto last_fetch = start;
+  uint64_t fetches = Transfers().served_fetches;
+  LogInfo(kLog, "serving peers the final model while they fetch it (until " + std::to_string(kQuiet.count()) +
+                    " s pass without a fetch, at most " + std::to_string(kMost.count()) + " s)");
+  while (!stop_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (const uint64_t n = Transfers().served_fetches; n != fetches) {
+      fetches = n;
+      last_fetch = now;
+    }
+    if (now - last_fetch >= kQuiet || now - start >= kMost) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 int SlNode::LingerForPeers(int code) {

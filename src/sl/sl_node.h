@@ -62,6 +62,8 @@ class SlNode {
   // the SN has let this node's lease expire, so that peers can still fetch what it holds
   // (a merged model it led, say). Returns `code`; Stop() cuts the wait short.
   int LingerForPeers(int code);
+  // After the final model was delivered: serves peers that still fetch it, for a bounded time.
+  void ServeWhilePeersFetch();
 
   std::optional<DirLock> lock_;  // first in, last out: held until everything else is gone
   SlOptions o_;
