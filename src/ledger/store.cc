@@ -175,11 +175,10 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       }
     }
     // Validate each submission on top of those before it, exactly as every replay of the
-    // block will apply them, so a block that would not replay is never written. (The
-    // first attempt trusts the cached head: if another SN appended, the compare-and-swap
-    // fails and the next attempt syncs.)
-    // They are applied to working_ in place (each submission whole or not at all); if the
-    // block is then not written, working_ is rolled back.
+    // block will apply them, so a block that would not replay is never written. They are
+    // applied to working_ in place (each submission whole or not at all) and rolled back if
+    // the block is not written. (The first attempt trusts the cached head: if another SN
+    // appended, the compare-and-swap fails and the next attempt syncs.)
     const auto timestamp = static_cast<uint64_t>(UnixMillis());
     const uint64_t height = working_.height + 1;
     const auto at = BlockTime(timestamp);
@@ -215,18 +214,20 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     auto written = etcd_->PutIfModRevision(
         kHeadKey, head_revision_,
         {{BlockKey(height), block.SerializeAsString()}, {kHeadKey, std::to_string(height)}});
-    if (!written.ok() || !written->has_value()) RollBackLocked();
     if (!written.ok()) {  // it may still have been written: the next commit syncs first
+      RollBackLocked();
       for (Writer* w : members) w->result = written.status();
       return;
     }
-    if (written->has_value()) {
-      working_.height = height;
-      head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
-      head_revision_ = **written;
-      for (Writer* w : members) w->result = block;
-      return;
+    if (!written->has_value()) {  // another SN appended first: sync and validate again
+      RollBackLocked();
+      continue;
     }
+    working_.height = height;
+    head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
+    head_revision_ = **written;
+    for (Writer* w : members) w->result = block;
+    return;
   }
   for (Writer* w : group) {
     w->result = Unavailable("could not append to the ledger within " +

@@ -119,12 +119,13 @@ TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
   EXPECT_EQ(r.state.contracts.size(), kWriters * kEach + 1u);
   // Every writer lost some compare-and-swaps on the way and rolled back what it had applied
   // for them: each one's state is still the chain's.
+  const Digest head = BlockHash(reader.LoadChain()->back());
   for (auto& store : stores) {
     auto state = store->Sync();
     ASSERT_TRUE(state.ok()) << state.status().ToString();
     EXPECT_EQ((*state)->height, r.blocks);
     EXPECT_EQ((*state)->contracts.size(), r.state.contracts.size());
-    EXPECT_EQ(store->Head().second, BlockHash(reader.LoadChain()->back()));
+    EXPECT_EQ(store->Head().second, head);
   }
 }
 

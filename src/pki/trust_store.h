@@ -36,8 +36,9 @@ class TrustStore {
   // Checks `cert` (with `intermediates`, possibly none) against the trusted CAs at `now`.
   // A chain verified once is remembered with the period every certificate in it is valid
   // (the CAs never change and no revocation list is read, so that period decides alone);
-  // within it the verdict is given again without OpenSSL's chain building. Errors say why in words a user can act on: "unknown CA: issuer 'CN=ca-3' is not in
-  // the capath", "certificate expired on ...", "certificate has no Swarm role".
+  // within it the verdict is given again without OpenSSL's chain building. Errors say why
+  // in words a user can act on: "unknown CA: issuer 'CN=ca-3' is not in the capath",
+  // "certificate expired on ...", "certificate has no Swarm role".
   StatusOr<PeerIdentity> Verify(
       const Certificate& cert, const std::vector<Certificate>& intermediates = {},
       std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;

@@ -184,23 +184,11 @@ int SlNode::RunProgram() {
 
 void SlNode::ServeWhilePeersFetch() {
   // Peers fetch the final merged model from its leader or from any participant that has
-  // it; an SL that left at once could leave them with nobody to fetch from. So it stays
-  // while peers are fetching: until no fetch has come for kQuiet, at most kMost.
+  // it; an SL that left at once could leave them with nobody to fetch from.
   constexpr auto kQuiet = std::chrono::seconds(3), kMost = std::chrono::seconds(11);
-  const auto start = std::chrono::steady_clock::now();
-  auto last_fetch = start;
-  uint64_t fetches = Transfers().served_fetches;
   LogInfo(kLog, "serving peers the final model while they fetch it (until " + std::to_string(kQuiet.count()) +
                     " s pass without a fetch, at most " + std::to_string(kMost.count()) + " s)");
-  while (!stop_) {
-    const auto now = std::chrono::steady_clock::now();
-    if (const uint64_t n = Transfers().served_fetches; n != fetches) {
-      fetches = n;
-      last_fetch = now;
-    }
-    if (now - last_fetch >= kQuiet || now - start >= kMost) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  ServeFor(kMost, kQuiet);
 }
 
 int SlNode::LingerForPeers(int code) {
@@ -210,11 +198,23 @@ int SlNode::LingerForPeers(int code) {
   constexpr auto kLinger = std::chrono::seconds(11);
   LogInfo(kLog, "leaving the swarm: serving peers the blobs this node holds for " +
                     std::to_string(kLinger.count()) + " s more, until the SN counts it gone");
-  const auto until = std::chrono::steady_clock::now() + kLinger;
-  while (!stop_ && std::chrono::steady_clock::now() < until) {
+  ServeFor(kLinger, std::nullopt);
+  return code;
+}
+
+void SlNode::ServeFor(std::chrono::seconds most, std::optional<std::chrono::seconds> quiet) {
+  const auto start = std::chrono::steady_clock::now();
+  auto last_fetch = start;
+  uint64_t fetches = Transfers().served_fetches;
+  while (!stop_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (const uint64_t n = Transfers().served_fetches; n != fetches) {
+      fetches = n;
+      last_fetch = now;
+    }
+    if (now - start >= most || (quiet && now - last_fetch >= *quiet)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return code;
 }
 
 }  // namespace swarm::sl

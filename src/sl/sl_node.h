@@ -6,6 +6,7 @@
 // run-sl sidecar flags) and ends with its exit status.
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -64,6 +65,9 @@ class SlNode {
   int LingerForPeers(int code);
   // After the final model was delivered: serves peers that still fetch it, for a bounded time.
   void ServeWhilePeersFetch();
+  // Keeps the file server up for `most`, or until `quiet` passes without a fetch; Stop()
+  // cuts it short.
+  void ServeFor(std::chrono::seconds most, std::optional<std::chrono::seconds> quiet);
 
   std::optional<DirLock> lock_;  // first in, last out: held until everything else is gone
   SlOptions o_;

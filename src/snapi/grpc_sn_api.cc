@@ -152,7 +152,7 @@ class GrpcSnApi final : public SnApi {
         std::lock_guard lock(mu_);
         if (at != current_) {
           // Said once per move, so that an operator sees which SN a node now depends on.
-          LogWarning("snapi", "SN " + channels_[current_].target + " cannot be reached (" + first_problem +
+          LogWarning("snapi", "SN " + channels_[first].target + " cannot be reached (" + first_problem +
                                   "); now using SN " + channels_[at].target);
           current_ = at;
         }

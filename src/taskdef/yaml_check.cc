@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <memory>
 
 namespace swarm::taskdef {
@@ -69,29 +68,6 @@ Field Field::Item(size_t index, const YamlNode& item) const {
 Field Field::Key(const YamlNode& key) const { return Field(*this, key, key.line, path_); }
 
 StatusOr<Field> LoadDocument(std::string_view text, std::string_view source, std::string path) {
-  // YAML is text: a control character (NUL above all) or bytes that are not UTF-8 are refused
-  // here, naming the line and the byte, before the parser sees the text.
-  int line = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u == '\n') ++line;
-    char code[8];
-    std::snprintf(code, sizeof(code), "0x%02x", u);
-    if ((u < 0x20 && u != '\n' && u != '\r' && u != '\t') || u == 0x7f) {
-      return InvalidArgument(std::string(source) + ", line " + std::to_string(line) + ": holds the control character " +
-                             code + "; expected YAML text");
-    }
-    if (u < 0x80) continue;
-    // A UTF-8 sequence: its lead byte says how many continuation bytes (10xxxxxx) follow.
-    const size_t more = (u & 0xE0) == 0xC0 && u >= 0xC2 ? 1 : (u & 0xF0) == 0xE0 ? 2 : (u & 0xF8) == 0xF0 && u <= 0xF4 ? 3 : 0;
-    bool ok = more > 0;
-    for (size_t k = 1; ok && k <= more; ++k) ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-    if (!ok) {
-      return InvalidArgument(std::string(source) + ", line " + std::to_string(line) + ": byte " + code +
-                             " is not UTF-8 text; expected a YAML file in UTF-8");
-    }
-    i += more;
-  }
   ASSIGN_OR_RETURN(std::vector<YamlNode> docs, ParseYamlStream(text, source));
   if (docs.size() > 1) {
     return InvalidArgument(std::string(source) + ", line " + std::to_string(docs[1].line) +

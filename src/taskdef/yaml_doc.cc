@@ -2,8 +2,9 @@
 
 #include <yaml.h>
 
+#include <cstdio>
 #include <map>
-#include <memory>
+#include <optional>
 
 #include "taskdef/yaml_writer.h"
 
@@ -40,6 +41,34 @@ Status ParserError(const yaml_parser_t& parser, std::string_view text, std::stri
   return ErrorAt(source, parser.problem_mark.line + 1, what);
 }
 
+// YAML is text: a control character (NUL above all) or bytes that are not UTF-8 are refused
+// naming the line and the byte, in clearer words than a parser's.
+Status CheckText(std::string_view text, std::string_view source) {
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u == '\n') ++line;
+    const auto code = [u] {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "0x%02x", u);
+      return std::string(hex);
+    };
+    if ((u < 0x20 && u != '\n' && u != '\r' && u != '\t') || u == 0x7f) {
+      return ErrorAt(source, line, "holds the control character " + code() + "; expected YAML text");
+    }
+    if (u < 0x80) continue;
+    // A UTF-8 sequence: its lead byte says how many continuation bytes (10xxxxxx) follow.
+    const size_t more = (u & 0xE0) == 0xC0 && u >= 0xC2 ? 1 : (u & 0xF0) == 0xE0 ? 2 : (u & 0xF8) == 0xF0 && u <= 0xF4 ? 3 : 0;
+    bool ok = more > 0;
+    for (size_t k = 1; ok && k <= more; ++k) ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      return ErrorAt(source, line, "byte " + code() + " is not UTF-8 text; expected a YAML file in UTF-8");
+    }
+    i += more;
+  }
+  return Status::Ok();
+}
+
 std::string TagOf(const yaml_char_t* tag) { return tag != nullptr ? reinterpret_cast<const char*>(tag) : ""; }
 
 YamlNode ScalarNode(const yaml_event_t& event) {
@@ -49,27 +78,10 @@ YamlNode ScalarNode(const yaml_event_t& event) {
   node.tag = TagOf(s.tag);
   node.text.assign(reinterpret_cast<const char*>(s.value), s.length);
   node.plain = s.style == YAML_PLAIN_SCALAR_STYLE && node.tag.empty();
-  const bool null_word = node.text.empty() || node.text == "~" || node.text == "null" || node.text == "Null" ||
-                         node.text == "NULL";
-  node.kind = (node.plain && null_word) || node.tag == kNullTag ? YamlNode::Kind::kNull : YamlNode::Kind::kScalar;
+  node.kind = (node.plain && IsNullWord(node.text)) || node.tag == kNullTag ? YamlNode::Kind::kNull
+                                                                            : YamlNode::Kind::kScalar;
   if (node.IsNull()) node.text.clear();
   return node;
-}
-
-size_t CountNodes(const YamlNode& node) {
-  size_t n = 0;
-  std::vector<const YamlNode*> todo{&node};
-  while (!todo.empty()) {
-    const YamlNode* at = todo.back();
-    todo.pop_back();
-    ++n;
-    for (const YamlNode& item : at->items) todo.push_back(&item);
-    for (const auto& [key, value] : at->entries) {
-      todo.push_back(&key);
-      todo.push_back(&value);
-    }
-  }
-  return n;
 }
 
 // Builds the documents from libyaml's events.
@@ -90,7 +102,7 @@ class Builder {
       case YAML_SCALAR_EVENT: {
         YamlNode node = ScalarNode(event);
         RETURN_IF_ERROR(Count(1, line));
-        Remember(event.data.scalar.anchor, node);
+        if (event.data.scalar.anchor != nullptr) Remember(TagOf(event.data.scalar.anchor), node, 1);
         return Add(std::move(node));
       }
       case YAML_ALIAS_EVENT: {
@@ -108,9 +120,10 @@ class Builder {
           return ErrorAt(source_, line, "values are nested deeper than " + std::to_string(kMaxYamlDepth) +
                                             " levels; expected a flatter document");
         }
-        RETURN_IF_ERROR(Count(1, line));
         const bool list = event.type == YAML_SEQUENCE_START_EVENT;
         Open open;
+        open.nodes_before = nodes_;
+        RETURN_IF_ERROR(Count(1, line));
         open.node.kind = list ? YamlNode::Kind::kList : YamlNode::Kind::kMap;
         open.node.line = line;
         open.node.tag = TagOf(list ? event.data.sequence_start.tag : event.data.mapping_start.tag);
@@ -122,7 +135,7 @@ class Builder {
       case YAML_MAPPING_END_EVENT: {
         Open open = std::move(open_.back());  // libyaml pairs every end with its start
         open_.pop_back();
-        if (!open.anchor.empty()) Remember(open.anchor, open.node);
+        if (!open.anchor.empty()) Remember(open.anchor, open.node, nodes_ - open.nodes_before);
         return Add(std::move(open.node));
       }
       default: return Status::Ok();  // stream start, document end, no event
@@ -135,7 +148,8 @@ class Builder {
   struct Open {
     YamlNode node;
     std::string anchor;
-    std::unique_ptr<YamlNode> key;  // a map's key waiting for its value
+    std::optional<YamlNode> key;  // a map's key waiting for its value
+    size_t nodes_before = 0;      // nodes_ when it opened: its size, aliases expanded, is the rest
   };
 
   Status Count(size_t n, int line) {
@@ -147,10 +161,8 @@ class Builder {
     return Status::Ok();
   }
 
-  void Remember(const yaml_char_t* anchor, const YamlNode& node) {
-    if (anchor != nullptr) Remember(TagOf(anchor), node);
-  }
-  void Remember(const std::string& anchor, const YamlNode& node) { anchors_[anchor] = {node, CountNodes(node)}; }
+  // An anchored value and how many values it counts for when an alias repeats it.
+  void Remember(const std::string& anchor, const YamlNode& node, size_t size) { anchors_[anchor] = {node, size}; }
 
   Status Add(YamlNode node) {
     if (open_.empty()) {
@@ -162,8 +174,8 @@ class Builder {
     Open& top = open_.back();
     if (top.node.IsList()) {
       top.node.items.push_back(std::move(node));
-    } else if (top.key == nullptr) {
-      top.key = std::make_unique<YamlNode>(std::move(node));
+    } else if (!top.key) {
+      top.key = std::move(node);
     } else {
       top.node.entries.push_back({std::move(*top.key), std::move(node)});
       top.key.reset();
@@ -190,6 +202,7 @@ const YamlNode& YamlNode::Null() {
 }
 
 StatusOr<std::vector<YamlNode>> ParseYamlStream(std::string_view text, std::string_view source) {
+  RETURN_IF_ERROR(CheckText(text, source));
   yaml_parser_t parser;
   if (yaml_parser_initialize(&parser) == 0) {
     return ResourceExhausted(std::string(source) + ": out of memory starting the YAML parser");

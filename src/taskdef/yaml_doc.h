@@ -56,7 +56,8 @@ struct YamlEntry {
 
 // Every document in `text`, in order (none for an empty stream). Errors are INVALID_ARGUMENT
 // "<source>, line <L>: YAML syntax error: <libyaml's problem> (<its context>)", or name the
-// bound that was passed.
+// bound that was passed; text with a control character or bytes that are not UTF-8 is
+// refused first, naming the line and the byte.
 StatusOr<std::vector<YamlNode>> ParseYamlStream(std::string_view text, std::string_view source);
 
 // The node as YAML flow text on one line: "[/dev/kfd, /dev/dri]", "{a: 1}", "~"; scalars plain

@@ -122,8 +122,12 @@ void YamlLineWriter::Fold(std::string line, size_t indent, const std::vector<std
   lines_.push_back(line + "\"");
 }
 
+bool IsNullWord(std::string_view text) {
+  return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
+}
+
 bool IsPlainSafe(std::string_view text) {
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return false;
+  if (IsNullWord(text)) return false;
   if (std::string_view("-?:,[]{}#&*!|>'\"%@` ").find(text.front()) != std::string_view::npos) return false;
   if (text.back() == ' ' || text.back() == ':') return false;
   if (text.find(": ") != std::string_view::npos || text.find(" #") != std::string_view::npos) return false;

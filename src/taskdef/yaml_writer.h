@@ -43,6 +43,9 @@ class YamlLineWriter {
   std::vector<std::string> lines_;
 };
 
+// Whether `text` is a word YAML reads as null when written plain: "", ~, null, Null, NULL.
+bool IsNullWord(std::string_view text);
+
 // Whether `text` reads back as itself when written as a plain scalar in block context.
 bool IsPlainSafe(std::string_view text);
 

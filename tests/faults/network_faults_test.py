@@ -76,12 +76,7 @@ class NetworkFaultsTest(unittest.TestCase):
     def wait_merged(self, sl, round_number, timeout):
         """Whether `sl` loads the merged model of `round_number` or a later one (an SL that
         starts late catches up and skips rounds) within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and sl.popen.poll() is None:
-            if self.last_merged(sl) >= round_number:
-                return True
-            time.sleep(0.05)
-        return self.last_merged(sl) >= round_number
+        return sl.wait_until(lambda: self.last_merged(sl) >= round_number, timeout)
 
     def wait_all_merged(self, round_number):
         for sl in self.sls:

@@ -8,19 +8,23 @@ import subprocess
 import time
 
 
+def _stat(pid):
+    """The fields of /proc/PID/stat after "pid (comm) " (state, ppid, ...), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:].split()  # comm may hold blanks and parentheses
+
+
 def descendants(pid):
     """Pids of every living process below `pid` (read from /proc)."""
     children = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-        children.setdefault(int(fields[1]), []).append(int(entry))
+        fields = _stat(entry) if entry.isdigit() else None
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry))
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -31,12 +35,8 @@ def descendants(pid):
 
 def alive(pid):
     """Whether `pid` is a process that has not exited (a zombie has)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def free_port():
@@ -58,15 +58,19 @@ class Process:
         with open(self.log_path, errors="replace") as f:
             return f.read()
 
-    def wait_for_log(self, text, timeout=60):
+    def wait_until(self, condition, timeout=60):
+        """Whether `condition()` holds within `timeout` seconds (asked once more if the process ends)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in self.log():
+            if condition():
                 return True
             if self.popen.poll() is not None:
-                return text in self.log()
+                return condition()
             time.sleep(0.05)
         return False
+
+    def wait_for_log(self, text, timeout=60):
+        return self.wait_until(lambda: text in self.log(), timeout)
 
     def wait(self, timeout):
         """The exit status; raises AssertionError naming the command after `timeout` seconds."""
