@@ -34,7 +34,6 @@ void RunSl(sl::SlOptions o) {
   o.rounds.full_quorum_wait = EnvSeconds("SL_WAIT_FOR_FULL_QUORUM_SECONDS", o.rounds.full_quorum_wait);
   o.rounds.leader_timeout = EnvSeconds("SL_LEADER_FAILURE_BASE_TIMEOUT", o.rounds.leader_timeout);
   o.rounds.sync_wait = EnvSeconds("SL_SYNC_MAX_WAIT_SECONDS", o.rounds.sync_wait);
-  o.rounds.testing_merge_delay = EnvSeconds("SWARM_TESTING_MERGE_DELAY_SECONDS", {});
   o.ml_stop_grace = EnvSeconds("SL_ML_STOP_GRACE_SECONDS", o.ml_stop_grace);
   InitLogging();
   RunUntilSignal(sl::SlNode::Start(o), "SL");

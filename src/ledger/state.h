@@ -44,6 +44,7 @@ struct Round {
   uint64_t closed_height = 0;
   std::string merged_digest, merged_endpoint, merged_by;
   uint64_t merged_height = 0;
+  uint32_t redos = 0;  // times its merged model was lost and it was merged again
 
   const std::string& leader() const { return leaders[leader_index]; }
 };
@@ -52,6 +53,7 @@ struct Round {
 struct Training {
   Round current;                        // open, or closed and merging
   std::optional<Round> last;            // the latest merged round
+  std::optional<Round> previous;        // the one before: `last` again if last's model is lost
   std::map<std::string, bool> members;  // uid -> finished its local training
   bool done = false;                    // the final round was merged
   // The model schema every contribution must have, fixed by the first one.

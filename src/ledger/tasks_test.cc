@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/contracts.h"
-#include "ledger/task_views.h"
+#include "ledger/views.h"
 
 namespace swarm::ledger {
 namespace {

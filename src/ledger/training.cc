@@ -201,9 +201,56 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
   r.merged_height = height;
   t->done = r.final;
   const uint64_t next = r.number + 1;
+  t->previous = std::move(t->last);
   t->last = std::move(r);
   t->current = Round{};
   t->current.number = next;
+  return Status::Ok();
+}
+
+Status ApplyRedoRound(State& state, const swarm::v1::RedoRound& rr, const pki::PeerIdentity& signer) {
+  RETURN_IF_ERROR(RequireOwnSl(state, rr.uid(), signer));
+  auto it = state.contracts.find(rr.contract());
+  if (it == state.contracts.end()) {
+    return NotFound("no contract named '" + rr.contract() + "'; SWCI creates it with CREATE CONTRACT");
+  }
+  Training& t = it->second.training;  // a lost final model reopens a finished training
+  const std::string round = RoundName(rr.contract(), rr.round());
+  if (!t.last || t.last->number != rr.round()) {
+    return FailedPrecondition(round + " is not the contract's latest merged round" +
+                              (t.last ? "; that is round " + std::to_string(t.last->number) : std::string()));
+  }
+  Round& last = *t.last;
+  if (last.merged_digest != rr.lost_digest()) {
+    return FailedPrecondition(round + " was merged again meanwhile: its merged model is another one now");
+  }
+  if (!last.checkins.count(rr.uid())) {
+    return PermissionDenied("node " + rr.uid() + " is not a participant of " + round);
+  }
+  if (rr.uid() == last.merged_by) {
+    return FailedPrecondition("node " + rr.uid() + " recorded the merge of " + round + " itself: it holds the model");
+  }
+  // A node that contributes to the next round builds on the model, so holds it (the
+  // merger aside: it is the one gone). Other check-ins there are dropped with the round.
+  for (const auto& [uid, c] : t.current.checkins) {
+    if (uid != last.merged_by && !c.checkin.model_digest().empty()) {
+      return FailedPrecondition("node " + uid + " contributes to round " + std::to_string(t.current.number) +
+                                " on the merged model of " + round + ", so holds it: fetch it from there");
+    }
+  }
+  const auto merger = std::find(last.leaders.begin(), last.leaders.end(), last.merged_by);
+  last.leader_index = merger == last.leaders.end()
+                          ? 0
+                          : static_cast<size_t>(merger - last.leaders.begin() + 1) % last.leaders.size();
+  last.merged_digest.clear();
+  last.merged_endpoint.clear();
+  last.merged_by.clear();
+  last.merged_height = 0;
+  ++last.redos;
+  t.current = std::move(last);
+  t.last = std::move(t.previous);
+  t.previous.reset();
+  t.done = false;
   return Status::Ok();
 }
 

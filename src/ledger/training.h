@@ -20,6 +20,12 @@ Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::
 Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& r, const pki::PeerIdentity& signer);
 Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki::PeerIdentity& signer,
                         uint64_t height);
+// Opens the latest merged round again when its merged model is lost (its leader gone, no
+// participant serving it): only a participant other than its merger may ask, naming the
+// lost digest, and only while no node but the merger contributes to the next round (one
+// that does holds the model). The next round's check-ins are dropped; the next leader
+// after the one that merged it leads.
+Status ApplyRedoRound(State& state, const swarm::v1::RedoRound& r, const pki::PeerIdentity& signer);
 Status ApplyFinishTraining(State& state, const swarm::v1::FinishTraining& f, const pki::PeerIdentity& signer);
 
 // The quorum a round needs: the largest minPeers among its check-ins (0 with none).

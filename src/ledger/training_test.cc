@@ -109,6 +109,15 @@ class TrainingTest : public ::testing::Test {
     m->set_fs_endpoint(uid + ":30305");
     return tx;
   }
+  static swarm::v1::Transaction Redo(const std::string& uid, uint64_t round, char lost = 'M') {
+    swarm::v1::Transaction tx;
+    auto* r = tx.mutable_redo_round();
+    r->set_contract(kDefaultContract);
+    r->set_round(round);
+    r->set_uid(uid);
+    r->set_lost_digest(Digest(lost));
+    return tx;
+  }
   static swarm::v1::Transaction Finish(const std::string& uid) {
     swarm::v1::Transaction tx;
     tx.mutable_finish_training()->set_contract(kDefaultContract);
@@ -170,6 +179,73 @@ TEST_F(TrainingTest, ReplacementWrapsAroundWhenEveryLeaderFailed) {
   ASSERT_TRUE(Run(Replace("b", 1, "a")).ok());
   ASSERT_TRUE(Run(Replace("a", 1, "b")).ok());
   EXPECT_EQ(T().current.leader(), "a");
+}
+
+// A leader that recorded its merge and died before anyone fetched the model: the round
+// is opened again with its participants and merged anew by the next leader.
+TEST_F(TrainingTest, ARoundWhoseMergedModelIsLostIsMergedAgainByTheNextLeader) {
+  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  ASSERT_TRUE(Run(Merge("a", 1, 'P')).ok());
+  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(CheckIn(uid, 2, Digest(uid[0]), 1)).ok());
+  ASSERT_TRUE(Run(Close("a", 2)).ok());
+  EXPECT_THAT(T().current.leaders, ElementsAre("b", "c", "a"));
+  ASSERT_TRUE(Run(Merge("b", 2, 'M')).ok());
+  ASSERT_EQ(T().last->number, 2u);
+
+  ExpectRefused(Redo("b", 2), "node b recorded the merge of round 2 of contract 'defaultbb.cqdb.sml.hpe' itself");
+  ExpectRefused(Redo("d", 2), "node d is not a participant of round 2", kSl2);
+  ExpectRefused(Redo("a", 1, 'P'), "round 1 of contract 'defaultbb.cqdb.sml.hpe' is not the contract's latest "
+                                   "merged round; that is round 2");
+  ExpectRefused(Redo("a", 2, 'Z'), "was merged again meanwhile");
+  ASSERT_TRUE(Run(Redo("a", 2)).ok());
+  // Round 2 is current again, closed, with its participants; c (after b) leads it now.
+  EXPECT_EQ(T().current.number, 2u);
+  EXPECT_TRUE(T().current.closed);
+  EXPECT_EQ(T().current.checkins.size(), 3u);
+  EXPECT_EQ(T().current.leader(), "c");
+  EXPECT_EQ(T().current.redos, 1u);
+  EXPECT_TRUE(T().current.merged_digest.empty());
+  ASSERT_TRUE(T().last.has_value());
+  EXPECT_EQ(T().last->number, 1u);  // what a late node catches up with meanwhile
+  EXPECT_EQ(T().last->merged_digest, Digest('P'));
+  // The second node that saw the loss finds it handled.
+  ExpectRefused(Redo("c", 2), "is not the contract's latest merged round; that is round 1");
+  ExpectRefused(Merge("b", 2, 'Q'), "only the leader");
+  ASSERT_TRUE(Run(Merge("c", 2, 'Q')).ok());
+  EXPECT_EQ(T().last->number, 2u);
+  EXPECT_EQ(T().last->merged_digest, Digest('Q'));
+  EXPECT_EQ(T().last->redos, 1u);
+  EXPECT_EQ(T().current.number, 3u);
+  // The merger's own check-in to the next round does not stop a redo (it is the one gone);
+  // the redone round drops it.
+  ASSERT_TRUE(Run(CheckIn("c", 3, Digest('c'), 2)).ok());
+  ASSERT_TRUE(Run(CheckIn("d", 3, "", 0), kSl2).ok());  // not contributing: need not hold it
+  ASSERT_TRUE(Run(Redo("a", 2, 'Q')).ok());
+  EXPECT_EQ(T().current.number, 2u);
+  EXPECT_EQ(T().current.redos, 2u);
+  EXPECT_EQ(T().current.leader(), "a");  // after c, wrapping around
+  ASSERT_TRUE(Run(Merge("a", 2, 'R')).ok());
+  EXPECT_TRUE(T().current.checkins.empty());
+  // Once another node contributes to the next round, the model reached it: no redo.
+  ASSERT_TRUE(Run(CheckIn("b", 3, Digest('b'), 2)).ok());
+  ExpectRefused(Redo("c", 2, 'R'), "node b contributes to round 3 on the merged model of round 2");
+}
+
+TEST_F(TrainingTest, ALostFinalModelReopensTheFinishedTraining) {
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(Finish(uid)).ok());
+  ASSERT_TRUE(Run(Close("a", 1, true)).ok());
+  ASSERT_TRUE(Run(Merge("a", 1)).ok());
+  ASSERT_TRUE(T().done);
+  ASSERT_TRUE(Run(Redo("b", 1)).ok());
+  EXPECT_FALSE(T().done);
+  EXPECT_FALSE(T().last.has_value());
+  EXPECT_TRUE(T().current.final);
+  EXPECT_EQ(T().current.leader(), "b");
+  ASSERT_TRUE(Run(Merge("b", 1, 'F')).ok());
+  EXPECT_TRUE(T().done);
+  EXPECT_EQ(T().last->merged_digest, Digest('F'));
 }
 
 TEST_F(TrainingTest, ALateNodeMustLoadTheLatestMergedModelBeforeContributing) {

@@ -6,12 +6,12 @@
 #include "sl/train_end.h"
 
 namespace swarm::sl {
-BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity,
+BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers,
                              std::string uid, RoundOptions defaults, std::vector<ViewMount> ml_view,
                              std::filesystem::path private_dir)
     : sn_(sn),
       store_(store),
-      identity_(identity),
+      peers_(peers),
       uid_(std::move(uid)),
       defaults_(std::move(defaults)),
       ml_view_(std::move(ml_view)),
@@ -84,7 +84,7 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
   o.min_peers = static_cast<uint32_t>(options.min_peers());
   o.weight = static_cast<uint32_t>(options.node_weightage());
   o.merge_method = options.merge_method();
-  driver_ = std::make_unique<RoundDriver>(sn_, store_, identity_, uid_, o, user_log.get());
+  driver_ = std::make_unique<RoundDriver>(sn_, store_, peers_, uid_, o, user_log.get());
   Note(user_log.get(), "ML program '" + program_ + "' connected to SL " + uid_ + ": contract " + o.contract +
                            ", minPeers " + std::to_string(o.min_peers) + ", nodeWeightage " +
                            std::to_string(o.weight) + ", mergeMethod " + o.merge_method +

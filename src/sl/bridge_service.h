@@ -21,7 +21,7 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   // `defaults` carries what the SL decides (endpoint, deadlines); Hello adds the program's options.
   // `ml_view` maps the program's paths to this host's (ml_view.h); `private_dir` holds its
   // <program>_sw.log when its model directory is private to its view.
-  BridgeService(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
+  BridgeService(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers, std::string uid,
                 RoundOptions defaults, std::vector<ViewMount> ml_view = {}, std::filesystem::path private_dir = {});
 
   grpc::Status Hello(grpc::ServerContext*, const swarm::v1::HelloRequest*,
@@ -48,7 +48,7 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
 
   snapi::SnApi* sn_;
   BlobStore* store_;
-  const pki::TlsIdentity* identity_;
+  PeerFetcher* peers_;
   std::string uid_;
   RoundOptions defaults_;
   std::vector<ViewMount> ml_view_;

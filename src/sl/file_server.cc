@@ -114,4 +114,26 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
   return Status::Ok();
 }
 
+namespace {
+
+class TlsFetcher final : public PeerFetcher {
+ public:
+  TlsFetcher(const pki::TlsIdentity& identity, std::chrono::seconds timeout)
+      : identity_(identity), timeout_(timeout) {}
+  Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) override {
+    if (store->Has(digest)) return Status::Ok();
+    return FetchBlob(pki::MakeSecureChannel(identity_, endpoint), endpoint, digest, store, timeout_);
+  }
+
+ private:
+  const pki::TlsIdentity& identity_;
+  std::chrono::seconds timeout_;
+};
+
+}  // namespace
+
+std::unique_ptr<PeerFetcher> MakeTlsFetcher(const pki::TlsIdentity& identity, std::chrono::seconds timeout) {
+  return std::make_unique<TlsFetcher>(identity, timeout);
+}
+
 }  // namespace swarm::sl

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "pki/tls.h"
 #include "sl/blob_store.h"
 #include "swarm/v1/sl.grpc.pb.h"
 
@@ -38,5 +39,19 @@ TransferTotals Transfers();
 // and nothing is kept. Logs the size and time of each fetch that moved bytes.
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
                  const Digest& digest, BlobStore* store, std::chrono::seconds timeout);
+
+// How an SL gets a blob from a peer's file server: FetchBlob over mutual TLS in production
+// (MakeTlsFetcher); the round protocol's tests serve from other nodes' stores in memory.
+class PeerFetcher {
+ public:
+  virtual ~PeerFetcher() = default;
+  // Fetches blob `digest` from the file server at `endpoint` into `store` (a no-op if it is
+  // there), verified against the digest: DataLoss when the bytes differ.
+  virtual Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) = 0;
+};
+
+// Fetches over mutual TLS with `identity` (which must outlive it), each fetch within `timeout`.
+std::unique_ptr<PeerFetcher> MakeTlsFetcher(const pki::TlsIdentity& identity,
+                                            std::chrono::seconds timeout = std::chrono::seconds(600));
 
 }  // namespace swarm::sl

@@ -16,7 +16,6 @@
 
 namespace swarm::sl {
 namespace {
-using Clock = std::chrono::steady_clock;
 
 constexpr int kFetchAttempts = 3;
 
@@ -29,14 +28,15 @@ bool Refused(const Status& s) {
 
 }  // namespace
 
-RoundDriver::RoundDriver(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
-                         RoundOptions o, UserLog* user_log)
+RoundDriver::RoundDriver(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers, std::string uid,
+                         RoundOptions o, UserLog* user_log, Clock* clock)
     : sn_(sn),
       store_(store),
-      identity_(identity),
+      peers_(peers),
       uid_(std::move(uid)),
       o_(std::move(o)),
-      user_log_(user_log) {}
+      user_log_(user_log),
+      clock_(clock) {}
 
 void RoundDriver::Log(const std::string& message) const { Note(user_log_, message); }
 
@@ -50,12 +50,11 @@ void RoundDriver::Retain(std::vector<Digest>& recent, const Digest& d, size_t ke
 Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
   auto d = Digest::FromBytes(raw);
   if (!d) return DataLoss("the ledger names a model digest that is not 32 bytes");
-  if (store_->Has(*d)) return Status::Ok();
-  return FetchBlob(pki::MakeSecureChannel(*identity_, endpoint), endpoint, *d, store_,
-                   std::chrono::seconds(600));
+  return peers_->Fetch(endpoint, *d, store_);
 }
 
-Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop) {
+Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop,
+                                const std::function<bool()>& moved_on) {
   // The leader first; then the other participants, who fetch it too and serve their stores.
   std::vector<std::string> sources{merged.merged_endpoint()};
   for (const auto& c : merged.checkins()) {
@@ -63,7 +62,7 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCh
       sources.push_back(c.fs_endpoint());
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + o_.merged_fetch_wait;
+  const auto deadline = clock_->Now() + o_.merged_fetch_wait;
   Status first_error;
   for (int pass = 0;; ++pass) {
     for (const auto& endpoint : sources) {
@@ -81,15 +80,53 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCh
     if (const std::string why = StopWhy(stop); !why.empty()) {
       return Cancelled("stopped fetching the merged model of round " + std::to_string(merged.number()) + ": " + why);
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (moved_on && moved_on()) {
+      return Aborted("the merged model of round " + std::to_string(merged.number()) +
+                     " is no longer the latest on the ledger");
+    }
+    if (clock_->Now() >= deadline) {
       return Unavailable(
           "no participant of round " + std::to_string(merged.number()) + " served its merged model within " +
           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(o_.merged_fetch_wait).count()) +
           " s (tried the leader " + sources[0] + " and " + std::to_string(sources.size() - 1) +
           " others); the leader said: " + first_error.message());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    clock_->SleepFor(std::chrono::milliseconds(250));
   }
+}
+
+bool RoundDriver::ReopenIfLost(const swarm::v1::RoundInfo& merged) {
+  const auto moved_on = [&](const swarm::v1::TrainingInfo& t) {
+    return !t.has_last() || t.last().number() != merged.number() ||
+           t.last().merged_digest() != merged.merged_digest();
+  };
+  auto got = sn_->GetTraining(o_.contract);
+  if (!got.ok()) return false;  // asked again after the next pass
+  if (moved_on(*got)) return true;
+  const swarm::v1::TrainingInfo& t = *got;
+  const bool took_part = std::any_of(merged.checkins().begin(), merged.checkins().end(),
+                                     [&](const auto& c) { return c.uid() == uid_; });
+  const bool merger_alive = std::any_of(t.members().begin(), t.members().end(), [&](const auto& m) {
+    return m.uid() == merged.merged_by() && m.alive();
+  });
+  // One that contributes to the next round holds the model (ledger::ApplyRedoRound).
+  const bool built_on = std::any_of(t.current().checkins().begin(), t.current().checkins().end(), [&](const auto& c) {
+    return c.uid() != merged.merged_by() && !c.model_digest().empty();
+  });
+  if (!took_part || merged.merged_by() == uid_ || merger_alive || built_on) return false;
+  NoteWarning(user_log_, "the merged model of round " + std::to_string(merged.number()) + " is lost: its leader " +
+                             merged.merged_by() + " is no longer alive and no participant serves it; asking " +
+                             "the ledger to merge the round again");
+  swarm::v1::Transaction tx;
+  auto* r = tx.mutable_redo_round();
+  r->set_contract(o_.contract);
+  r->set_round(merged.number());
+  r->set_uid(uid_);
+  r->set_lost_digest(merged.merged_digest());
+  if (Status s = sn_->Submit(tx).status(); s.ok()) return true;
+  // Refused: another node asked first, or someone checked in meanwhile (so holds the model).
+  got = sn_->GetTraining(o_.contract);
+  return got.ok() && moved_on(*got);
 }
 
 Status RoundDriver::Finish() {
@@ -107,30 +144,34 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   for (const auto& c : round.checkins()) {
     if (!c.model_digest().empty()) inputs.push_back(&c);
   }
-  std::vector<std::future<Status>> fetches;
-  for (const auto* c : inputs) {
-    fetches.push_back(std::async(std::launch::async, [this, c] {
-      Status s;
-      for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
-        if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
-        s = Fetch(c->fs_endpoint(), c->model_digest());
-        if (s.ok() || s.code() == StatusCode::kDataLoss) break;  // a wrong digest stays wrong
-      }
-      return s;
-    }));
+  // Every fetch of a pass runs in parallel; those that failed are tried again after a pause
+  // (on this thread, so that the pause is on the driver's clock).
+  std::vector<Status> result(inputs.size(), Unavailable("not fetched"));
+  for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!result[i].ok() && result[i].code() != StatusCode::kDataLoss) todo.push_back(i);  // a wrong digest stays wrong
+    }
+    if (todo.empty()) break;
+    if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
+    std::vector<std::future<Status>> fetches;
+    for (size_t i : todo) {
+      const auto* c = inputs[i];
+      fetches.push_back(std::async(std::launch::async, [this, c] { return Fetch(c->fs_endpoint(), c->model_digest()); }));
+    }
+    for (size_t k = 0; k < todo.size(); ++k) result[todo[k]] = fetches[k].get();
   }
   std::vector<const swarm::v1::CheckIn*> fetched;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (Status s = fetches[i].get(); !s.ok()) {
+    if (!result[i].ok()) {
       NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": leaving out the model of node " +
-                                 inputs[i]->uid() + ", which cannot be fetched: " + s.message());
+                                 inputs[i]->uid() + ", which cannot be fetched: " + result[i].message());
     } else {
       fetched.push_back(inputs[i]);
     }
   }
   if (fetched.empty()) return Unavailable("no participant's model could be fetched");
   inputs = std::move(fetched);
-  if (o_.testing_merge_delay.count() > 0) std::this_thread::sleep_for(o_.testing_merge_delay);
   std::vector<Model> models;
   std::vector<uint32_t> weights;
   for (const auto* c : inputs) {
@@ -151,12 +192,12 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
 
 struct RoundDriver::Watch {
   uint64_t checked_in = 0;  // the round this Sync checked in to
-  std::optional<Clock::time_point> quorum_since;
+  std::optional<Clock::TimePoint> quorum_since;
   std::string leader;                 // the leader being watched
-  Clock::duration leader_wait{};      // its merge deadline, from when it was first seen
-  Clock::time_point leader_deadline;  // when it must have recorded its merge
+  Clock::Duration leader_wait{};     // its merge deadline, from when it was first seen
+  Clock::TimePoint leader_deadline;  // when it must have recorded its merge
   uint64_t led = 0;                   // the round this node tried to merge as leader
-  Clock::time_point last_log;
+  Clock::TimePoint last_log;
 };
 
 Status RoundDriver::SubmitRacing(const swarm::v1::Transaction& tx) {
@@ -188,15 +229,20 @@ std::string RoundDriver::WaitingFor(const swarm::v1::TrainingInfo& t, const Watc
 StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution, bool finished,
                                        const StopCheck& stop) {
   Watch w;
-  w.last_log = Clock::now() - o_.wait_log_every;
+  w.last_log = clock_->Now() - o_.wait_log_every;
   // The deadline counts from the last progress seen on the ledger, not from the call.
-  auto started = Clock::now();
+  auto started = clock_->Now();
   std::tuple<uint64_t, int, bool, std::string> progress;  // round, check-ins, closed, leader
-  const auto waited = [&] { return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started); };
-  const auto late = [&] { return o_.sync_wait.count() > 0 && Clock::now() - started > o_.sync_wait; };
+  const auto waited = [&] { return std::chrono::duration_cast<std::chrono::seconds>(clock_->Now() - started); };
+  const auto late = [&] { return o_.sync_wait.count() > 0 && clock_->Now() - started > o_.sync_wait; };
   // Fetches a merged round's model (verified) and makes it the one this node builds on.
+  // Sets moved_on when it failed because the ledger moved past that model (the round was
+  // opened again after its model was lost): the loop then goes on with the new state.
+  bool moved_on = false;
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
-    RETURN_IF_ERROR(FetchMerged(merged, stop).WithContext("merged model"));
+    moved_on = false;
+    RETURN_IF_ERROR(
+        FetchMerged(merged, stop, [&] { return moved_on = ReopenIfLost(merged); }).WithContext("merged model"));
     base_round_ = merged.number();
     Retain(recent_merged_, *Digest::FromBytes(merged.merged_digest()), kKeepMerged);
     if (contribution) Retain(recent_own_, *contribution, kKeepOwn);
@@ -222,14 +268,14 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       }
       Log("cannot read the training state from SN " + sn_->target() + " (" + got.status().message() +
           "); retrying");
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      clock_->SleepFor(std::chrono::seconds(1));
       continue;
     }
     const swarm::v1::TrainingInfo& t = *got;
     const auto& cur = t.current();
     if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader()); now != progress) {
       progress = std::move(now);
-      started = Clock::now();
+      started = clock_->Now();
     }
     if (!resets_ && !t.done()) resets_ = t.resets();  // the training this node takes part in
     if (resets_ && t.resets() != *resets_) {
@@ -238,9 +284,21 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
                      (w.checked_in ? " (round " + std::to_string(w.checked_in) + ")" : std::string()) +
                      "; this node's training ends here: start its ML program again to train anew");
     }
+    // The round this node checked in to was dropped: an earlier one is being merged again
+    // (its model was lost). Check in anew once that is done.
+    if (w.checked_in > cur.number()) {
+      Log("round " + std::to_string(w.checked_in) + " was dropped while round " + std::to_string(cur.number()) +
+          " is merged again; checking in anew after it");
+      w = Watch{};
+      w.last_log = clock_->Now();
+    }
     // The round we took part in (or a later one) has been merged.
     if (w.checked_in != 0 && t.has_last() && t.last().number() >= w.checked_in) {
-      return take(t.last(), contribution.has_value());
+      auto taken = take(t.last(), contribution.has_value());
+      if (taken.ok() || !moved_on) return taken;
+      w.led = 0;  // the round is merged again: take part in that, as leader too
+      w.leader.clear();
+      continue;
     }
     if (t.done()) {
       return FailedPrecondition("the training on contract '" + o_.contract +
@@ -252,7 +310,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     // A node whose weights build on an older merged model first catches up.
     if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number()) {
       Log("loading the merged model of round " + std::to_string(t.last().number()) + " before contributing");
-      return take(t.last(), false);
+      auto taken = take(t.last(), false);
+      if (taken.ok() || !moved_on) return taken;
+      continue;
     }
     StatusOr<bool> acted = false;
     if (w.checked_in == 0) {
@@ -265,7 +325,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       acted = WatchLeader(t, contribution, w);
     }
     if (!acted.ok()) return acted.status();
-    if (!*acted) std::this_thread::sleep_for(o_.poll);
+    if (!*acted) clock_->SleepFor(o_.poll);
   }
 }
 
@@ -317,8 +377,8 @@ Status RoundDriver::NameSchema(const swarm::v1::TrainingInfo& t, const Digest& c
 StatusOr<bool> RoundDriver::MaybeClose(const swarm::v1::TrainingInfo& t, bool finished, Watch& w) {
   const auto& cur = t.current();
   if (static_cast<uint32_t>(cur.checkins_size()) < cur.required_peers() || cur.contributors() == 0) {
-    if (Clock::now() - w.last_log >= o_.wait_log_every) {
-      w.last_log = Clock::now();
+    if (clock_->Now() - w.last_log >= o_.wait_log_every) {
+      w.last_log = clock_->Now();
       Log("waiting for peers in round " + std::to_string(cur.number()) + ": " +
           std::to_string(cur.checkins_size()) + " checked in, minPeers " +
           std::to_string(cur.required_peers()) +
@@ -333,8 +393,8 @@ StatusOr<bool> RoundDriver::MaybeClose(const swarm::v1::TrainingInfo& t, bool fi
     if (m.alive() && !in.count(m.uid())) all_live_in = false;
     if (in.count(m.uid()) && !m.finished()) all_finished = false;
   }
-  if (!w.quorum_since) w.quorum_since = Clock::now();
-  if (!all_live_in && Clock::now() - *w.quorum_since < o_.full_quorum_wait) return false;
+  if (!w.quorum_since) w.quorum_since = clock_->Now();
+  if (!all_live_in && clock_->Now() - *w.quorum_since < o_.full_quorum_wait) return false;
   swarm::v1::Transaction tx;
   auto* c = tx.mutable_close_round();
   c->set_contract(o_.contract);
@@ -384,13 +444,13 @@ StatusOr<bool> RoundDriver::WatchLeader(const swarm::v1::TrainingInfo& t,
     w.leader_wait =
         o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
                                 1000 * model_bytes * (cur.checkins_size() + 1) / o_.leader_bytes_per_second));
-    w.leader_deadline = Clock::now() + w.leader_wait;
+    w.leader_deadline = clock_->Now() + w.leader_wait;
   }
   bool alive = false;
   for (const auto& m : t.members()) {
     if (m.uid() == w.leader) alive = m.alive();
   }
-  if (alive && Clock::now() <= w.leader_deadline) return false;
+  if (alive && clock_->Now() <= w.leader_deadline) return false;
   Log("leader " + w.leader + " of round " + std::to_string(cur.number()) +
       (alive ? " missed its merge deadline" : " is no longer alive") + "; choosing the next leader");
   swarm::v1::Transaction tx;
@@ -400,7 +460,7 @@ StatusOr<bool> RoundDriver::WatchLeader(const swarm::v1::TrainingInfo& t,
   r->set_uid(uid_);
   r->set_failed_leader(w.leader);
   RETURN_IF_ERROR(SubmitRacing(tx));
-  w.leader_deadline = Clock::now() + w.leader_wait;
+  w.leader_deadline = clock_->Now() + w.leader_wait;
   return true;
 }
 

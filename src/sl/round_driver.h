@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/sha256.h"
-#include "pki/tls.h"
 #include "sl/blob_store.h"
+#include "sl/file_server.h"
 #include "snapi/sn_api.h"
 #include "sl/user_log.h"
 
@@ -42,9 +43,6 @@ struct RoundOptions {
   // check-in, a closed or merged round, a new leader) before it fails saying what it waited
   // for. Zero: no deadline, on purpose only.
   std::chrono::milliseconds sync_wait{std::chrono::hours(1)};
-  // SWARM_TESTING_MERGE_DELAY_SECONDS: the leader sleeps this long before merging, so that fault
-  // tests can kill it mid-merge. Never set in production.
-  std::chrono::milliseconds testing_merge_delay{0};
 };
 
 struct SyncResult {
@@ -60,9 +58,10 @@ using StopCheck = std::function<std::string()>;
 
 class RoundDriver {
  public:
-  // `user_log` (may be null) receives the lines the ML program's user should see.
-  RoundDriver(snapi::SnApi* sn, BlobStore* store, const pki::TlsIdentity* identity, std::string uid,
-              RoundOptions o, UserLog* user_log = nullptr);
+  // `peers` fetches from other SLs' file servers; `user_log` (may be null) receives the
+  // lines the ML program's user should see; every wait is timed by `clock`.
+  RoundDriver(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers, std::string uid, RoundOptions o,
+              UserLog* user_log = nullptr, Clock* clock = &SteadyClock());
 
   // Takes part in the current round with `contribution` (a blob in the store; nullopt:
   // take part without contributing) and returns the round's merged model. A node whose
@@ -99,17 +98,25 @@ class RoundDriver {
   Status Fetch(const std::string& endpoint, const std::string& digest);
   // Fetches `merged`'s model from its leader or, if the leader is gone, from any
   // participant that already has it, trying them in turn until merged_fetch_wait passes.
-  Status FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop);
+  // Between passes it asks `moved_on` whether the ledger has moved past that model (see
+  // ReopenIfLost): then it stops, Aborted.
+  Status FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop,
+                     const std::function<bool()>& moved_on);
+  // Asked while no one serves `merged`'s model: true when the ledger has moved past it (the
+  // round was reopened, or a later one merged). If it is lost — its merger's lease expired,
+  // no node checked in since, and this node took part — asks the ledger to redo the round.
+  bool ReopenIfLost(const swarm::v1::RoundInfo& merged);
   // What a sync that has waited `waited` on training state `t` is waiting for.
   std::string WaitingFor(const swarm::v1::TrainingInfo& t, const Watch& w, std::chrono::seconds waited) const;
   void Log(const std::string& message) const;
 
   snapi::SnApi* sn_;
   BlobStore* store_;
-  const pki::TlsIdentity* identity_;
+  PeerFetcher* peers_;
   std::string uid_;
   RoundOptions o_;
   UserLog* user_log_;
+  Clock* clock_;
   uint64_t base_round_ = 0;  // the merged round this node's weights build on
   std::optional<uint64_t> resets_;  // the contract's resets when this node joined its training
   // Retention: the latest merged models and this node's latest contributions stay in the

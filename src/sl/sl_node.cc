@@ -76,7 +76,8 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
 
   RoundOptions rounds = o.rounds;
   rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
-  node->bridge_ = std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->identity_.get(),
+  node->peers_ = MakeTlsFetcher(*node->identity_);
+  node->bridge_ = std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->peers_.get(),
                                                   node->uid_, rounds, std::move(view), o.data_dir / "ml-logs");
   node->o_.socket = o.socket.empty() ? o.data_dir / "sl.sock" : fs::absolute(o.socket);
   fs::remove(node->o_.socket, ec);

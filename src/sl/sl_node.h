@@ -76,6 +76,7 @@ class SlNode {
   std::unique_ptr<BlobStore> store_;
   std::unique_ptr<snapi::SnApi> sn_;
   std::unique_ptr<FileServerService> fs_service_;
+  std::unique_ptr<PeerFetcher> peers_;
   std::unique_ptr<BridgeService> bridge_;
   std::unique_ptr<grpc::Server> fs_server_, bridge_server_;
   std::atomic<bool> stop_{false};

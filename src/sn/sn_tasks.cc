@@ -4,7 +4,7 @@
 
 #include "core/clock.h"
 #include "core/version.h"
-#include "ledger/task_views.h"
+#include "ledger/views.h"
 #include "ledger/taskrunners.h"
 #include "ledger/tasks.h"
 #include "pki/tls.h"

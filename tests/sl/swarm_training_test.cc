@@ -199,11 +199,13 @@ TEST_F(SwarmTrainingTest, ANodeWithAnotherModelSchemaIsRefusedWithTheFirstDiffer
   EXPECT_THAT(sl_[1]->Log(), HasSubstr("(first extra tensor 'extra' f32[2])"));
 }
 
-// SIGKILL of the leader in the middle of its merge: the round completes under the next
-// leader and training goes on; the killed node, restarted with its data dir, catches up
-// with the latest merged model, and everyone ends with the same final model.
+// SIGKILL of the leader as it starts its merge: it dies before recording the merge (the
+// next leader is chosen), after (nobody can fetch its model, and the round is merged
+// again), or, the merge being quick, after peers fetched it; the round completes each way
+// and training goes on. The killed node, restarted
+// with its data dir, catches up with the latest merged model, and everyone ends with the
+// same final model. (Each path on its own, at an exact point: sl/round_driver_test.cc.)
 TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
-  ::setenv("SWARM_TESTING_MERGE_DELAY_SECONDS", "1", 1);  // every leader pauses before merging
   ::setenv("SL_LEADER_FAILURE_BASE_TIMEOUT", "4", 1);
   for (int i = 0; i < 3; ++i) StartSl(i, 2);
   int leader = -1;
@@ -215,22 +217,26 @@ TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_GE(leader, 0) << sl_[0]->Log();
-  EXPECT_THAT(sl_[leader]->Log(), ::testing::Not(HasSubstr("merged model of round 1 loaded")));
   sl_[leader]->Kill(SIGKILL);
 
   const int survivor = (leader + 1) % 3, other = (leader + 2) % 3;
   // Either survivor may notice first; watch both (waiting on one would let the other finish
   // the whole training before the killed node is back).
-  const std::string replaced = "of round 1 missed its merge deadline; choosing the next leader";
+  const auto noticed = [&](int i) {
+    const std::string log = sl_[i]->Log();
+    return log.find("of round 1 missed its merge deadline; choosing the next leader") != std::string::npos ||
+           log.find("of round 1 is no longer alive; choosing the next leader") != std::string::npos ||
+           log.find("the merged model of round 1 is lost") != std::string::npos ||
+           log.find("merged model of round 1 loaded") != std::string::npos;
+  };
   const auto replace_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (sl_[survivor]->Log().find(replaced) == std::string::npos &&
-         sl_[other]->Log().find(replaced) == std::string::npos) {
-    ASSERT_LT(std::chrono::steady_clock::now(), replace_deadline) << sl_[survivor]->Log();
+  while (!noticed(survivor) && !noticed(other)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), replace_deadline)
+        << sl_[survivor]->Log() << "\n---- SL " << other << "\n" << sl_[other]->Log() << "\n---- SL " << leader
+        << " (killed)\n" << sl_[leader]->Log();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(sl_[survivor]->WaitForLog("merged model of round 1 loaded")) << sl_[survivor]->Log();
-  EXPECT_TRUE(sl_[survivor]->Log().find("leading the merge of round 1 ") != std::string::npos ||
-              sl_[other]->Log().find("leading the merge of round 1 ") != std::string::npos);
 
   StartSl(leader, 2);  // same data dir: same uid; its program starts from scratch
   for (int i = 0; i < 3; ++i) {
@@ -240,7 +246,6 @@ TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
   EXPECT_THAT(sl_[leader]->Log(), HasSubstr("before contributing"));  // it caught up first
   EXPECT_EQ(Read(Out(leader)), Read(Out(survivor)));
   EXPECT_EQ(Read(Out(other)), Read(Out(survivor)));
-  ::unsetenv("SWARM_TESTING_MERGE_DELAY_SECONDS");
 }
 
 // An ML program killed while its sync waits for peers ends its SL, which says so and exits

@@ -1,9 +1,25 @@
-#include "ledger/task_views.h"
+#include "ledger/views.h"
 
 #include "ledger/taskrunners.h"
+#include "ledger/training.h"
 
 namespace swarm::ledger {
 namespace {
+
+void Fill(const Round& r, swarm::v1::RoundInfo* out) {
+  out->set_number(r.number);
+  for (const auto& [uid, c] : r.checkins) *out->add_checkins() = c.checkin;
+  out->set_closed(r.closed);
+  out->set_final(r.final);
+  for (const auto& uid : r.leaders) out->add_leaders(uid);
+  if (r.closed) out->set_leader(r.leader());
+  out->set_merged_digest(r.merged_digest);
+  out->set_merged_endpoint(r.merged_endpoint);
+  out->set_merged_by(r.merged_by);
+  out->set_required_peers(RequiredPeers(r));
+  out->set_contributors(static_cast<uint32_t>(Contributors(r)));
+  out->set_redos(r.redos);
+}
 
 swarm::v1::TaskState ToProto(std::optional<AssignmentState> s) {
   if (!s) return swarm::v1::TASK_STATE_UNSPECIFIED;
@@ -29,6 +45,26 @@ void FillPeer(const SwopView& v, swarm::v1::TaskRunnerPeer* out) {
 }
 
 }  // namespace
+
+swarm::v1::TrainingInfo TrainingInfoOf(const Contract& contract, const std::set<std::string>& alive) {
+  swarm::v1::TrainingInfo out;
+  const Training& t = contract.training;
+  out.set_contract(contract.name);
+  Fill(t.current, out.mutable_current());
+  if (t.last) Fill(*t.last, out.mutable_last());
+  for (const auto& [uid, finished] : t.members) {
+    auto* m = out.add_members();
+    m->set_uid(uid);
+    m->set_finished(finished);
+    m->set_alive(alive.count(uid) > 0);
+  }
+  out.set_done(t.done);
+  *out.mutable_schema() = t.schema;
+  out.set_schema_digest(t.schema_digest);
+  out.set_schema_set_by(t.schema_uid);
+  out.set_resets(contract.resets);
+  return out;
+}
 
 swarm::v1::TaskInfo TaskInfoOf(const Task& task, bool with_body) {
   swarm::v1::TaskInfo out;

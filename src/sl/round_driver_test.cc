@@ -1,0 +1,296 @@
+// The round protocol with N peers as threads: real RoundDrivers and the real contract code
+// (through an SN in memory), peers' file servers as each other's stores, and simulated
+// time, so that deadlines of minutes pass at once and each test runs in well under a second.
+// Faults are injected at exact points of the protocol through the SN's hook.
+
+#include "sl/round_driver.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/blob_reader.h"
+#include "core/blob_writer.h"
+#include "core/sim_clock.h"
+#include "core/test_util.h"
+#include "sl/testing/round_fakes.h"
+
+namespace swarm::sl {
+namespace {
+
+using ::testing::HasSubstr;
+using swarm::v1::Transaction;
+
+const ModelSchema kSchema{{"w", DType::kF32, {4}}};
+
+struct Peer {
+  std::string uid;
+  std::unique_ptr<BlobStore> store;
+  std::unique_ptr<snapi::SnApi> sn;
+  std::unique_ptr<RoundDriver> driver;
+  std::vector<SyncResult> results;  // every sync that returned, in order
+  Status error;                     // the sync that failed, if one did
+  std::string endpoint() const { return "sl-" + uid + ":30305"; }
+};
+
+class RoundDriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(sn_.CreateContract("c").ok()); }
+  RoundOptions Options(uint32_t min_peers) {
+    RoundOptions o;
+    o.contract = "c";
+    o.min_peers = min_peers;
+    o.poll = std::chrono::milliseconds(100);
+    return o;
+  }
+
+  void AddPeers(int n, const RoundOptions& o) {
+    for (int i = 0; i < n; ++i) {
+      auto p = std::make_unique<Peer>();
+      p->uid = std::string(1, static_cast<char>('a' + peers_.size()));
+      p->store = std::make_unique<BlobStore>(dir_.path() / p->uid);
+      ASSERT_TRUE(p->store->Init().ok());
+      p->sn = sn_.AddSl(p->uid);
+      peers_fs_.Serve(p->endpoint(), p->store.get());
+      RoundOptions mine = o;
+      mine.fs_endpoint = p->endpoint();
+      p->driver = std::make_unique<RoundDriver>(p->sn.get(), p->store.get(), &peers_fs_, p->uid, mine, nullptr,
+                                                &clock_);
+      peers_.push_back(std::move(p));
+    }
+  }
+
+  // The model peer `p` contributes to its `k`-th sync: every value 10·(index + 1)² + k, so
+  // that no merge of several equals any one contribution.
+  Digest Contribution(Peer& p, int k) {
+    Model m(kSchema);
+    const int n = p.uid[0] - 'a' + 1;
+    const float v = static_cast<float>(10 * n * n + k);
+    for (int i = 0; i < 4; ++i) m.tensors()[0].as<float>()[i] = v;
+    const auto tmp = p.store->dir() / ("local-" + std::to_string(k) + ".tmp");
+    EXPECT_TRUE(WriteModelFile(m, tmp).ok());
+    auto d = p.store->Adopt(tmp);
+    EXPECT_TRUE(d.ok()) << d.status().message();
+    return *d;
+  }
+
+  float ValueOf(Peer& p, const Digest& d) {
+    auto m = ReadModelFile(p.store->PathOf(d));
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    return m.ok() ? m->tensors()[0].as<float>()[0] : -1;
+  }
+
+  // Each peer trains for a simulated second and contributes, `rounds` times, then finishes
+  // and syncs until the final model; a peer that only caught up with the latest merged
+  // model contributes at once. A killed peer stops where it is. Returns when every peer's
+  // thread has ended.
+  void Train(int rounds) {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < peers_.size(); ++i) clock_.Join();  // all take part from the start
+    for (auto& peer : peers_) {
+      threads.emplace_back([this, rounds, p = peer.get()] {
+        const StopCheck killed = [this, p] { return sn_.killed(p->uid) ? std::string("killed") : std::string(); };
+        bool caught_up = false;
+        for (int k = 1; k <= rounds && !sn_.killed(p->uid); ++k) {
+          if (!caught_up) clock_.SleepFor(std::chrono::seconds(1));
+          auto r = p->driver->Sync(Contribution(*p, k), false, killed);
+          if (!r.ok()) {
+            p->error = r.status();
+            break;
+          }
+          p->results.push_back(*r);
+          caught_up = !r->contributed;
+          if (caught_up) --k;  // contribute again, on the model it now has
+        }
+        if (p->error.ok() && !sn_.killed(p->uid)) {
+          p->error = p->driver->Finish();
+          while (p->error.ok()) {
+            auto r = p->driver->Sync(Contribution(*p, rounds), true, killed);
+            if (!r.ok()) {
+              p->error = r.status();
+              break;
+            }
+            p->results.push_back(*r);
+            if (r->final) break;
+          }
+        }
+        clock_.Leave();
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+
+  // Kills `uid` as a crashed host: its SN client and file server stop, its lease is gone.
+  void Kill(const std::string& uid) {
+    sn_.Kill(uid);
+    peers_fs_.StopServing("sl-" + uid + ":30305");
+  }
+
+  swarm::testing::ScopedTempDir dir_{"round_driver_test"};
+  SimClock clock_;
+  testing::MemorySn sn_;
+  testing::MemoryPeers peers_fs_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+};
+
+TEST_F(RoundDriverTest, ThreePeersMergeEveryRoundAndEndWithTheSameFinalModel) {
+  AddPeers(3, Options(3));
+  Train(3);
+  for (auto& p : peers_) {
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    ASSERT_EQ(p->results.size(), 4u) << p->uid;  // three rounds and the final one
+    EXPECT_TRUE(p->results.back().final);
+    for (size_t k = 0; k < 4; ++k) {
+      EXPECT_EQ(p->results[k].round, k + 1);
+      EXPECT_EQ(p->results[k].merged, peers_[0]->results[k].merged) << p->uid << " round " << k + 1;
+    }
+  }
+  // Round 2: the mean of 12, 42 and 92.
+  EXPECT_FLOAT_EQ(ValueOf(*peers_[0], peers_[0]->results[1].merged), 146.0f / 3);
+  EXPECT_EQ(sn_.Count(Transaction::kRecordMerge), 4);
+  EXPECT_EQ(sn_.Count(Transaction::kRedoRound), 0);
+  // Every live member checks in at once, so no round waited out the 30 s grace period.
+  EXPECT_LT(clock_.elapsed(), std::chrono::seconds(10));
+}
+
+// The leader of round 3 records its merge and its file server goes before anyone fetched
+// the model; its node dies then (`die_at`: at once, or when it checks in to round 4). The
+// others find nobody serving the model, the round is reopened on the ledger and merged again
+// by the next leader from the contributions that can still be fetched.
+class LostMergeTest : public RoundDriverTest {
+ protected:
+  void Run(bool dies_at_next_checkin) {
+    AddPeers(3, Options(2));
+    // Round 3: by then every peer is a member, so all three take part in it.
+    std::string dead;
+    size_t first_participants = 0, redo_participants = 0;
+    float expected = 0;
+    sn_.OnApplied([&](const Transaction& tx) {
+      if (dies_at_next_checkin && tx.has_check_in() && tx.check_in().uid() == dead && tx.check_in().round() == 4) {
+        sn_.Kill(dead);
+      }
+      if (!tx.has_record_merge() || tx.record_merge().round() != 3) return;
+      const ledger::Round round = *sn_.training("c").last;
+      if (dead.empty()) {
+        dead = tx.record_merge().uid();
+        first_participants = round.checkins.size();
+        peers_fs_.StopServing("sl-" + dead + ":30305");
+        if (!dies_at_next_checkin) sn_.Kill(dead);
+        return;
+      }
+      // The merge again: the mean of every contribution but the dead node's.
+      redo_participants = round.checkins.size();
+      float sum = 0;
+      int n = 0;
+      for (const auto& [uid, c] : round.checkins) {
+        if (uid == dead || c.checkin.model_digest().empty()) continue;
+        sum += ValueOf(*peers_[uid[0] - 'a'], *Digest::FromBytes(c.checkin.model_digest()));
+        ++n;
+      }
+      expected = sum / static_cast<float>(n);
+    });
+    Train(4);
+    ASSERT_FALSE(dead.empty());
+    EXPECT_EQ(first_participants, 3u);
+    EXPECT_EQ(redo_participants, 3u);  // the same participants; the dead one's model is left out
+    EXPECT_EQ(sn_.Count(Transaction::kRedoRound), 1);
+    std::vector<Peer*> survivors;
+    for (auto& p : peers_) {
+      if (p->uid != dead) survivors.push_back(p.get());
+    }
+    ASSERT_EQ(survivors.size(), 2u);
+    for (Peer* p : survivors) {
+      ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+      EXPECT_TRUE(p->results.back().final) << p->uid;
+      EXPECT_EQ(p->results.back().merged, survivors[0]->results.back().merged);
+      auto third = std::find_if(p->results.begin(), p->results.end(), [](const auto& r) { return r.round == 3; });
+      ASSERT_NE(third, p->results.end()) << p->uid;
+      EXPECT_TRUE(third->contributed);
+      EXPECT_FLOAT_EQ(ValueOf(*p, third->merged), expected) << p->uid;
+    }
+    // The stall: passes over the sources until the merger is gone, the redo, the new merge
+    // (the dead node's contribution tried three times, a second apart): well within the
+    // 60 s fetch wait.
+    EXPECT_LT(clock_.elapsed(), std::chrono::seconds(20));
+  }
+};
+
+TEST_F(LostMergeTest, ALeaderThatDiedRightAfterRecordingItsMerge) { Run(false); }
+
+// Its own check-in to round 4 (it had the model) is no sign that anyone else has it.
+TEST_F(LostMergeTest, ALeaderThatDiedAfterCheckingInToTheNextRound) { Run(true); }
+
+// The leader dies as its round closes: the others see its lease gone, replace it, and the
+// next leader merges without the dead node's contribution.
+TEST_F(RoundDriverTest, ALeaderThatDiesBeforeMergingIsReplaced) {
+  AddPeers(3, Options(2));
+  std::string dead;
+  sn_.OnApplied([&](const Transaction& tx) {
+    if (tx.has_close_round() && tx.close_round().round() == 2 && dead.empty()) {
+      dead = sn_.training("c").current.leader();
+      Kill(dead);
+    }
+  });
+  Train(3);
+  ASSERT_FALSE(dead.empty());
+  EXPECT_GE(sn_.Count(Transaction::kReplaceLeader), 1);
+  EXPECT_EQ(sn_.Count(Transaction::kRedoRound), 0);
+  for (auto& p : peers_) {
+    if (p->uid == dead) continue;
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    EXPECT_TRUE(p->results.back().final) << p->uid;
+  }
+}
+
+// A leader that stays alive but never records its merge is replaced once its merge
+// deadline (SL_LEADER_FAILURE_BASE_TIMEOUT, 60 s) has passed.
+TEST_F(RoundDriverTest, ALeaderThatMissesItsMergeDeadlineIsReplaced) {
+  AddPeers(3, Options(2));
+  std::string stuck;
+  sn_.OnApplied([&](const Transaction& tx) {
+    if (tx.has_close_round() && tx.close_round().round() == 1 && stuck.empty()) {
+      stuck = sn_.training("c").current.leader();
+      sn_.Kill(stuck);  // its client fails, but the ledger still sees its lease
+      sn_.SetAlive(stuck, true);
+    }
+    // Replaced; its lease then runs out (else, being alive, it would hold off the final round).
+    if (tx.has_replace_leader()) sn_.SetAlive(stuck, false);
+  });
+  Train(2);
+  ASSERT_FALSE(stuck.empty());
+  EXPECT_GE(sn_.Count(Transaction::kReplaceLeader), 1);
+  for (auto& p : peers_) {
+    if (p->uid == stuck) continue;
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    EXPECT_TRUE(p->results.back().final) << p->uid;
+  }
+  EXPECT_GE(clock_.elapsed(), std::chrono::seconds(60));
+}
+
+TEST_F(RoundDriverTest, ASyncWithoutItsQuorumEndsAtItsDeadlineSayingWhatItWaitedFor) {
+  RoundOptions o = Options(3);
+  o.sync_wait = std::chrono::seconds(600);
+  AddPeers(2, o);
+  Train(1);
+  for (auto& p : peers_) {
+    EXPECT_EQ(p->error.code(), StatusCode::kDeadlineExceeded) << p->uid;
+    EXPECT_THAT(p->error.message(), HasSubstr("for minPeers 3 in round 1 of contract 'c'; 2 checked in: a, b"));
+  }
+  EXPECT_GE(clock_.elapsed(), std::chrono::seconds(600));
+  EXPECT_LT(clock_.elapsed(), std::chrono::seconds(602));
+}
+
+TEST_F(RoundDriverTest, AStopEndsTheWaitWithItsReason) {
+  AddPeers(1, Options(2));
+  clock_.Join();
+  auto r = peers_[0]->driver->Sync(Contribution(*peers_[0], 1), false, [this] {
+    return clock_.elapsed() > std::chrono::seconds(5) ? std::string("the ML program exited") : std::string();
+  });
+  clock_.Leave();
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_THAT(r.status().message(), HasSubstr("stopped after 5 s: the ML program exited"));
+}
+
+}  // namespace
+}  // namespace swarm::sl

@@ -1,0 +1,142 @@
+#include "sl/testing/round_fakes.h"
+
+#include <atomic>
+
+#include "ledger/contracts.h"
+#include "ledger/views.h"
+
+namespace swarm::sl::testing {
+namespace {
+
+pki::PeerIdentity SlIdentity(const std::string& uid) { return {pki::Role::kSl, "sl-" + uid, "fp-" + uid}; }
+
+class Client final : public snapi::testing::UnimplementedSnApi {
+ public:
+  Client(MemorySn* sn, std::string uid) : sn_(sn), uid_(std::move(uid)) {}
+  std::string target() const override { return "memory-sn"; }
+  Status Health() override { return Status::Ok(); }
+  StatusOr<uint64_t> Submit(std::vector<swarm::v1::Transaction> txs) override {
+    if (sn_->killed(uid_)) return Gone();
+    return sn_->Submit(uid_, std::move(txs));
+  }
+  StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string& contract) override {
+    if (sn_->killed(uid_)) return Gone();
+    return sn_->GetTraining(contract);
+  }
+
+ private:
+  MemorySn* sn_;
+  std::string uid_;
+  Status Gone() const { return Unavailable("node " + uid_ + " was killed"); }
+};
+
+}  // namespace
+
+MemorySn::MemorySn() : state_(ledger::State::Genesis()) {}
+
+Status MemorySn::CreateContract(const std::string& name) {
+  swarm::v1::Transaction tx;
+  tx.mutable_create_contract()->set_name(name);
+  std::lock_guard lock(mu_);
+  return ledger::Apply(state_, tx, {pki::Role::kSwci, "swci-1", "fp-swci-1"}, ++height_);
+}
+
+std::unique_ptr<snapi::SnApi> MemorySn::AddSl(const std::string& uid) {
+  swarm::v1::Transaction tx;
+  auto* n = tx.mutable_register_node()->mutable_node();
+  n->set_type(swarm::v1::NODE_TYPE_SL);
+  n->set_uid(uid);
+  Status s = Submit(uid, {tx}).status();
+  if (!s.ok()) throw std::runtime_error("cannot register " + uid + ": " + s.message());
+  SetAlive(uid, true);
+  return std::make_unique<Client>(this, uid);
+}
+
+void MemorySn::SetAlive(const std::string& uid, bool alive) {
+  std::lock_guard lock(mu_);
+  if (alive) {
+    alive_.insert(uid);
+  } else {
+    alive_.erase(uid);
+  }
+}
+
+void MemorySn::Kill(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  alive_.erase(uid);
+  killed_.insert(uid);
+}
+
+bool MemorySn::killed(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  return killed_.count(uid) > 0;
+}
+
+void MemorySn::OnApplied(std::function<void(const swarm::v1::Transaction&)> hook) {
+  std::lock_guard lock(mu_);
+  on_applied_ = std::move(hook);
+}
+
+ledger::Training MemorySn::training(const std::string& contract) {
+  std::lock_guard lock(mu_);
+  return state_.contracts.at(contract).training;
+}
+
+int MemorySn::Count(swarm::v1::Transaction::BodyCase body) {
+  std::lock_guard lock(mu_);
+  return counts_[body];
+}
+
+StatusOr<uint64_t> MemorySn::Submit(const std::string& uid, std::vector<swarm::v1::Transaction> txs) {
+  std::lock_guard lock(mu_);
+  ledger::State next = state_;  // all or nothing, as a block
+  const uint64_t height = height_ + 1;
+  for (const auto& tx : txs) RETURN_IF_ERROR(ledger::Apply(next, tx, SlIdentity(uid), height));
+  state_ = std::move(next);
+  height_ = height;
+  for (const auto& tx : txs) ++counts_[tx.body_case()];
+  if (on_applied_) {
+    for (const auto& tx : txs) on_applied_(tx);
+  }
+  return height;
+}
+
+StatusOr<swarm::v1::TrainingInfo> MemorySn::GetTraining(const std::string& contract) {
+  std::lock_guard lock(mu_);
+  auto it = state_.contracts.find(contract);
+  if (it == state_.contracts.end()) return NotFound("no contract named '" + contract + "'");
+  return ledger::TrainingInfoOf(it->second, alive_);
+}
+
+void MemoryPeers::Serve(const std::string& endpoint, BlobStore* store) {
+  std::lock_guard lock(mu_);
+  stores_[endpoint] = store;
+  stopped_.erase(endpoint);
+}
+
+void MemoryPeers::StopServing(const std::string& endpoint) {
+  std::lock_guard lock(mu_);
+  stopped_.insert(endpoint);
+}
+
+Status MemoryPeers::Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) {
+  if (store->Has(digest)) return Status::Ok();
+  BlobStore* from = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = stores_.find(endpoint);
+    if (it != stores_.end() && !stopped_.count(endpoint)) from = it->second;
+  }
+  if (!from) return Unavailable("file server " + endpoint + ": connection refused");
+  if (!from->Has(digest)) return NotFound("file server " + endpoint + " has no blob " + digest.Hex());
+  static std::atomic<uint64_t> serial{0};
+  const auto tmp = store->dir() / ("fetch-" + std::to_string(serial++) + ".tmp");
+  std::error_code ec;
+  std::filesystem::copy_file(from->PathOf(digest), tmp, ec);
+  if (ec) return Unavailable("copying from " + endpoint + ": " + ec.message());
+  ASSIGN_OR_RETURN(Digest got, store->Adopt(tmp));
+  if (!(got == digest)) return DataLoss("file server " + endpoint + " served another blob than " + digest.Hex());
+  return Status::Ok();
+}
+
+}  // namespace swarm::sl::testing
