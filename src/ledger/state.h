@@ -45,6 +45,7 @@ struct Round {
   std::string merged_digest, merged_endpoint, merged_by;
   uint64_t merged_height = 0;
   uint32_t redos = 0;  // times its merged model was lost and it was merged again
+  std::vector<swarm::v1::LeftOut> left_out;  // contributions its merge left out, and why
 
   const std::string& leader() const { return leaders[leader_index]; }
 };

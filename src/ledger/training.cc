@@ -195,6 +195,18 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
   if (!IsDigest(m.model_digest())) return InvalidArgument("a model digest is 32 bytes (SHA-256)");
   if (m.fs_endpoint().empty())
     return InvalidArgument("the merged model needs the file server that serves it");
+  for (const auto& l : m.left_out()) {
+    auto c = r.checkins.find(l.uid());
+    if (c == r.checkins.end() || c->second.checkin.model_digest().empty()) {
+      return InvalidArgument("the merge of " + round + " says it left out node " + l.uid() +
+                             ", which did not contribute to it");
+    }
+    if (l.reason().size() > 1024) {
+      return InvalidArgument("a left-out reason is at most 1024 bytes; got " +
+                             std::to_string(l.reason().size()));
+    }
+  }
+  r.left_out.assign(m.left_out().begin(), m.left_out().end());
   r.merged_digest = m.model_digest();
   r.merged_endpoint = m.fs_endpoint();
   r.merged_by = m.uid();
@@ -228,7 +240,8 @@ Status ApplyRedoRound(State& state, const swarm::v1::RedoRound& rr, const pki::P
     return PermissionDenied("node " + rr.uid() + " is not a participant of " + round);
   }
   if (rr.uid() == last.merged_by) {
-    return FailedPrecondition("node " + rr.uid() + " recorded the merge of " + round + " itself: it holds the model");
+    return FailedPrecondition("node " + rr.uid() + " recorded the merge of " + round +
+                              " itself: it holds the model");
   }
   // A node that contributes to the next round builds on the model, so holds it (the
   // merger aside: it is the one gone). Other check-ins there are dropped with the round.
@@ -246,6 +259,7 @@ Status ApplyRedoRound(State& state, const swarm::v1::RedoRound& rr, const pki::P
   last.merged_endpoint.clear();
   last.merged_by.clear();
   last.merged_height = 0;
+  last.left_out.clear();
   ++last.redos;
   t.current = std::move(last);
   t.last = std::move(t.previous);

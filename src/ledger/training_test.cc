@@ -193,10 +193,12 @@ TEST_F(TrainingTest, ARoundWhoseMergedModelIsLostIsMergedAgainByTheNextLeader) {
   ASSERT_TRUE(Run(Merge("b", 2, 'M')).ok());
   ASSERT_EQ(T().last->number, 2u);
 
-  ExpectRefused(Redo("b", 2), "node b recorded the merge of round 2 of contract 'defaultbb.cqdb.sml.hpe' itself");
+  ExpectRefused(Redo("b", 2),
+                "node b recorded the merge of round 2 of contract 'defaultbb.cqdb.sml.hpe' itself");
   ExpectRefused(Redo("d", 2), "node d is not a participant of round 2", kSl2);
-  ExpectRefused(Redo("a", 1, 'P'), "round 1 of contract 'defaultbb.cqdb.sml.hpe' is not the contract's latest "
-                                   "merged round; that is round 2");
+  ExpectRefused(Redo("a", 1, 'P'),
+                "round 1 of contract 'defaultbb.cqdb.sml.hpe' is not the contract's latest "
+                "merged round; that is round 2");
   ExpectRefused(Redo("a", 2, 'Z'), "was merged again meanwhile");
   ASSERT_TRUE(Run(Redo("a", 2)).ok());
   // Round 2 is current again, closed, with its participants; c (after b) leads it now.
@@ -212,7 +214,21 @@ TEST_F(TrainingTest, ARoundWhoseMergedModelIsLostIsMergedAgainByTheNextLeader) {
   // The second node that saw the loss finds it handled.
   ExpectRefused(Redo("c", 2), "is not the contract's latest merged round; that is round 1");
   ExpectRefused(Merge("b", 2, 'Q'), "only the leader");
-  ASSERT_TRUE(Run(Merge("c", 2, 'Q')).ok());
+  // The merge names what it left out, and why: only contributors of the round.
+  swarm::v1::Transaction merge = Merge("c", 2, 'Q');
+  auto* l = merge.mutable_record_merge()->add_left_out();
+  l->set_uid("d");
+  l->set_reason("its model cannot be fetched");
+  ExpectRefused(merge,
+                "the merge of round 2 of contract 'defaultbb.cqdb.sml.hpe' says it left out node d, "
+                "which did not contribute to it");
+  l->set_uid("b");
+  l->set_reason(std::string(1025, 'x'));
+  ExpectRefused(merge, "a left-out reason is at most 1024 bytes; got 1025");
+  l->set_reason("its model cannot be fetched: connection refused");
+  ASSERT_TRUE(Run(merge).ok());
+  ASSERT_EQ(T().last->left_out.size(), 1u);
+  EXPECT_EQ(T().last->left_out[0].uid(), "b");
   EXPECT_EQ(T().last->number, 2u);
   EXPECT_EQ(T().last->merged_digest, Digest('Q'));
   EXPECT_EQ(T().last->redos, 1u);

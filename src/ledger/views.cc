@@ -19,6 +19,7 @@ void Fill(const Round& r, swarm::v1::RoundInfo* out) {
   out->set_required_peers(RequiredPeers(r));
   out->set_contributors(static_cast<uint32_t>(Contributors(r)));
   out->set_redos(r.redos);
+  for (const auto& l : r.left_out) *out->add_left_out() = l;
 }
 
 swarm::v1::TaskState ToProto(std::optional<AssignmentState> s) {

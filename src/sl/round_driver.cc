@@ -78,7 +78,8 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCh
       if (first_error.ok()) first_error = s;
     }
     if (const std::string why = StopWhy(stop); !why.empty()) {
-      return Cancelled("stopped fetching the merged model of round " + std::to_string(merged.number()) + ": " + why);
+      return Cancelled("stopped fetching the merged model of round " + std::to_string(merged.number()) +
+                       ": " + why);
     }
     if (moved_on && moved_on()) {
       return Aborted("the merged model of round " + std::to_string(merged.number()) +
@@ -110,12 +111,13 @@ bool RoundDriver::ReopenIfLost(const swarm::v1::RoundInfo& merged) {
     return m.uid() == merged.merged_by() && m.alive();
   });
   // One that contributes to the next round holds the model (ledger::ApplyRedoRound).
-  const bool built_on = std::any_of(t.current().checkins().begin(), t.current().checkins().end(), [&](const auto& c) {
-    return c.uid() != merged.merged_by() && !c.model_digest().empty();
-  });
+  const bool built_on =
+      std::any_of(t.current().checkins().begin(), t.current().checkins().end(),
+                  [&](const auto& c) { return c.uid() != merged.merged_by() && !c.model_digest().empty(); });
   if (!took_part || merged.merged_by() == uid_ || merger_alive || built_on) return false;
-  NoteWarning(user_log_, "the merged model of round " + std::to_string(merged.number()) + " is lost: its leader " +
-                             merged.merged_by() + " is no longer alive and no participant serves it; asking " +
+  NoteWarning(user_log_, "the merged model of round " + std::to_string(merged.number()) +
+                             " is lost: its leader " + merged.merged_by() +
+                             " is no longer alive and no participant serves it; asking " +
                              "the ledger to merge the round again");
   swarm::v1::Transaction tx;
   auto* r = tx.mutable_redo_round();
@@ -124,7 +126,7 @@ bool RoundDriver::ReopenIfLost(const swarm::v1::RoundInfo& merged) {
   r->set_uid(uid_);
   r->set_lost_digest(merged.merged_digest());
   if (Status s = sn_->Submit(tx).status(); s.ok()) return true;
-  // Refused: another node asked first, or someone checked in meanwhile (so holds the model).
+  // Refused: another node asked first, or one built on the model meanwhile (so holds it).
   got = sn_->GetTraining(o_.contract);
   return got.ok() && moved_on(*got);
 }
@@ -136,7 +138,8 @@ Status RoundDriver::Finish() {
   return sn_->Submit(tx).status();
 }
 
-StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
+StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
+                                    std::vector<swarm::v1::LeftOut>* left_out) {
   // Fetch every contribution in parallel (each verified against its digest), then merge.
   // A participant that died after checking in cannot serve its model: after a few tries,
   // its contribution is left out, so that the round still completes.
@@ -150,14 +153,16 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
   for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
     std::vector<size_t> todo;
     for (size_t i = 0; i < inputs.size(); ++i) {
-      if (!result[i].ok() && result[i].code() != StatusCode::kDataLoss) todo.push_back(i);  // a wrong digest stays wrong
+      // A wrong digest stays wrong: not tried again.
+      if (!result[i].ok() && result[i].code() != StatusCode::kDataLoss) todo.push_back(i);
     }
     if (todo.empty()) break;
     if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
     std::vector<std::future<Status>> fetches;
     for (size_t i : todo) {
       const auto* c = inputs[i];
-      fetches.push_back(std::async(std::launch::async, [this, c] { return Fetch(c->fs_endpoint(), c->model_digest()); }));
+      fetches.push_back(
+          std::async(std::launch::async, [this, c] { return Fetch(c->fs_endpoint(), c->model_digest()); }));
     }
     for (size_t k = 0; k < todo.size(); ++k) result[todo[k]] = fetches[k].get();
   }
@@ -166,6 +171,10 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
     if (!result[i].ok()) {
       NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": leaving out the model of node " +
                                  inputs[i]->uid() + ", which cannot be fetched: " + result[i].message());
+      swarm::v1::LeftOut l;
+      l.set_uid(inputs[i]->uid());
+      l.set_reason(("its model cannot be fetched: " + result[i].message()).substr(0, 1024));
+      left_out->push_back(std::move(l));
     } else {
       fetched.push_back(inputs[i]);
     }
@@ -193,10 +202,10 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round) {
 struct RoundDriver::Watch {
   uint64_t checked_in = 0;  // the round this Sync checked in to
   std::optional<Clock::TimePoint> quorum_since;
-  std::string leader;                 // the leader being watched
+  std::string leader;                // the leader being watched
   Clock::Duration leader_wait{};     // its merge deadline, from when it was first seen
   Clock::TimePoint leader_deadline;  // when it must have recorded its merge
-  uint64_t led = 0;                   // the round this node tried to merge as leader
+  uint64_t led = 0;                  // the round this node tried to merge as leader
   Clock::TimePoint last_log;
 };
 
@@ -218,8 +227,8 @@ std::string RoundDriver::WaitingFor(const swarm::v1::TrainingInfo& t, const Watc
     std::string uids;
     for (const auto& c : cur.checkins()) uids += (uids.empty() ? "" : ", ") + c.uid();
     return head + "for minPeers " + std::to_string(cur.required_peers()) + " in round " +
-           std::to_string(cur.number()) + where + "; " + std::to_string(cur.checkins_size()) +
-           " checked in" + (uids.empty() ? "" : ": " + uids) +
+           std::to_string(cur.number()) + where + "; " + std::to_string(cur.checkins_size()) + " checked in" +
+           (uids.empty() ? "" : ": " + uids) +
            (cur.contributors() > 0 ? "" : ", and none contributes a model");
   }
   return head + "for the merged model of round " + std::to_string(cur.number()) + where + " (leader " +
@@ -233,7 +242,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   // The deadline counts from the last progress seen on the ledger, not from the call.
   auto started = clock_->Now();
   std::tuple<uint64_t, int, bool, std::string> progress;  // round, check-ins, closed, leader
-  const auto waited = [&] { return std::chrono::duration_cast<std::chrono::seconds>(clock_->Now() - started); };
+  const auto waited = [&] {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock_->Now() - started);
+  };
   const auto late = [&] { return o_.sync_wait.count() > 0 && clock_->Now() - started > o_.sync_wait; };
   // Fetches a merged round's model (verified) and makes it the one this node builds on.
   // Sets moved_on when it failed because the ledger moved past that model (the round was
@@ -241,8 +252,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   bool moved_on = false;
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
     moved_on = false;
-    RETURN_IF_ERROR(
-        FetchMerged(merged, stop, [&] { return moved_on = ReopenIfLost(merged); }).WithContext("merged model"));
+    RETURN_IF_ERROR(FetchMerged(merged, stop, [&] {
+                      return moved_on = ReopenIfLost(merged);
+                    }).WithContext("merged model"));
     base_round_ = merged.number();
     Retain(recent_merged_, *Digest::FromBytes(merged.merged_digest()), kKeepMerged);
     if (contribution) Retain(recent_own_, *contribution, kKeepOwn);
@@ -254,8 +266,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   };
   while (true) {
     if (const std::string why = StopWhy(stop); !why.empty()) {
-      return Cancelled("the sync on contract '" + o_.contract + "' stopped after " + std::to_string(waited().count()) +
-                       " s: " + why);
+      return Cancelled("the sync on contract '" + o_.contract + "' stopped after " +
+                       std::to_string(waited().count()) + " s: " + why);
     }
     auto got = sn_->GetTraining(o_.contract);
     if (!got.ok()) {
@@ -273,7 +285,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     }
     const swarm::v1::TrainingInfo& t = *got;
     const auto& cur = t.current();
-    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader()); now != progress) {
+    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader());
+        now != progress) {
       progress = std::move(now);
       started = clock_->Now();
     }
@@ -287,8 +300,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     // The round this node checked in to was dropped: an earlier one is being merged again
     // (its model was lost). Check in anew once that is done.
     if (w.checked_in > cur.number()) {
-      Log("round " + std::to_string(w.checked_in) + " was dropped while round " + std::to_string(cur.number()) +
-          " is merged again; checking in anew after it");
+      Log("round " + std::to_string(w.checked_in) + " was dropped while round " +
+          std::to_string(cur.number()) + " is merged again; checking in anew after it");
       w = Watch{};
       w.last_log = clock_->Now();
     }
@@ -411,7 +424,8 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
   w.led = round.number();
   Log("leading the merge of round " + std::to_string(round.number()) + " (" +
       std::to_string(round.checkins_size()) + " participants)");
-  auto merged = Merge(round);
+  std::vector<swarm::v1::LeftOut> left_out;
+  auto merged = Merge(round, &left_out);
   if (!merged.ok()) {
     // Let the deadline pass the round on to the next leader.
     NoteError(user_log_,
@@ -425,6 +439,7 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
   m->set_uid(uid_);
   m->set_model_digest(std::string(merged->view()));
   m->set_fs_endpoint(o_.fs_endpoint);
+  for (auto& l : left_out) *m->add_left_out() = std::move(l);
   Status s = sn_->Submit(tx).status();
   // PermissionDenied: this node was replaced as leader while it merged.
   if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;

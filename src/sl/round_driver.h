@@ -94,7 +94,8 @@ class RoundDriver {
                              Watch& w);
   // Submits `tx`; a refusal that only means another node acted first is not an error.
   Status SubmitRacing(const swarm::v1::Transaction& tx);
-  StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round);
+  // Merges the round's contributions; those that cannot be fetched go to `left_out`, with why.
+  StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round, std::vector<swarm::v1::LeftOut>* left_out);
   Status Fetch(const std::string& endpoint, const std::string& digest);
   // Fetches `merged`'s model from its leader or, if the leader is gone, from any
   // participant that already has it, trying them in turn until merged_fetch_wait passes.

@@ -19,8 +19,8 @@
 namespace swarm::sl {
 namespace {
 
-using ::testing::HasSubstr;
 using swarm::v1::Transaction;
+using ::testing::HasSubstr;
 
 const ModelSchema kSchema{{"w", DType::kF32, {4}}};
 
@@ -55,8 +55,8 @@ class RoundDriverTest : public ::testing::Test {
       peers_fs_.Serve(p->endpoint(), p->store.get());
       RoundOptions mine = o;
       mine.fs_endpoint = p->endpoint();
-      p->driver = std::make_unique<RoundDriver>(p->sn.get(), p->store.get(), &peers_fs_, p->uid, mine, nullptr,
-                                                &clock_);
+      p->driver = std::make_unique<RoundDriver>(p->sn.get(), p->store.get(), &peers_fs_, p->uid, mine,
+                                                nullptr, &clock_);
       peers_.push_back(std::move(p));
     }
   }
@@ -90,7 +90,9 @@ class RoundDriverTest : public ::testing::Test {
     for (size_t i = 0; i < peers_.size(); ++i) clock_.Join();  // all take part from the start
     for (auto& peer : peers_) {
       threads.emplace_back([this, rounds, p = peer.get()] {
-        const StopCheck killed = [this, p] { return sn_.killed(p->uid) ? std::string("killed") : std::string(); };
+        const StopCheck killed = [this, p] {
+          return sn_.killed(p->uid) ? std::string("killed") : std::string();
+        };
         bool caught_up = false;
         for (int k = 1; k <= rounds && !sn_.killed(p->uid); ++k) {
           if (!caught_up) clock_.SleepFor(std::chrono::seconds(1));
@@ -166,8 +168,10 @@ class LostMergeTest : public RoundDriverTest {
     std::string dead;
     size_t first_participants = 0, redo_participants = 0;
     float expected = 0;
+    std::string left_out;
     sn_.OnApplied([&](const Transaction& tx) {
-      if (dies_at_next_checkin && tx.has_check_in() && tx.check_in().uid() == dead && tx.check_in().round() == 4) {
+      if (dies_at_next_checkin && tx.has_check_in() && tx.check_in().uid() == dead &&
+          tx.check_in().round() == 4) {
         sn_.Kill(dead);
       }
       if (!tx.has_record_merge() || tx.record_merge().round() != 3) return;
@@ -179,8 +183,10 @@ class LostMergeTest : public RoundDriverTest {
         if (!dies_at_next_checkin) sn_.Kill(dead);
         return;
       }
-      // The merge again: the mean of every contribution but the dead node's.
+      // The merge again: the mean of every contribution but the dead node's, which the
+      // record names as left out.
       redo_participants = round.checkins.size();
+      for (const auto& l : round.left_out) left_out += l.uid() + ": " + l.reason() + "\n";
       float sum = 0;
       int n = 0;
       for (const auto& [uid, c] : round.checkins) {
@@ -194,6 +200,8 @@ class LostMergeTest : public RoundDriverTest {
     ASSERT_FALSE(dead.empty());
     EXPECT_EQ(first_participants, 3u);
     EXPECT_EQ(redo_participants, 3u);  // the same participants; the dead one's model is left out
+    EXPECT_EQ(left_out, dead + ": its model cannot be fetched: file server sl-" + dead +
+                            ":30305: connection refused\n");
     EXPECT_EQ(sn_.Count(Transaction::kRedoRound), 1);
     std::vector<Peer*> survivors;
     for (auto& p : peers_) {
@@ -204,7 +212,8 @@ class LostMergeTest : public RoundDriverTest {
       ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
       EXPECT_TRUE(p->results.back().final) << p->uid;
       EXPECT_EQ(p->results.back().merged, survivors[0]->results.back().merged);
-      auto third = std::find_if(p->results.begin(), p->results.end(), [](const auto& r) { return r.round == 3; });
+      auto third =
+          std::find_if(p->results.begin(), p->results.end(), [](const auto& r) { return r.round == 3; });
       ASSERT_NE(third, p->results.end()) << p->uid;
       EXPECT_TRUE(third->contributed);
       EXPECT_FLOAT_EQ(ValueOf(*p, third->merged), expected) << p->uid;
@@ -275,7 +284,8 @@ TEST_F(RoundDriverTest, ASyncWithoutItsQuorumEndsAtItsDeadlineSayingWhatItWaited
   Train(1);
   for (auto& p : peers_) {
     EXPECT_EQ(p->error.code(), StatusCode::kDeadlineExceeded) << p->uid;
-    EXPECT_THAT(p->error.message(), HasSubstr("for minPeers 3 in round 1 of contract 'c'; 2 checked in: a, b"));
+    EXPECT_THAT(p->error.message(),
+                HasSubstr("for minPeers 3 in round 1 of contract 'c'; 2 checked in: a, b"));
   }
   EXPECT_GE(clock_.elapsed(), std::chrono::seconds(600));
   EXPECT_LT(clock_.elapsed(), std::chrono::seconds(602));

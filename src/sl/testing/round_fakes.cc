@@ -135,7 +135,8 @@ Status MemoryPeers::Fetch(const std::string& endpoint, const Digest& digest, Blo
   std::filesystem::copy_file(from->PathOf(digest), tmp, ec);
   if (ec) return Unavailable("copying from " + endpoint + ": " + ec.message());
   ASSIGN_OR_RETURN(Digest got, store->Adopt(tmp));
-  if (!(got == digest)) return DataLoss("file server " + endpoint + " served another blob than " + digest.Hex());
+  if (!(got == digest))
+    return DataLoss("file server " + endpoint + " served another blob than " + digest.Hex());
   return Status::Ok();
 }
 

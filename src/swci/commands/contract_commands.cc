@@ -24,7 +24,8 @@ StatusOr<Result> ResetContract(CommandEnv& env, const Args& a) {
   bool force = false;
   if (a.Has("FORCE")) {
     if (Upper(a.String("FORCE")) != "FORCE") {
-      return InvalidArgument("RESET CONTRACT takes FORCE after the contract's name; got '" + a.String("FORCE") + "'");
+      return InvalidArgument("RESET CONTRACT takes FORCE after the contract's name; got '" +
+                             a.String("FORCE") + "'");
     }
     force = true;
   }
@@ -90,9 +91,12 @@ StatusOr<Result> GetContractStatus(CommandEnv& env, const Args& a) {
       .Add("Last reset",
            info.resets() == 0 ? "never" : "ledger block " + std::to_string(info.last_reset_height()))
       .Add("Current round", RoundState(t.current()))
-      .Add("Last merged", t.has_last() ? "round " + std::to_string(t.last().number()) : "-")
-      .Add("Members", Members(t))
-      .Add("Done", YesNo(t.done()));
+      .Add("Last merged", t.has_last() ? "round " + std::to_string(t.last().number()) : "-");
+  if (t.has_last()) {
+    // Contributions the last merge could not take in: the user sees who, and why.
+    for (const auto& l : t.last().left_out()) r.Add("Left out", l.uid() + ": " + l.reason());
+  }
+  r.Add("Members", Members(t)).Add("Done", YesNo(t.done()));
   return Result::Of(std::move(r));
 }
 
