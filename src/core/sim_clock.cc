@@ -26,7 +26,7 @@ void SimClock::Leave() {
 void SimClock::SleepFor(Duration d) {
   std::unique_lock lock(mu_);
   const TimePoint wake = now_ + std::max(d, Duration(1));
-  auto it = wakeups_.emplace(wake, 0);
+  auto it = wakeups_.insert(wake);
   AdvanceLocked();
   cv_.wait(lock, [&] { return now_ >= wake; });
   wakeups_.erase(it);
@@ -38,8 +38,8 @@ void SimClock::AdvanceLocked() {
   size_t asleep = 0;
   for (auto it = wakeups_.upper_bound(now_); it != wakeups_.end(); ++it) ++asleep;
   if (asleep == 0 || static_cast<int>(asleep) < members_) return;
-  if (wakeups_.begin()->first <= now_) return;  // someone woken has not run yet
-  now_ = wakeups_.begin()->first;
+  if (*wakeups_.begin() <= now_) return;  // someone woken has not run yet
+  now_ = *wakeups_.begin();
   cv_.notify_all();
 }
 

@@ -10,7 +10,7 @@
 // blocked on anything but SleepFor (a lock, a future) holds time still until it runs on.
 
 #include <condition_variable>
-#include <map>
+#include <set>
 #include <mutex>
 
 #include "core/clock.h"
@@ -44,7 +44,8 @@ class SimClock final : public Clock {
   std::condition_variable cv_;
   TimePoint now_{};
   int members_ = 0;
-  std::multimap<TimePoint, int> wakeups_;  // sleepers still asleep (wake-up after now_)
+  // Every sleeper's wake-up, until it runs again; those after now_ are still asleep.
+  std::multiset<TimePoint> wakeups_;
 };
 
 }  // namespace swarm

@@ -34,7 +34,9 @@ TEST(SimClockTest, TimeJumpsToTheEarliestWakeUpOnlyWhenEveryMemberSleeps) {
   for (size_t k = 0; k < woke.size(); ++k) {
     EXPECT_EQ(woke[k].second, expected[k].second) << k;
     // Threads 1 and 2 both wake at 20 s: either may log first.
-    if (expected[k].second != seconds(20)) EXPECT_EQ(woke[k].first, expected[k].first) << k;
+    if (expected[k].second != seconds(20)) {
+      EXPECT_EQ(woke[k].first, expected[k].first) << k;
+    }
   }
 }
 
