@@ -1,12 +1,13 @@
 #include "cli/sl_command.h"
 
-
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
 #include "cli/port_flag.h"
 #include "cli/run_node.h"
 #include "core/log.h"
+#include "ledger/round_rules.h"
 #include "sl/sl_node.h"
 
 namespace swarm::cli {
@@ -25,6 +26,20 @@ std::chrono::milliseconds EnvSeconds(const char* name, std::chrono::milliseconds
   return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
 }
 
+// A count from the environment: a whole number in 0..max.
+uint32_t EnvCount(const char* name, uint32_t fallback, uint32_t max) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  if (*end != '\0' || *v == '-' || errno == ERANGE || n > max) {
+    std::fprintf(stderr, "swarm: error: %s='%s' is not a whole number in 0..%u\n", name, v, max);
+    std::exit(2);
+  }
+  return static_cast<uint32_t>(n);
+}
+
 void RunSl(sl::SlOptions o) {
   if (o.data_dir.empty()) {
     std::fprintf(stderr,
@@ -34,6 +49,7 @@ void RunSl(sl::SlOptions o) {
   o.rounds.full_quorum_wait = EnvSeconds("SL_WAIT_FOR_FULL_QUORUM_SECONDS", o.rounds.full_quorum_wait);
   o.rounds.leader_timeout = EnvSeconds("SL_LEADER_FAILURE_BASE_TIMEOUT", o.rounds.leader_timeout);
   o.rounds.sync_wait = EnvSeconds("SL_SYNC_MAX_WAIT_SECONDS", o.rounds.sync_wait);
+  o.rounds.start_quorum = EnvCount("SL_START_QUORUM", o.rounds.start_quorum, ledger::kMaxStartQuorum);
   o.ml_stop_grace = EnvSeconds("SL_ML_STOP_GRACE_SECONDS", o.ml_stop_grace);
   InitLogging();
   RunUntilSignal(sl::SlNode::Start(o), "SL");
@@ -67,8 +83,9 @@ void AddSlCommand(CLI::App& app) {
   sl->add_option("--ml-w", o->ml_workdir, "Its working directory");
   sl->add_option("--ml-e", o->ml_env, "KEY=VALUE for its environment (repeatable)")->allow_extra_args(false);
   sl->add_option("--ml-name", o->ml_name, "Its name (in logs and LIST NODES)")->capture_default_str();
-  sl->add_option("--ml-view", o->ml_view,
-                 "TARGET=SOURCE: the ML program sees host path SOURCE at TARGET (repeatable; set by the SWOP)")
+  sl->add_option(
+        "--ml-view", o->ml_view,
+        "TARGET=SOURCE: the ML program sees host path SOURCE at TARGET (repeatable; set by the SWOP)")
       ->allow_extra_args(false);
   sl->add_option("--parent-uid", o->parent_uid, "Uid of the SWOP that starts this SL (set by the SWOP)");
   sl->add_option("--sn-wait", o->sn_wait, "Seconds to wait for the SN")->capture_default_str();

@@ -56,17 +56,17 @@ Slice SliceOfImpl(M& model, const RangePlan& plan) {
 }
 
 Status ValidateMergeArgs(const RangePlan& plan, std::span<const ConstSlice> inputs,
-                         std::span<const uint32_t> weights, const MutableSlice& out) {
+                         std::span<const uint32_t> weights, const MutableSlice& out, uint32_t max_weight) {
   if (inputs.empty()) return InvalidArgument("merge needs at least one input model");
   if (weights.size() != inputs.size()) {
     return InvalidArgument("merge got " + std::to_string(inputs.size()) + " inputs but " +
                            std::to_string(weights.size()) + " weights; expected one weight per input");
   }
   for (size_t i = 0; i < weights.size(); ++i) {
-    if (weights[i] < kMinWeight || weights[i] > kMaxWeight) {
+    if (weights[i] < kMinWeight || weights[i] > max_weight) {
       return InvalidArgument("weight of input " + std::to_string(i) + " is " + std::to_string(weights[i]) +
                              "; expected an integer in " + std::to_string(kMinWeight) + ".." +
-                             std::to_string(kMaxWeight));
+                             std::to_string(max_weight));
     }
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -141,7 +141,7 @@ std::vector<WorkItem> SplitIntoBlocks(const RangePlan& plan) {
 StatusOr<MergeReport> MergeRange(const RangePlan& plan, std::span<const ConstSlice> inputs,
                                  std::span<const uint32_t> weights, const MutableSlice& out,
                                  const MergeOptions& options) {
-  RETURN_IF_ERROR(ValidateMergeArgs(plan, inputs, weights, out));
+  RETURN_IF_ERROR(ValidateMergeArgs(plan, inputs, weights, out, options.max_weight));
   const int threads = ResolveThreads(options.threads);
   switch (options.method) {
     case MergeMethod::kMean: RETURN_IF_ERROR(Mean(plan, inputs, weights, out, threads)); return MergeReport{};

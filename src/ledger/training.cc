@@ -78,8 +78,17 @@ Status CheckSchema(Training& t, const swarm::v1::CheckIn& c) {
 
 uint32_t RequiredPeers(const Round& round) {
   uint32_t need = 0;
-  for (const auto& [uid, c] : round.checkins) need = std::max(need, c.checkin.min_peers());
+  for (const auto& [uid, c] : round.checkins) {
+    need = std::max(need, c.checkin.min_peers());
+    if (round.number == 1) need = std::max(need, c.checkin.start_quorum());
+  }
   return need;
+}
+
+bool StartQuorumRules(const Round& round) {
+  uint32_t min_peers = 0;
+  for (const auto& [uid, c] : round.checkins) min_peers = std::max(min_peers, c.checkin.min_peers());
+  return RequiredPeers(round) > min_peers;
 }
 
 size_t Contributors(const Round& round) {
@@ -109,6 +118,10 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
   }
   if (c.min_peers() < 1)
     return InvalidArgument("minPeers must be at least 1; got " + std::to_string(c.min_peers()));
+  if (c.start_quorum() > kMaxStartQuorum) {
+    return InvalidArgument("SL_START_QUORUM must be at most " + std::to_string(kMaxStartQuorum) + "; got " +
+                           std::to_string(c.start_quorum()));
+  }
   if (c.merge_method() != "mean" && c.merge_method() != "coordmedian" && c.merge_method() != "geomedian") {
     return InvalidArgument("mergeMethod '" + c.merge_method() +
                            "' is not one of mean, coordmedian, geomedian");
@@ -117,11 +130,14 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
     if (!IsDigest(c.model_digest())) return InvalidArgument("a model digest is 32 bytes (SHA-256)");
     if (c.fs_endpoint().empty())
       return InvalidArgument("a contributing node must name its file server endpoint");
-    if (c.base_round() + 1 != c.round()) {
+    // A contribution may build on an older merged model than the round's (it came too late
+    // for an earlier round): it is merged with a lower weight, up to kMaxStaleness behind.
+    if (c.base_round() >= c.round() || Staleness(c) > kMaxStaleness) {
       return FailedPrecondition("node " + c.uid() + " builds on the merged model of round " +
                                 std::to_string(c.base_round()) + ", but " + round + " builds on round " +
-                                std::to_string(c.round() - 1) +
-                                "'s: it must load the latest merged model first");
+                                std::to_string(c.round() - 1) + "'s, and a contribution may be at most " +
+                                std::to_string(kMaxStaleness) +
+                                " rounds behind: it must load the latest merged model first");
     }
   }
   if (!c.model_digest().empty()) RETURN_IF_ERROR(CheckSchema(*t, c));
@@ -141,8 +157,10 @@ Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::
   if (!r.checkins.count(c.uid()))
     return FailedPrecondition("node " + c.uid() + " has not checked in to " + round);
   if (r.checkins.size() < RequiredPeers(r)) {
-    return FailedPrecondition(round + " has " + std::to_string(r.checkins.size()) + " peers and needs " +
-                              std::to_string(RequiredPeers(r)) + " (minPeers)");
+    return FailedPrecondition(
+        round + " has " + std::to_string(r.checkins.size()) + " peers and needs " +
+        std::to_string(RequiredPeers(r)) +
+        (StartQuorumRules(r) ? " (SL_START_QUORUM: the nodes the training starts with)" : " (minPeers)"));
   }
   if (Contributors(r) == 0) {
     return FailedPrecondition(round + " has no contributing participant: at least one must not be inactive");

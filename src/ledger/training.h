@@ -7,6 +7,7 @@
 // check that the transaction is valid on the chain's state.
 
 #include "core/status.h"
+#include "ledger/round_rules.h"
 #include "ledger/state.h"
 #include "ledger/transaction.h"
 #include "pki/trust_store.h"
@@ -28,8 +29,13 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
 Status ApplyRedoRound(State& state, const swarm::v1::RedoRound& r, const pki::PeerIdentity& signer);
 Status ApplyFinishTraining(State& state, const swarm::v1::FinishTraining& f, const pki::PeerIdentity& signer);
 
-// The quorum a round needs: the largest minPeers among its check-ins (0 with none).
+// The quorum a round needs: the largest minPeers among its check-ins (0 with none). The
+// first round of a training needs at least the largest start quorum too (SL_START_QUORUM:
+// all the nodes a launcher configured), so that no node that starts a moment late misses
+// the start; later rounds close with minPeers.
 uint32_t RequiredPeers(const Round& round);
+// Whether that quorum is the start quorum's, larger than every minPeers.
+bool StartQuorumRules(const Round& round);
 // How many check-ins contribute a model.
 size_t Contributors(const Round& round);
 

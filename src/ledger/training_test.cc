@@ -264,18 +264,68 @@ TEST_F(TrainingTest, ALostFinalModelReopensTheFinishedTraining) {
   EXPECT_EQ(T().last->merged_digest, Digest('F'));
 }
 
-TEST_F(TrainingTest, ALateNodeMustLoadTheLatestMergedModelBeforeContributing) {
-  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, 1, Digest(uid[0]))).ok());
-  ASSERT_TRUE(Run(Close("a", 1)).ok());
-  ASSERT_TRUE(Run(Merge("a", 1)).ok());
-  // c arrives at round 2 with its own initial weights (base 0): refused, with the reason.
-  ExpectRefused(CheckIn("c", 2, Digest('c'), 0),
-                "builds on the merged model of round 0, but round 2 of contract "
-                "'defaultbb.cqdb.sml.hpe' builds on round 1's");
-  // Having loaded round 1's merged model it contributes.
-  EXPECT_TRUE(Run(CheckIn("c", 2, Digest('c'), 1)).ok());
+TEST_F(TrainingTest, ALateContributionIsTakenUpToTwoRoundsBehind) {
+  for (uint64_t round = 1; round <= 3; ++round) {
+    for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(CheckIn(uid, round, Digest(uid[0]), round - 1)).ok());
+    ASSERT_TRUE(Run(Close("a", round)).ok());
+    ASSERT_TRUE(Run(Merge(T().current.leader(), round)).ok());
+  }
+  // Round 4 builds on round 3's model. c's weights build on round 0's (its own start): 3
+  // rounds behind, refused with the reason; it must load the latest merged model first.
+  ExpectRefused(CheckIn("c", 4, Digest('c'), 0),
+                "builds on the merged model of round 0, but round 4 of contract "
+                "'defaultbb.cqdb.sml.hpe' builds on round 3's, and a contribution may be at most 2 rounds "
+                "behind: it must load the latest merged model first");
+  // A node cannot build on a model that is not merged yet.
+  ExpectRefused(CheckIn("c", 4, Digest('c'), 4), "builds on the merged model of round 4");
+  // Fresh, one behind and two behind are all taken.
+  EXPECT_TRUE(Run(CheckIn("a", 4, Digest('a'), 3)).ok());
+  EXPECT_TRUE(Run(CheckIn("b", 4, Digest('b'), 2)).ok());
+  EXPECT_TRUE(Run(CheckIn("c", 4, Digest('c'), 1)).ok());
+  EXPECT_EQ(Staleness(T().current.checkins.at("a").checkin), 0u);
+  EXPECT_EQ(Staleness(T().current.checkins.at("b").checkin), 1u);
+  EXPECT_EQ(Staleness(T().current.checkins.at("c").checkin), 2u);
   // Only the current round takes check-ins.
-  ExpectRefused(CheckIn("a", 3, Digest('a'), 2), "is not the current round; the contract is at round 2");
+  ExpectRefused(CheckIn("a", 5, Digest('a'), 4), "is not the current round; the contract is at round 4");
+}
+
+TEST(MergeWeightTest, ALateContributionWeighsItsWeightOverOnePlusItsStaleness) {
+  swarm::v1::CheckIn c;
+  c.set_round(7);
+  c.set_weight(5);
+  c.set_base_round(6);
+  EXPECT_EQ(MergeWeight(c, false), 5u);  // no late one in the round: weights as they are
+  EXPECT_EQ(MergeWeight(c, true), 30u);  // scaled by 6 = 5 / 1 * 6
+  c.set_base_round(5);
+  EXPECT_EQ(MergeWeight(c, true), 15u);  // 5 / 2 * 6
+  c.set_base_round(4);
+  EXPECT_EQ(MergeWeight(c, true), 10u);  // 5 / 3 * 6
+  c.set_weight(100);
+  EXPECT_EQ(MergeWeight(c, true), 200u);
+  c.set_base_round(6);
+  EXPECT_EQ(MergeWeight(c, true), 600u);  // the largest merge weight
+}
+
+TEST_F(TrainingTest, TheFirstRoundWaitsForTheStartQuorumAndLaterOnesForMinPeers) {
+  const auto with_start = [](swarm::v1::Transaction tx, uint32_t start) {
+    tx.mutable_check_in()->set_start_quorum(start);
+    return tx;
+  };
+  ExpectRefused(with_start(CheckIn("a", 1, Digest('a')), kMaxStartQuorum + 1),
+                "SL_START_QUORUM must be at most 100000; got 100001");
+  ASSERT_TRUE(Run(with_start(CheckIn("a", 1, Digest('a')), 3)).ok());
+  ASSERT_TRUE(Run(with_start(CheckIn("b", 1, Digest('b')), 3)).ok());
+  EXPECT_EQ(RequiredPeers(T().current), 3u);
+  ExpectRefused(Close("a", 1),
+                "has 2 peers and needs 3 (SL_START_QUORUM: the nodes the training starts with)");
+  ASSERT_TRUE(Run(with_start(CheckIn("c", 1, Digest('c')), 3)).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  ASSERT_TRUE(Run(Merge(T().current.leader(), 1)).ok());
+  // Round 2 needs minPeers (2) only, whatever the start quorum.
+  ASSERT_TRUE(Run(with_start(CheckIn("a", 2, Digest('a'), 1), 3)).ok());
+  ASSERT_TRUE(Run(with_start(CheckIn("b", 2, Digest('b'), 1), 3)).ok());
+  EXPECT_EQ(RequiredPeers(T().current), 2u);
+  EXPECT_TRUE(Run(Close("a", 2)).ok());
 }
 
 TEST_F(TrainingTest, InactiveNodesTakePartWithoutContributingButNotAllMayBeInactive) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <limits>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -10,6 +11,7 @@
 #include "core/blob_writer.h"
 #include "core/log.h"
 #include "core/merge.h"
+#include "ledger/round_rules.h"
 #include "ledger/transaction.h"
 #include "sl/file_server.h"
 #include "sl/model_schema.h"
@@ -193,11 +195,40 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
   MergeOptions options;
   options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
+  // Late contributions weigh less (ledger/training.h MergeWeight).
+  const bool any_stale =
+      std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
+  if (any_stale) {
+    static_assert(kMaxWeight * ledger::kStaleScale <= std::numeric_limits<uint32_t>::max());
+    options.max_weight = kMaxWeight * ledger::kStaleScale;
+    weights.clear();
+    for (const auto* c : inputs) {
+      weights.push_back(ledger::MergeWeight(*c, true));
+      if (ledger::Staleness(*c) > 0) {
+        Log("round " + std::to_string(round.number()) + ": node " + c->uid() +
+            "'s contribution builds on round " + std::to_string(c->base_round()) + "'s model, " +
+            std::to_string(ledger::Staleness(*c)) + " round(s) late; merged with weight " +
+            std::to_string(c->weight()) + "/" + std::to_string(1 + ledger::Staleness(*c)));
+      }
+    }
+  }
   ASSIGN_OR_RETURN(Model merged, MergeModels(ptrs, weights, options));
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   RETURN_IF_ERROR(WriteModelFile(merged, tmp).status());
   return store_->Adopt(tmp);
 }
+
+namespace {
+
+// What the round's quorum is: every minPeers, or in a training's first round a larger
+// start quorum (ledger/training.h RequiredPeers).
+std::string QuorumName(const swarm::v1::RoundInfo& round) {
+  uint32_t min_peers = 0;
+  for (const auto& c : round.checkins()) min_peers = std::max(min_peers, c.min_peers());
+  return round.required_peers() > min_peers ? "the start quorum (SL_START_QUORUM)" : "minPeers";
+}
+
+}  // namespace
 
 struct RoundDriver::Watch {
   uint64_t checked_in = 0;  // the round this Sync checked in to
@@ -226,7 +257,7 @@ std::string RoundDriver::WaitingFor(const swarm::v1::TrainingInfo& t, const Watc
   if (!cur.closed()) {
     std::string uids;
     for (const auto& c : cur.checkins()) uids += (uids.empty() ? "" : ", ") + c.uid();
-    return head + "for minPeers " + std::to_string(cur.required_peers()) + " in round " +
+    return head + "for " + QuorumName(cur) + " " + std::to_string(cur.required_peers()) + " in round " +
            std::to_string(cur.number()) + where + "; " + std::to_string(cur.checkins_size()) + " checked in" +
            (uids.empty() ? "" : ": " + uids) +
            (cur.contributors() > 0 ? "" : ", and none contributes a model");
@@ -320,8 +351,10 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     if (late()) {
       return DeadlineExceeded(WaitingFor(t, w, waited()) + " (SL_SYNC_MAX_WAIT_SECONDS sets the deadline)");
     }
-    // A node whose weights build on an older merged model first catches up.
-    if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number()) {
+    // A node whose weights build on an older merged model contributes them late, weighed
+    // down by their staleness; one too far behind to contribute first catches up.
+    if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number() &&
+        t.last().number() - base_round_ > ledger::kMaxStaleness) {
       Log("loading the merged model of round " + std::to_string(t.last().number()) + " before contributing");
       auto taken = take(t.last(), false);
       if (taken.ok() || !moved_on) return taken;
@@ -355,13 +388,19 @@ StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
   c->set_fs_endpoint(o_.fs_endpoint);
   c->set_weight(o_.weight);
   c->set_min_peers(o_.min_peers);
+  c->set_start_quorum(o_.start_quorum);
   c->set_base_round(base_round_);
   c->set_merge_method(o_.merge_method);
   if (contribution) RETURN_IF_ERROR(NameSchema(t, *contribution, *c));
   Status s = sn_->Submit(tx).status();
   if (s.ok() || s.code() == StatusCode::kAlreadyExists) {
     w.checked_in = cur.number();
-    Log("checked in to round " + std::to_string(w.checked_in) + (contribution ? "" : " (not contributing)"));
+    const uint64_t late = ledger::Staleness(*c);
+    Log("checked in to round " + std::to_string(w.checked_in) +
+        (!contribution ? " (not contributing)"
+         : late > 0 ? " with a contribution " + std::to_string(late) + " round(s) late (it builds on round " +
+                          std::to_string(base_round_) + ")"
+                    : ""));
     return true;
   }
   if (Refused(s)) return false;  // the round closed meanwhile
@@ -393,7 +432,7 @@ StatusOr<bool> RoundDriver::MaybeClose(const swarm::v1::TrainingInfo& t, bool fi
     if (clock_->Now() - w.last_log >= o_.wait_log_every) {
       w.last_log = clock_->Now();
       Log("waiting for peers in round " + std::to_string(cur.number()) + ": " +
-          std::to_string(cur.checkins_size()) + " checked in, minPeers " +
+          std::to_string(cur.checkins_size()) + " checked in, " + QuorumName(cur) + " " +
           std::to_string(cur.required_peers()) +
           (cur.contributors() > 0 ? "" : ", and none contributes a model yet"));
     }

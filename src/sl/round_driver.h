@@ -16,14 +16,16 @@
 #include "core/sha256.h"
 #include "sl/blob_store.h"
 #include "sl/file_server.h"
-#include "snapi/sn_api.h"
 #include "sl/user_log.h"
+#include "snapi/sn_api.h"
 
 namespace swarm::sl {
 
 struct RoundOptions {
   std::string contract = "defaultbb.cqdb.sml.hpe";
   uint32_t min_peers = 1;
+  // SL_START_QUORUM: how many nodes the training's first round waits for (0: minPeers).
+  uint32_t start_quorum = 0;
   uint32_t weight = 1;
   std::string merge_method = "mean";
   std::string fs_endpoint;  // this node's file server, as peers reach it
@@ -118,7 +120,7 @@ class RoundDriver {
   RoundOptions o_;
   UserLog* user_log_;
   Clock* clock_;
-  uint64_t base_round_ = 0;  // the merged round this node's weights build on
+  uint64_t base_round_ = 0;         // the merged round this node's weights build on
   std::optional<uint64_t> resets_;  // the contract's resets when this node joined its training
   // Retention: the latest merged models and this node's latest contributions stay in the
   // store (peers fetch them, the program reads the last one); older blobs are pruned.

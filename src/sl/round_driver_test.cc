@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include "core/blob_reader.h"
@@ -81,10 +82,9 @@ class RoundDriverTest : public ::testing::Test {
     return m.ok() ? m->tensors()[0].as<float>()[0] : -1;
   }
 
-  // Each peer trains for a simulated second and contributes, `rounds` times, then finishes
-  // and syncs until the final model; a peer that only caught up with the latest merged
-  // model contributes at once. A killed peer stops where it is. Returns when every peer's
-  // thread has ended.
+  // Each peer trains (train_time_, a simulated second by default) and contributes, `rounds` times, then
+  // finishes and syncs until the final model; a peer that only caught up with the latest merged model
+  // contributes at once. A killed peer stops where it is. Returns when every peer's thread has ended.
   void Train(int rounds) {
     std::vector<std::thread> threads;
     for (size_t i = 0; i < peers_.size(); ++i) clock_.Join();  // all take part from the start
@@ -94,8 +94,9 @@ class RoundDriverTest : public ::testing::Test {
           return sn_.killed(p->uid) ? std::string("killed") : std::string();
         };
         bool caught_up = false;
+        if (auto late = start_late_.find(p->uid); late != start_late_.end()) clock_.SleepFor(late->second);
         for (int k = 1; k <= rounds && !sn_.killed(p->uid); ++k) {
-          if (!caught_up) clock_.SleepFor(std::chrono::seconds(1));
+          if (!caught_up) clock_.SleepFor(train_time_(*p, k));
           auto r = p->driver->Sync(Contribution(*p, k), false, killed);
           if (!r.ok()) {
             p->error = r.status();
@@ -129,6 +130,10 @@ class RoundDriverTest : public ::testing::Test {
     peers_fs_.StopServing("sl-" + uid + ":30305");
   }
 
+  std::function<Clock::Duration(const Peer&, int)> train_time_ = [](const Peer&, int) {
+    return std::chrono::seconds(1);
+  };
+  std::map<std::string, Clock::Duration> start_late_;  // peers that start their program late
   swarm::testing::ScopedTempDir dir_{"round_driver_test"};
   SimClock clock_;
   testing::MemorySn sn_;
@@ -289,6 +294,64 @@ TEST_F(RoundDriverTest, ASyncWithoutItsQuorumEndsAtItsDeadlineSayingWhatItWaited
   }
   EXPECT_GE(clock_.elapsed(), std::chrono::seconds(600));
   EXPECT_LT(clock_.elapsed(), std::chrono::seconds(602));
+}
+
+// Each peer trains 30 s a round; peer c starts its program 10 s after the others. minPeers 2.
+class StartQuorumTest : public RoundDriverTest {
+ protected:
+  SyncResult FirstSyncOfALateNode(uint32_t start_quorum) {
+    RoundOptions o = Options(2);
+    o.start_quorum = start_quorum;
+    AddPeers(3, o);
+    train_time_ = [](const Peer&, int) { return std::chrono::seconds(30); };
+    start_late_["c"] = std::chrono::seconds(10);
+    Train(2);
+    for (auto& p : peers_) EXPECT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    EXPECT_FALSE(peers_[2]->results.empty());
+    return peers_[2]->results.empty() ? SyncResult{} : peers_[2]->results.front();
+  }
+};
+
+// By minPeers alone, round 1 closes without c (it is not a member yet): c's first
+// contribution goes into round 2, one round late (built on no merged model).
+TEST_F(StartQuorumTest, WithoutOneANodeThatStartsLateMissesTheFirstRound) {
+  const SyncResult first = FirstSyncOfALateNode(0);
+  EXPECT_TRUE(first.contributed);
+  EXPECT_EQ(first.round, 2u);
+}
+
+// The start quorum holds round 1 until all three are in.
+TEST_F(StartQuorumTest, TheFirstRoundWaitsForEveryNodeOfTheStartQuorum) {
+  const SyncResult first = FirstSyncOfALateNode(3);
+  EXPECT_TRUE(first.contributed);
+  EXPECT_EQ(first.round, 1u);
+}
+
+// Peer c trains 50 s a round, the others 1 s: round 2 closes without it after the 30 s
+// grace. Its contribution is not thrown away: it joins round 3 one round late and is merged
+// with half its weight.
+TEST_F(RoundDriverTest, ALateContributionIsMergedIntoTheNextRoundWithHalfItsWeight) {
+  RoundOptions o = Options(2);
+  o.start_quorum = 3;  // round 1 with all three
+  AddPeers(3, o);
+  train_time_ = [](const Peer& p, int k) {
+    return p.uid == "c" && k > 1 ? std::chrono::seconds(50) : std::chrono::seconds(1);
+  };
+  Train(3);
+  for (auto& p : peers_) ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+  const auto& a = peers_[0]->results;
+  const auto& c = peers_[2]->results;
+  ASSERT_GE(a.size(), 3u);
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_EQ(c[0].round, 1u);
+  // c's second contribution (value 92, built on round 1) went into round 3, with a's and b's
+  // third (13, 43, built on round 2): weights 1, 1 and 1/2.
+  EXPECT_TRUE(c[1].contributed);
+  EXPECT_EQ(c[1].round, 3u);
+  EXPECT_EQ(c[1].merged, a[2].merged);
+  EXPECT_FLOAT_EQ(ValueOf(*peers_[0], a[2].merged), (13.0f + 43.0f + 92.0f / 2) / 2.5f);
+  // Every node ends with the same final model.
+  for (auto& p : peers_) EXPECT_EQ(p->results.back().merged, a.back().merged) << p->uid;
 }
 
 TEST_F(RoundDriverTest, AStopEndsTheWaitWithItsReason) {

@@ -26,10 +26,11 @@ class CliTest(unittest.TestCase):
         self.addCleanup(tmp.cleanup)
         self.dir = tmp.name
 
-    def swarm(self, *args, code, says=()):
+    def swarm(self, *args, code, says=(), env=None):
         """Runs swarm, checks its exit status and that stderr (or stdout on success) says
         each of `says`; returns the output."""
-        r = subprocess.run([SWARM, *args], capture_output=True, text=True)
+        r = subprocess.run([SWARM, *args], capture_output=True, text=True,
+                           env=dict(os.environ, **env) if env else None)
         out = r.stdout if code == 0 else r.stderr
         self.assertEqual(r.returncode, code, f"swarm {' '.join(args)}\n{r.stdout}{r.stderr}")
         for words in says:
@@ -105,6 +106,16 @@ class CliTest(unittest.TestCase):
                    says=["blob truncated: the stream ended at offset 256 while reading the payload of tensor 0",
                          "the header says the blob is"])
         self.assertFalse(os.path.exists(out))
+
+    def test_sl_environment_knobs_are_checked_before_anything_starts(self):
+        data = os.path.join(self.dir, "sl")
+        args = ["sl", "--key", "k.pem", "--cert", "c.pem", "--capath", "ca", "--data-dir", data]
+        for value in ("x", "-1", "100001", "99999999999999999999999", "3.5"):
+            self.swarm(*args, code=2, env={"SL_START_QUORUM": value},
+                       says=[f"SL_START_QUORUM='{value}' is not a whole number in 0..100000"])
+        self.swarm(*args, code=2, env={"SL_SYNC_MAX_WAIT_SECONDS": "soon"},
+                   says=["SL_SYNC_MAX_WAIT_SECONDS='soon' is not a number of seconds"])
+        self.assertFalse(os.path.exists(data))
 
     def test_merge_methods(self):
         a, b, c = self.model("a", [1, 10]), self.model("b", [2, 20]), self.model("c", [30, 30])
