@@ -149,6 +149,22 @@ TEST_F(SwciSessionTest, Contracts) {
   t.mutable_current()->set_leader("sl-a");
   t.mutable_current()->add_checkins();
   t.mutable_last()->set_number(2);
+  // In round 2: sl-a merged one round late, sl-b left out, sl-c without a contribution.
+  auto* late = t.mutable_last()->add_checkins();
+  late->set_uid("sl-a");
+  late->set_round(2);
+  late->set_base_round(0);
+  late->set_weight(4);
+  late->set_model_digest(std::string(32, 'a'));
+  auto* left = t.mutable_last()->add_checkins();
+  left->set_uid("sl-b");
+  left->set_round(2);
+  left->set_base_round(1);
+  left->set_model_digest(std::string(32, 'b'));
+  t.mutable_last()->add_checkins()->set_uid("sl-c");
+  auto* why = t.mutable_last()->add_left_out();
+  why->set_uid("sl-b");
+  why->set_reason("its model cannot be fetched: connection refused");
   auto* a = t.add_members();
   a->set_uid("sl-a");
   a->set_alive(true);
@@ -158,6 +174,8 @@ TEST_F(SwciSessionTest, Contracts) {
   EXPECT_EQ(Run("GET CONTRACT STATUS m"),
             "Name           : m\nResets         : 0\nLast reset     : never\n"
             "Current round  : 3 (closed, 1 check-ins, leader sl-a)\nLast merged    : round 2\n"
+            "Left out       : sl-b: its model cannot be fetched: connection refused\n"
+            "Late           : sl-a: built on round 0, merged with weight 4/2\n"
             "Members        : 2 (1 finished, 1 alive)\nDone           : no\n");
   swarm::v1::Progress p;
   p.set_uid("sl-b");
@@ -172,10 +190,17 @@ TEST_F(SwciSessionTest, Contracts) {
   sn_.progress.push_back(p);
   p.set_contract("other");
   sn_.progress.push_back(p);
+  p.set_contract("m");
+  p.set_uid("sl-c");
+  sn_.progress.push_back(p);
+  p.set_uid("sl-d");
+  sn_.progress.push_back(p);
   EXPECT_EQ(Run("PERFDATA CONTRACT m"),
-            "UID   STATUS     LOSS    METRIC  TOTAL EPOCHS  COMPLETED EPOCHS\n"
-            "sl-a  RUNNING    0.2500  0.9000  5             2\n"
-            "sl-b  COMPLETED  0.2500  0.9000  5             5\n");
+            "UID   STATUS     LOSS    METRIC  TOTAL EPOCHS  COMPLETED EPOCHS  LAST ROUND\n"
+            "sl-a  RUNNING    0.2500  0.9000  5             2                 2: merged, 1 late\n"
+            "sl-b  COMPLETED  0.2500  0.9000  5             5                 2: left out\n"
+            "sl-c  RUNNING    0.2500  0.9000  5             2                 2: not contributing\n"
+            "sl-d  RUNNING    0.2500  0.9000  5             2                 2: not in it\n");
   EXPECT_EQ(Run("PERFDATA CONTRACT nope"), "ERROR: no contract named 'nope'\n");
 }
 

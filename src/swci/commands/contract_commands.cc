@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ledger/round_rules.h"
 #include "swci/command_env.h"
 #include "swci/commands/commands.h"
 #include "swci/commands/common.h"
@@ -95,6 +96,13 @@ StatusOr<Result> GetContractStatus(CommandEnv& env, const Args& a) {
   if (t.has_last()) {
     // Contributions the last merge could not take in: the user sees who, and why.
     for (const auto& l : t.last().left_out()) r.Add("Left out", l.uid() + ": " + l.reason());
+    for (const auto& c : t.last().checkins()) {
+      if (const uint64_t late = ledger::Staleness(c); late > 0 && !c.model_digest().empty()) {
+        r.Add("Late", c.uid() + ": built on round " + std::to_string(c.base_round()) +
+                          ", merged with weight " + std::to_string(c.weight()) + "/" +
+                          std::to_string(1 + late));
+      }
+    }
   }
   r.Add("Members", Members(t)).Add("Done", YesNo(t.done()));
   return Result::Of(std::move(r));
@@ -117,6 +125,24 @@ std::string SlStatus(const std::map<std::string, swarm::v1::MemberInfo>& members
   return it->second.alive() ? "RUNNING" : "NOT ALIVE";
 }
 
+// What node `uid` was in the last merged round: merged (late, with its staleness),
+// left out, there without contributing, or not there.
+std::string LastRound(const swarm::v1::TrainingInfo& t, const std::string& uid) {
+  if (!t.has_last()) return "-";
+  const auto& last = t.last();
+  const std::string round = std::to_string(last.number()) + ": ";
+  for (const auto& l : last.left_out()) {
+    if (l.uid() == uid) return round + "left out";
+  }
+  for (const auto& c : last.checkins()) {
+    if (c.uid() != uid) continue;
+    if (c.model_digest().empty()) return round + "not contributing";
+    const uint64_t late = ledger::Staleness(c);
+    return round + (late ? "merged, " + std::to_string(late) + " late" : "merged");
+  }
+  return round + "not in it";
+}
+
 StatusOr<Result> PerfdataContract(CommandEnv& env, const Args& a) {
   ASSIGN_OR_RETURN(snapi::SnApi * api, env.Api());
   const std::string& name = a.String("SLContractName");
@@ -126,10 +152,13 @@ StatusOr<Result> PerfdataContract(CommandEnv& env, const Args& a) {
   for (const auto& m : t.members()) members[m.uid()] = m;
   std::vector<swarm::v1::Progress> rows(progress.progress().begin(), progress.progress().end());
   std::sort(rows.begin(), rows.end(), [](auto& x, auto& y) { return x.uid() < y.uid(); });
-  Table table{{{"UID"}, {"STATUS"}, {"LOSS"}, {"METRIC"}, {"TOTAL EPOCHS"}, {"COMPLETED EPOCHS"}}, {}};
+  Table table{
+      {{"UID"}, {"STATUS"}, {"LOSS"}, {"METRIC"}, {"TOTAL EPOCHS"}, {"COMPLETED EPOCHS"}, {"LAST ROUND"}},
+      {}};
   for (const auto& p : rows) {
     table.rows.push_back({p.uid(), SlStatus(members, p.uid()), Fixed(p.loss(), 4), Fixed(p.metric(), 4),
-                          std::to_string(p.total_epochs()), std::to_string(p.epochs_done())});
+                          std::to_string(p.total_epochs()), std::to_string(p.epochs_done()),
+                          LastRound(t, p.uid())});
   }
   return Result::Of(std::move(table));
 }
@@ -159,7 +188,8 @@ void RegisterContractCommands(CommandRegistry& r) {
   r.Add(
       "PERFDATA CONTRACT <SLContractName:string>",
       "Shows each SL's progress in the contract's training: its uid and status, the loss and metric it last "
-      "reported, and its completed and total epochs.",
+      "reported, its completed and total epochs, and what it was in the last merged round (merged, merged "
+      "late, left out: GET CONTRACT STATUS says why).",
       PerfdataContract);
 }
 
