@@ -26,6 +26,16 @@ inline uint64_t Staleness(const swarm::v1::CheckIn& c) {
   return c.round() > c.base_round() ? c.round() - 1 - c.base_round() : 0;
 }
 
+// Whether a contribution whose weights build on merged round `base` may join round `round`:
+// a fresh one (base = round - 1), or a late one that builds on a merged model at most
+// kMaxStaleness rounds behind. Weights built on no merged model (base 0: the program's own
+// start, or a program started afresh) are taken only in the training's first round; later,
+// the node first catches up, as HPE's nodes do when they rejoin.
+inline bool MayContribute(uint64_t base, uint64_t round) {
+  if (base + 1 == round) return true;
+  return base >= 1 && base < round && round - 1 - base <= kMaxStaleness;
+}
+
 inline uint32_t MergeWeight(const swarm::v1::CheckIn& c, bool any_stale) {
   if (!any_stale) return c.weight();
   return c.weight() * kStaleScale /

@@ -132,12 +132,14 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
       return InvalidArgument("a contributing node must name its file server endpoint");
     // A contribution may build on an older merged model than the round's (it came too late
     // for an earlier round): it is merged with a lower weight, up to kMaxStaleness behind.
-    if (c.base_round() >= c.round() || Staleness(c) > kMaxStaleness) {
-      return FailedPrecondition("node " + c.uid() + " builds on the merged model of round " +
-                                std::to_string(c.base_round()) + ", but " + round + " builds on round " +
-                                std::to_string(c.round() - 1) + "'s, and a contribution may be at most " +
-                                std::to_string(kMaxStaleness) +
-                                " rounds behind: it must load the latest merged model first");
+    if (!MayContribute(c.base_round(), c.round())) {
+      return FailedPrecondition(
+          "node " + c.uid() + " builds on " +
+          (c.base_round() == 0 ? std::string("no merged model")
+                               : "the merged model of round " + std::to_string(c.base_round())) +
+          ", but " + round + " builds on round " + std::to_string(c.round() - 1) +
+          "'s, and a late contribution must build on a merged model at most " +
+          std::to_string(kMaxStaleness) + " rounds behind: it must load the latest merged model first");
     }
   }
   if (!c.model_digest().empty()) RETURN_IF_ERROR(CheckSchema(*t, c));

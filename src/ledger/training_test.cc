@@ -270,12 +270,13 @@ TEST_F(TrainingTest, ALateContributionIsTakenUpToTwoRoundsBehind) {
     ASSERT_TRUE(Run(Close("a", round)).ok());
     ASSERT_TRUE(Run(Merge(T().current.leader(), round)).ok());
   }
-  // Round 4 builds on round 3's model. c's weights build on round 0's (its own start): 3
-  // rounds behind, refused with the reason; it must load the latest merged model first.
-  ExpectRefused(CheckIn("c", 4, Digest('c'), 0),
-                "builds on the merged model of round 0, but round 4 of contract "
-                "'defaultbb.cqdb.sml.hpe' builds on round 3's, and a contribution may be at most 2 rounds "
-                "behind: it must load the latest merged model first");
+  // Round 4 builds on round 3's model. c's weights build on no merged model (its own start):
+  // refused with the reason; it must load the latest merged model first.
+  ExpectRefused(
+      CheckIn("c", 4, Digest('c'), 0),
+      "builds on no merged model, but round 4 of contract "
+      "'defaultbb.cqdb.sml.hpe' builds on round 3's, and a late contribution must build on a merged "
+      "model at most 2 rounds behind: it must load the latest merged model first");
   // A node cannot build on a model that is not merged yet.
   ExpectRefused(CheckIn("c", 4, Digest('c'), 4), "builds on the merged model of round 4");
   // Fresh, one behind and two behind are all taken.
@@ -287,6 +288,16 @@ TEST_F(TrainingTest, ALateContributionIsTakenUpToTwoRoundsBehind) {
   EXPECT_EQ(Staleness(T().current.checkins.at("c").checkin), 2u);
   // Only the current round takes check-ins.
   ExpectRefused(CheckIn("a", 5, Digest('a'), 4), "is not the current round; the contract is at round 4");
+}
+
+TEST(MergeWeightTest, LateContributionsBuildOnAMergedModelAtMostTwoRoundsBehind) {
+  EXPECT_TRUE(MayContribute(0, 1));   // the first round: every node builds on its own start
+  EXPECT_FALSE(MayContribute(0, 2));  // later, weights built on no merged model catch up first
+  EXPECT_TRUE(MayContribute(4, 5));
+  EXPECT_TRUE(MayContribute(3, 5));
+  EXPECT_TRUE(MayContribute(2, 5));
+  EXPECT_FALSE(MayContribute(1, 5));  // three behind
+  EXPECT_FALSE(MayContribute(5, 5));  // a model not merged yet
 }
 
 TEST(MergeWeightTest, ALateContributionWeighsItsWeightOverOnePlusItsStaleness) {

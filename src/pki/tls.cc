@@ -174,7 +174,14 @@ Status CheckCall(const grpc::Status& status, std::string_view method, std::strin
 
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), status.message());
+  const std::string& m = status.message();
+  if (m.size() <= kStatusHead + kStatusTail + 64) {
+    return grpc::Status(static_cast<grpc::StatusCode>(status.code()), m);
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      m.substr(0, kStatusHead) + " [... " +
+                          std::to_string(m.size() - kStatusHead - kStatusTail) + " bytes left out ...] " +
+                          m.substr(m.size() - kStatusTail));
 }
 
 }  // namespace swarm::pki

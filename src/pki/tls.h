@@ -68,6 +68,10 @@ StatusOr<PeerIdentity> PeerOf(const grpc::ServerContext& context);
 StatusOr<PeerIdentity> ServerOf(const grpc::ClientContext& context, const TrustStore& trust,
                                 std::optional<Role> expected = std::nullopt);
 
+// The message goes in the call's trailing metadata, which gRPC limits (8 KB by default):
+// a longer one (it may quote a 1 MB name from the request) keeps its first kStatusHead and
+// last kStatusTail bytes and says how many it left out between them.
+inline constexpr size_t kStatusHead = 1024, kStatusTail = 256;
 grpc::Status ToGrpcStatus(const Status& status);
 
 // A call's outcome as a Status. A refusal is logged on this (the client's) side with

@@ -21,8 +21,13 @@ constexpr char kCheck[] = "/swarm.v1.Health/Check";
 
 // Answers with the caller's verified identity, as a handler would use it.
 class HealthService final : public swarm::v1::Health::Service {
+ public:
+  std::string fail_with;  // set: every call fails NotFound with this message
+
+ private:
   grpc::Status Check(grpc::ServerContext* ctx, const swarm::v1::HealthCheckRequest*,
                      swarm::v1::HealthCheckResponse* out) override {
+    if (!fail_with.empty()) return ToGrpcStatus(NotFound(fail_with));
     auto peer = PeerOf(*ctx);
     if (!peer.ok()) return ToGrpcStatus(peer.status());
     out->set_status("OK " + std::string(RoleName(peer->role)) + " " + peer->common_name);
@@ -100,6 +105,25 @@ TEST_F(TlsTest, TrustedPeersCallAndHandlersKnowWhoCalled) {
   ASSERT_TRUE(server_id.ok()) << server_id.status().ToString();
   EXPECT_EQ(server_id->common_name, "sn-1");
   EXPECT_THAT(ServerOf(ctx, client.trust(), Role::kSwop).status().message(), HasSubstr("wrong role"));
+}
+
+// A refusal that quotes a 1 MB name from the request would not fit gRPC's metadata limit
+// (the caller would get a transport error instead of the reason): it arrives shortened.
+TEST_F(TlsTest, AnErrorQuotingAHugeNameArrivesShortenedWithItsCode) {
+  Server server(certs_.Identity(Role::kSn, 1), AnyRole());
+  server.service.fail_with = "no contract named '" + std::string(1 << 20, 'x') + "'";
+  auto s = Call(MakeSecureChannel(certs_.Identity(Role::kSl, 1), server.target()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message().substr(0, 200);
+  EXPECT_THAT(s.error_message(), ::testing::StartsWith("no contract named 'xxx"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("[... " + std::to_string((1 << 20) + 20 - kStatusHead - kStatusTail) +
+                        " bytes left out ...]"));
+  EXPECT_THAT(s.error_message(), ::testing::EndsWith("xxx'"));
+  EXPECT_LT(s.error_message().size(), 2000u);
+  // A message of ordinary length is untouched.
+  server.service.fail_with = "no contract named 'c'";
+  EXPECT_EQ(Call(MakeSecureChannel(certs_.Identity(Role::kSl, 1), server.target())).error_message(),
+            "no contract named 'c'");
 }
 
 TEST_F(TlsTest, TwoHostsCasInOneCapathAreBothAccepted) {

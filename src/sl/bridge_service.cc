@@ -6,8 +6,8 @@
 #include "sl/train_end.h"
 
 namespace swarm::sl {
-BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers,
-                             std::string uid, RoundOptions defaults, std::vector<ViewMount> ml_view,
+BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers, std::string uid,
+                             RoundOptions defaults, std::vector<ViewMount> ml_view,
                              std::filesystem::path private_dir)
     : sn_(sn),
       store_(store),
@@ -26,6 +26,11 @@ grpc::Status BridgeService::Failed(const Status& s) {
 UserLog* BridgeService::user_log() const {
   std::lock_guard lock(mu_);
   return user_log_.get();
+}
+
+std::string BridgeService::contract() const {
+  std::lock_guard lock(mu_);
+  return options_.training_contract();
 }
 
 bool BridgeService::delivered_final() const {
@@ -67,8 +72,8 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
   std::filesystem::create_directories(store_->incoming(), ec);
   const std::string& name = req->program_name();
   if (name.find('/') != std::string::npos || name == "." || name == "..") {
-    return pki::ToGrpcStatus(InvalidArgument("program_name '" + name +
-                                             "' must be a file name without '/' (it names <program>_sw.log)"));
+    return pki::ToGrpcStatus(InvalidArgument(
+        "program_name '" + name + "' must be a file name without '/' (it names <program>_sw.log)"));
   }
   program_ = name.empty() ? "ml" : name;
   std::unique_ptr<UserLog> user_log;

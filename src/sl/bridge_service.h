@@ -22,7 +22,8 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   // `ml_view` maps the program's paths to this host's (ml_view.h); `private_dir` holds its
   // <program>_sw.log when its model directory is private to its view.
   BridgeService(snapi::SnApi* sn, BlobStore* store, PeerFetcher* peers, std::string uid,
-                RoundOptions defaults, std::vector<ViewMount> ml_view = {}, std::filesystem::path private_dir = {});
+                RoundOptions defaults, std::vector<ViewMount> ml_view = {},
+                std::filesystem::path private_dir = {});
 
   grpc::Status Hello(grpc::ServerContext*, const swarm::v1::HelloRequest*,
                      swarm::v1::HelloResponse*) override;
@@ -34,6 +35,8 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
 
   // True once the program has received the final model.
   bool delivered_final() const;
+  // The training contract the program named in its latest Hello; empty before one.
+  std::string contract() const;
   // The program's <program>_sw.log, once it said Hello with a model directory.
   UserLog* user_log() const;
   // Ends a sync in progress, and refuses those to come, with `reason` (the program is gone,

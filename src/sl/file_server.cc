@@ -33,12 +33,29 @@ FileServerService::~FileServerService() {
                     std::to_string(t.fetched_bytes) + " bytes in " + std::to_string(t.fetches) + " fetches");
 }
 
+void FileServerService::SetAuthorizer(Authorizer authorize) {
+  std::lock_guard lock(mu_);
+  authorize_ = std::move(authorize);
+}
+
 grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
                                       grpc::ServerWriter<swarm::v1::Chunk>* out) {
   const std::optional<Digest> d = Digest::FromBytes(req->digest());
   if (!d) {
     return pki::ToGrpcStatus(
         InvalidArgument("a digest is 32 bytes (SHA-256); got " + std::to_string(req->digest().size())));
+  }
+  Authorizer authorize;
+  {
+    std::lock_guard lock(mu_);
+    authorize = authorize_;
+  }
+  if (!authorize) return pki::ToGrpcStatus(Unavailable("this SL has not reached its SN yet; try again"));
+  StatusOr<pki::PeerIdentity> caller = pki::PeerOf(*ctx);
+  if (!caller.ok()) return pki::ToGrpcStatus(caller.status());
+  if (Status s = authorize(*caller, *d); !s.ok()) {
+    if (s.code() == StatusCode::kPermissionDenied) LogWarning(kLog, "file server: refused: " + s.message());
+    return pki::ToGrpcStatus(s);
   }
   const auto path = store_->PathOf(*d);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);

@@ -7,6 +7,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+#include <mutex>
+
 #include "pki/tls.h"
 #include "sl/blob_store.h"
 #include "swarm/v1/sl.grpc.pb.h"
@@ -17,7 +20,12 @@ inline constexpr size_t kChunkBytes = 1 << 20;
 
 class FileServerService final : public swarm::v1::FileServer::Service {
  public:
+  // Says whether a caller may fetch a blob (sl/fetch_policy.h): Ok, or why not.
+  using Authorizer = std::function<Status(const pki::PeerIdentity& caller, const Digest& digest)>;
+
   explicit FileServerService(const BlobStore* store) : store_(store) {}
+  // Until it is set (the SL reaches its SN), every fetch is refused as Unavailable.
+  void SetAuthorizer(Authorizer authorize);
   // Logs this process's transfer totals (one line; the round benchmark reads it).
   ~FileServerService() override;
   grpc::Status Fetch(grpc::ServerContext* ctx, const swarm::v1::FetchRequest* req,
@@ -25,6 +33,8 @@ class FileServerService final : public swarm::v1::FileServer::Service {
 
  private:
   const BlobStore* store_;
+  std::mutex mu_;
+  Authorizer authorize_;  // under mu_
 };
 
 // Bytes this process's file server sent and FetchBlob received, as payload on the wire.

@@ -354,7 +354,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     // A node whose weights build on an older merged model contributes them late, weighed
     // down by their staleness; one too far behind to contribute first catches up.
     if (w.checked_in == 0 && contribution && t.has_last() && base_round_ < t.last().number() &&
-        t.last().number() - base_round_ > ledger::kMaxStaleness) {
+        !ledger::MayContribute(base_round_, t.last().number() + 1)) {
       Log("loading the merged model of round " + std::to_string(t.last().number()) + " before contributing");
       auto taken = take(t.last(), false);
       if (taken.ok() || !moved_on) return taken;
@@ -480,6 +480,11 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
   m->set_fs_endpoint(o_.fs_endpoint);
   for (auto& l : left_out) *m->add_left_out() = std::move(l);
   Status s = sn_->Submit(tx).status();
+  if (s.ok()) {
+    Log("recorded the merge of round " + std::to_string(round.number()) + " (" +
+        std::to_string(round.contributors() - left_out.size()) + " contributions merged, " +
+        std::to_string(left_out.size()) + " left out)");
+  }
   // PermissionDenied: this node was replaced as leader while it merged.
   if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;
   return true;

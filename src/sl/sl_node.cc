@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "core/subprocess.h"
+#include "sl/fetch_policy.h"
 #include "sl/file_server.h"
 #include "snapi/grpc_sn_api.h"
 
@@ -77,8 +78,16 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   RoundOptions rounds = o.rounds;
   rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
   node->peers_ = MakeTlsFetcher(*node->identity_);
-  node->bridge_ = std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->peers_.get(),
-                                                  node->uid_, rounds, std::move(view), o.data_dir / "ml-logs");
+  node->bridge_ =
+      std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->peers_.get(), node->uid_,
+                                      rounds, std::move(view), o.data_dir / "ml-logs");
+  // The file server serves a blob only to whom the ledger says may have it.
+  node->fetch_policy_ =
+      std::make_unique<FetchPolicy>(node->sn_.get(), [b = node->bridge_.get()] { return b->contract(); });
+  node->fs_service_->SetAuthorizer(
+      [p = node->fetch_policy_.get()](const pki::PeerIdentity& caller, const Digest& d) {
+        return p->Allow(caller, d);
+      });
   node->o_.socket = o.socket.empty() ? o.data_dir / "sl.sock" : fs::absolute(o.socket);
   fs::remove(node->o_.socket, ec);
   {
@@ -90,7 +99,8 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
       return Unavailable("cannot listen on the ML socket '" + node->o_.socket.string() + "'");
   }
   node->keepalive_ = std::thread([n = node.get()] {
-    snapi::SayAliveWhile(*n->sn_, n->uid_, std::chrono::seconds(3), [n] { return !n->stop_ && n->alive_; }, kLog);
+    snapi::SayAliveWhile(
+        *n->sn_, n->uid_, std::chrono::seconds(3), [n] { return !n->stop_ && n->alive_; }, kLog);
   });
   LogInfo(kLog, "SL node " + node->uid_ + " is up: file server on " + rounds.fs_endpoint + ", ML socket " +
                     node->o_.socket.string() + ", SN " + node->sn_->target());
@@ -140,7 +150,8 @@ int SlNode::RunProgram() {
   StatusOr<Subprocess> program = Subprocess::Spawn(spawn);
   if (!program.ok()) {
     // 127, as a shell reports a command it cannot run.
-    NoteError(bridge_->user_log(), "cannot start the ML program '" + o_.ml_name + "': " + program.status().message());
+    NoteError(bridge_->user_log(),
+              "cannot start the ML program '" + o_.ml_name + "': " + program.status().message());
     return LingerForPeers(127);
   }
   LogInfo(kLog, "started ML program '" + o_.ml_name + "' (pid " + std::to_string(program->pid()) +

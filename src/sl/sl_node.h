@@ -17,13 +17,14 @@
 
 #include "core/data_dir.h"
 #include "sl/bridge_service.h"
+#include "sl/fetch_policy.h"
 #include "sl/file_server.h"
 
 namespace swarm::sl {
 
 struct SlOptions {
   std::string host_ip = "127.0.0.1";  // where peers reach the file server
-  std::string sn_ip = "127.0.0.1";  // one SN or a list, "host[:port][,host[:port]...]"
+  std::string sn_ip = "127.0.0.1";    // one SN or a list, "host[:port][,host[:port]...]"
   int sn_api_port = snapi::kDefaultSnApiPort;
   int fs_port = 30305;
   pki::TlsFiles tls;
@@ -37,7 +38,7 @@ struct SlOptions {
   std::string ml_name = "ml";
   std::string parent_uid;            // the SWOP that started this SL, if one did (LIST NODES' PARENT UID)
   std::vector<std::string> ml_view;  // TARGET=SOURCE: the program's view of the file system (set by a SWOP)
-  RoundOptions rounds;  // deadlines from SL_* environment variables
+  RoundOptions rounds;               // deadlines from SL_* environment variables
   // SL_ML_STOP_GRACE_SECONDS: when the SL is asked to stop, how long its ML program has
   // between SIGTERM and SIGKILL.
   std::chrono::milliseconds ml_stop_grace{std::chrono::seconds(5)};
@@ -78,6 +79,7 @@ class SlNode {
   std::unique_ptr<FileServerService> fs_service_;
   std::unique_ptr<PeerFetcher> peers_;
   std::unique_ptr<BridgeService> bridge_;
+  std::unique_ptr<FetchPolicy> fetch_policy_;  // the file server's: shut down before it goes
   std::unique_ptr<grpc::Server> fs_server_, bridge_server_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> alive_{true};  // false: no more i-am-alive

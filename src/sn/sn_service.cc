@@ -25,8 +25,8 @@ pki::AccessPolicy SnAccessPolicy() {
   pki::AccessPolicy p;
   p.AllowAnyRole("/swarm.v1.Health/Check");
   for (const char* m :
-       {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "GetTraining",
-        "ListProgress", "GetTask", "ListTasks", "GetTaskRunner", "ListTaskRunners", "GetVersion"}) {
+       {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "GetTraining", "ListProgress",
+        "GetTask", "ListTasks", "GetTaskRunner", "ListTaskRunners", "GetVersion"}) {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
@@ -46,11 +46,10 @@ grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitReques
     auto cert = pki::Certificate::FromPem(tx.signer_cert_pem(), "the signer's certificate");
     if (!cert.ok()) return pki::ToGrpcStatus(cert.status());
     if (cert->Fingerprint() != peer->fingerprint) {
-      return pki::ToGrpcStatus(
-          PermissionDenied("a node submits only its own transactions: this one is signed by '" +
-                           cert->CommonName() + "' (certificate " + cert->Fingerprint().substr(0, 16) +
-                           "…), the caller is '" + peer->common_name + "' (certificate " +
-                           peer->fingerprint.substr(0, 16) + "…)"));
+      return pki::ToGrpcStatus(PermissionDenied(
+          "a node submits only its own transactions: this one is signed by '" + cert->CommonName() +
+          "' (certificate " + cert->Fingerprint().substr(0, 16) + "…), the caller is '" + peer->common_name +
+          "' (certificate " + peer->fingerprint.substr(0, 16) + "…)"));
     }
   }
   auto block = store_->Submit(txs);
@@ -89,6 +88,7 @@ grpc::Status SnService::ListNodes(ServerContext*, const swarm::v1::ListNodesRequ
     auto* n = out->add_nodes();
     *n->mutable_record() = node.record;
     n->set_registered_height(node.registered_height);
+    n->set_owner_fingerprint(node.signer);
     if (auto it = last->find(uid); it != last->end()) {
       n->set_last_alive_unix_ms(it->second);
       n->set_alive(true);
@@ -171,7 +171,8 @@ grpc::Status SnService::Verify(ServerContext*, const swarm::v1::VerifyRequest*,
                                swarm::v1::VerifyResponse* out) {
   std::unique_lock one(verify_mu_, std::try_to_lock);
   if (!one.owns_lock()) {
-    return pki::ToGrpcStatus(ResourceExhausted("a verify of this SN's ledger is running; ask again when it has ended"));
+    return pki::ToGrpcStatus(
+        ResourceExhausted("a verify of this SN's ledger is running; ask again when it has ended"));
   }
   auto chain = store_->LoadChain();
   if (!chain.ok()) return pki::ToGrpcStatus(chain.status());

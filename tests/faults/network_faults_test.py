@@ -19,6 +19,15 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from support.swarm_net import SwarmNet, alive, descendants, free_port  # noqa: E402
 
+
+def comm(pid):
+    """The name of process `pid`, or "" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
 SWARM = None  # set from the command line before unittest.main
 TOY_ML = None
 CONTRACT = "defaultbb.cqdb.sml.hpe"
@@ -65,12 +74,12 @@ class NetworkFaultsTest(unittest.TestCase):
     def out(self, i):
         return os.path.join(self.root, f"model-{i + 1}.txt")
 
-    def start_training(self, epochs=8, min_peers=3):
+    def start_training(self, epochs=8, min_peers=3, ballast_mb=0):
         """Three SLs; with minPeers 3 every round has all three, so none can finish the
-        training before the last one has joined."""
+        training before the last one has joined. `ballast_mb` makes the model that much larger."""
         for i in range(3):
             env = {"TOY_SEED": str(i + 1), "TOY_MIN_PEERS": str(min_peers), "TOY_EPOCHS": str(epochs),
-                   "TOY_OUT": self.out(i)}
+                   "TOY_OUT": self.out(i), "TOY_BALLAST_MB": str(ballast_mb)}
             self.sls.append(self.net.start_sl(i + 1, f"sl{i + 1}", [TOY_ML], env, sn_ip=self.sn_list(i)))
 
     def wait_merged(self, sl, round_number, timeout):
@@ -122,12 +131,20 @@ class NetworkFaultsTest(unittest.TestCase):
         rounds = [int(n) for n in re.findall(r"merged model of round (\d+) loaded", sl.log())]
         return max(rounds, default=0)
 
-    def kill_sn_during_training(self, i):
+    def kill_sn_during_training(self, i, etcd_only=False):
         self.start_training()
         self.wait_all_merged(2)
         at = self.last_merged(self.sls[i])
         killed = time.monotonic()
-        self.sns[i].kill(signal.SIGKILL)  # the SN and its etcd member, as a host that crashed
+        if etcd_only:
+            # The etcd member alone: its SN sees it gone, says so and stops.
+            etcd = [p for p in descendants(self.sns[i].popen.pid) if comm(p) == "etcd"]
+            self.assertEqual(len(etcd), 1, f"SN {i + 1}'s processes: {descendants(self.sns[i].popen.pid)}")
+            os.kill(etcd[0], signal.SIGKILL)
+            self.assertEqual(self.sns[i].wait(STEP_TIMEOUT), 1)
+            self.assertIn("This SN's etcd member (ledger store) exited", self.sns[i].log())
+        else:
+            self.sns[i].kill(signal.SIGKILL)  # the SN and its etcd member, as a host that crashed
         # The SL that used it merges again within the stall bound.
         self.assertTrue(self.wait_merged(self.sls[i], at + 1, STALL_LIMIT),
                         f"waited {STALL_LIMIT} s for the merged model of round {at + 1}")
@@ -150,6 +167,53 @@ class NetworkFaultsTest(unittest.TestCase):
 
     def test_sigkill_of_the_sentinel_sn_mid_training_its_sl_fails_over_and_training_completes(self):
         self.kill_sn_during_training(0)
+
+    def test_sigkill_of_the_etcd_member_under_an_sn_stops_it_and_its_sl_fails_over(self):
+        self.kill_sn_during_training(1, etcd_only=True)
+
+    def kill_member_mid_transfer(self, leader_says):
+        """With 64 MiB models, SIGKILL of an SL and its program as soon as the leader of a round
+        (round 2 or later) says `leader_says`: a member whose model the leader is fetching, or
+        one fetching the merged model. The two others (minPeers 2) go on and end alike."""
+        self.start_training(epochs=3, min_peers=2, ballast_mb=64)
+        found = {}
+
+        def leader_speaks():
+            for i, sl in enumerate(self.sls):
+                rounds = [int(r) for r in re.findall(leader_says + r" of round (\d+)", sl.log())]
+                if any(r >= 2 for r in rounds):
+                    found.update(leader=i, round=max(rounds))
+                    return True
+            return False
+
+        self.assertTrue(self.sls[0].wait_until(leader_speaks, STEP_TIMEOUT * 2),
+                        f"no leader said '{leader_says}' of a round from 2 on")
+        victim = (found["leader"] + 1) % 3
+        self.sls[victim].kill(signal.SIGKILL)
+        killed = time.monotonic()
+        survivors = [sl for k, sl in enumerate(self.sls) if k != victim]
+        for sl in survivors:
+            self.assertTrue(self.wait_merged(sl, found["round"] + 1, STALL_LIMIT),
+                            f"waited {STALL_LIMIT} s for the merged model of round {found['round'] + 1}:\n"
+                            + sl.log()[-3000:])
+        took = time.monotonic() - killed
+        for sl in survivors:
+            self.assertEqual(sl.wait(STEP_TIMEOUT * 2), 0, sl.log()[-3000:])
+            self.assertIn("Final Swarm model was loaded.", sl.log())
+        outs = [self.out(k) for k in range(3) if k != victim]
+        with open(outs[0]) as a, open(outs[1]) as b:
+            self.assertEqual(a.read(), b.read())
+        said = [line for sl in survivors for line in sl.log().splitlines()
+                if "leaving out the model of node" in line or "is no longer alive" in line]
+        print(f"\nSL {victim + 1} killed when leader SL {found['leader'] + 1} said '{leader_says}' of round "
+              f"{found['round']}: the others merged round {found['round'] + 1} {took:.1f} s later; "
+              f"they said: {said[:2]}", file=sys.stderr)
+
+    def test_sigkill_of_a_member_while_the_leader_fetches_its_model(self):
+        self.kill_member_mid_transfer("leading the merge")
+
+    def test_sigkill_of_a_member_while_it_fetches_the_merged_model(self):
+        self.kill_member_mid_transfer("recorded the merge")
 
     def test_sigterm_to_an_sl_ends_it_and_its_ml_program_and_the_others_carry_on(self):
         self.start_training(min_peers=2)  # the two others go on without it

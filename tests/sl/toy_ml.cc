@@ -5,13 +5,16 @@
 // Environment: TOY_SEED, TOY_OUT, TOY_EPOCHS (default 3), TOY_MIN_PEERS (default 2),
 // TOY_BATCHES (per epoch, default 20), TOY_SYNC (default 5), TOY_WEIGHT (default 1),
 // TOY_EXTRA (1: the model has a third tensor, so its schema differs from the others'),
-// TOY_DIE_AFTER (N > 0: the program dies, exit status 9, after its N-th batch).
+// TOY_DIE_AFTER (N > 0: the program dies, exit status 9, after its N-th batch),
+// TOY_BALLAST_MB (N > 0: the model carries N MiB of zeros more, the same on every node,
+// so that moving it takes long enough to kill a node mid-transfer).
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "client/swarm_callback.h"
 
@@ -37,6 +40,7 @@ int main() {
   const int seed = EnvInt("TOY_SEED", 1);
   float w[kDim] = {}, b[1] = {}, extra[2] = {};
   const bool with_extra = EnvInt("TOY_EXTRA", 0) == 1;
+  std::vector<float> ballast(static_cast<size_t>(EnvInt("TOY_BALLAST_MB", 0)) * (1 << 20) / sizeof(float));
   swarm::SwarmCallbackOptions o;
   o.sync_frequency = EnvInt("TOY_SYNC", 5);
   o.min_peers = EnvInt("TOY_MIN_PEERS", 2);
@@ -47,6 +51,9 @@ int main() {
     std::vector<swarm::ParameterView> params{{"w", swarm::DType::kF32, {kDim}, w},
                                              {"b", swarm::DType::kF32, {1}, b}};
     if (with_extra) params.push_back({"extra", swarm::DType::kF32, {2}, extra});
+    if (!ballast.empty())
+      params.push_back(
+          {"ballast", swarm::DType::kF32, {static_cast<uint64_t>(ballast.size())}, ballast.data()});
     return params;
   });
   Check(cb.status(), "SwarmCallback");

@@ -23,6 +23,10 @@ class Client final : public snapi::testing::UnimplementedSnApi {
     if (sn_->killed(uid_)) return Gone();
     return sn_->GetTraining(contract);
   }
+  StatusOr<swarm::v1::ListNodesResponse> ListNodes() override {
+    if (sn_->killed(uid_)) return Gone();
+    return sn_->ListNodes();
+  }
 
  private:
   MemorySn* sn_;
@@ -107,6 +111,20 @@ StatusOr<swarm::v1::TrainingInfo> MemorySn::GetTraining(const std::string& contr
   if (it == state_.contracts.end()) return NotFound("no contract named '" + contract + "'");
   return ledger::TrainingInfoOf(it->second, alive_);
 }
+
+swarm::v1::ListNodesResponse MemorySn::ListNodes() {
+  std::lock_guard lock(mu_);
+  swarm::v1::ListNodesResponse out;
+  for (const auto& [uid, node] : state_.nodes) {
+    auto* n = out.add_nodes();
+    *n->mutable_record() = node.record;
+    n->set_owner_fingerprint(node.signer);
+    n->set_alive(alive_.count(uid) > 0);
+  }
+  return out;
+}
+
+pki::PeerIdentity MemorySn::IdentityOf(const std::string& uid) { return SlIdentity(uid); }
 
 void MemoryPeers::Serve(const std::string& endpoint, BlobStore* store) {
   std::lock_guard lock(mu_);

@@ -44,6 +44,9 @@ class MemorySn {
 
   StatusOr<uint64_t> Submit(const std::string& uid, std::vector<swarm::v1::Transaction> txs);
   StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string& contract);
+  swarm::v1::ListNodesResponse ListNodes();
+  // The certificate node `uid` acts with (role sl, fingerprint "fp-<uid>").
+  static pki::PeerIdentity IdentityOf(const std::string& uid);
 
  private:
   std::recursive_mutex mu_;

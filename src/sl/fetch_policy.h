@@ -1,0 +1,42 @@
+#pragma once
+
+// Who may fetch which blob from an SL's file server. A contribution is a node's local model,
+// the closest thing to its data that leaves it: only the participants of the round it was
+// checked in to get it (the leader merges it; the next leaders, if it fails). The latest
+// merged model is the swarm's, and a node that joins late catches up with it before it
+// takes part: every SL of the network may fetch it. Nothing else in the store is served
+// (older contributions and models, what the ML program left). "Participant" means the
+// certificate that registered the node on the ledger, so a node cannot be borrowed.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "core/sha256.h"
+#include "core/status.h"
+#include "pki/trust_store.h"
+#include "snapi/sn_api.h"
+
+namespace swarm::sl {
+
+class FetchPolicy {
+ public:
+  // `contract` says which training this SL takes part in now (empty: none yet).
+  FetchPolicy(snapi::SnApi* sn, std::function<std::string()> contract);
+
+  // Ok, or why `caller` may not fetch `digest` (PermissionDenied), or Unavailable when the
+  // ledger cannot be read (the caller tries again).
+  Status Allow(const pki::PeerIdentity& caller, const Digest& digest);
+
+ private:
+  // The fingerprint of the certificate that registered node `uid`, empty if none.
+  StatusOr<std::string> OwnerOf(const std::string& uid);
+
+  snapi::SnApi* sn_;
+  std::function<std::string()> contract_;
+  std::mutex mu_;
+  std::map<std::string, std::string> owners_;  // uid -> fingerprint: never changes once registered
+};
+
+}  // namespace swarm::sl

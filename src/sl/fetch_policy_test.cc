@@ -1,0 +1,114 @@
+#include "sl/fetch_policy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/transaction.h"
+#include "sl/testing/round_fakes.h"
+
+namespace swarm::sl {
+namespace {
+
+using swarm::v1::Transaction;
+using ::testing::HasSubstr;
+using testing::MemorySn;
+
+Digest DigestOf(char c) { return *Digest::FromBytes(std::string(32, c)); }
+
+class FetchPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sn_.CreateContract("c").ok());
+    for (const char* uid : {"a", "b", "x"}) clients_[uid] = sn_.AddSl(uid);
+  }
+  void CheckIn(const std::string& uid, uint64_t round, char digest) {
+    Transaction tx;
+    auto* c = tx.mutable_check_in();
+    c->set_contract("c");
+    c->set_round(round);
+    c->set_uid(uid);
+    c->set_model_digest(std::string(32, digest));
+    c->set_fs_endpoint(uid + ":1");
+    c->set_weight(1);
+    c->set_min_peers(2);
+    c->set_base_round(round - 1);
+    c->set_merge_method("mean");
+    swarm::v1::ModelSchema schema;
+    auto* t = schema.add_tensors();
+    t->set_name("w");
+    t->add_shape(1);
+    *c->mutable_schema() = schema;
+    c->set_schema_digest(ledger::SchemaDigest(schema));
+    ASSERT_TRUE(clients_[uid]->Submit(tx).ok());
+  }
+  void Submit(const std::string& uid, Transaction tx) { ASSERT_TRUE(clients_[uid]->Submit(tx).ok()); }
+
+  MemorySn sn_;
+  std::map<std::string, std::unique_ptr<snapi::SnApi>> clients_;
+  std::string contract_ = "c";
+};
+
+TEST_F(FetchPolicyTest, AContributionGoesOnlyToTheParticipantsOfItsRound) {
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  CheckIn("a", 1, 'A');
+  CheckIn("b", 1, 'B');
+  const auto allow = [&](const std::string& caller, char d) {
+    return policy.Allow(MemorySn::IdentityOf(caller), DigestOf(d));
+  };
+  EXPECT_TRUE(allow("b", 'A').ok());
+  EXPECT_TRUE(allow("a", 'B').ok());
+  // x is a registered SL of the network, but took no part in round 1.
+  Status s = allow("x", 'A');
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("'sl-x' registered no participant of round 1 of training 'c'"));
+  // A certificate that registered no node at all.
+  s = policy.Allow({pki::Role::kSl, "stranger", "fp-stranger"}, DigestOf('A'));
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  // A blob the round does not name is not served, even to a participant.
+  s = allow("b", 'Z');
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(),
+              HasSubstr("is neither a contribution to the current round nor the latest merged model"));
+}
+
+TEST_F(FetchPolicyTest, TheLatestMergedModelGoesToEverySlAndOldContributionsToNoOne) {
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  CheckIn("a", 1, 'A');
+  CheckIn("b", 1, 'B');
+  Transaction close;
+  close.mutable_close_round()->set_contract("c");
+  close.mutable_close_round()->set_round(1);
+  close.mutable_close_round()->set_uid("a");
+  Submit("a", close);
+  Transaction merge;
+  auto* m = merge.mutable_record_merge();
+  m->set_contract("c");
+  m->set_round(1);
+  m->set_uid("a");  // round 1's leader: the first of a, b
+  m->set_model_digest(std::string(32, 'M'));
+  m->set_fs_endpoint("a:1");
+  Submit("a", merge);
+  const auto allow = [&](const std::string& caller, char d) {
+    return policy.Allow(MemorySn::IdentityOf(caller), DigestOf(d));
+  };
+  EXPECT_TRUE(allow("x", 'M').ok());  // a node joining late catches up with it
+  EXPECT_TRUE(allow("b", 'M').ok());
+  EXPECT_EQ(allow("b", 'A').code(), StatusCode::kPermissionDenied);  // round 1 is merged
+}
+
+TEST_F(FetchPolicyTest, NothingIsServedBeforeTheSlTakesPartInATraining) {
+  contract_.clear();
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  Status s = policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A'));
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("takes part in no training yet"));
+}
+
+TEST_F(FetchPolicyTest, ALedgerThatCannotBeReadIsUnavailableNotARefusal) {
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  sn_.Kill("a");
+  EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace swarm::sl
