@@ -133,8 +133,31 @@ Status SwarmCallback::on_train_begin() {
                               ", this client speaks version " + std::to_string(kClientApiVersion));
   }
   blob_dir_ = out.blob_dir();
-  Log(LogLevel::kInfo, "connected to SL node " + out.uid() + "; starting Swarm training");
+  if (out.resume_blob_path().empty()) {
+    Log(LogLevel::kInfo, "connected to SL node " + out.uid() + "; starting Swarm training");
+    return Status::Ok();
+  }
+  // The training is in progress (this node restarted, or joins late): start from its
+  // latest merged model, not from this program's first weights.
+  std::vector<ParameterView> params = parameters_();
+  RETURN_IF_ERROR(Load(out.resume_blob_path(), params, SchemaOf(params)));
+  Log(LogLevel::kInfo, "connected to SL node " + out.uid() +
+                           "; resuming Swarm training from the merged model of round " +
+                           std::to_string(out.resume_round()));
   return Status::Ok();
+}
+
+Status SwarmCallback::Load(const std::string& path, const std::vector<ParameterView>& params,
+                           const ModelSchema& schema) {
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(path));
+  BlobReader reader(source.get());
+  RETURN_IF_ERROR(reader.Open().WithContext(path));
+  RETURN_IF_ERROR(CompareSchemas(schema, reader.schema(), "this program's model", "the merged model"));
+  std::vector<std::span<std::byte>> tensors;
+  for (size_t i = 0; i < params.size(); ++i) {
+    tensors.emplace_back(static_cast<std::byte*>(params[i].data), schema[i].NumBytes());
+  }
+  return ReadPayload(reader, tensors).status().WithContext(path);
 }
 
 Status SwarmCallback::on_batch_end() {
@@ -207,15 +230,7 @@ Status SwarmCallback::Exchange(bool final) {
   }
   RETURN_IF_ERROR(FromGrpc(s, final ? "the final Swarm round" : "the Swarm sync round"));
 
-  ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(out.blob_path()));
-  BlobReader reader(source.get());
-  RETURN_IF_ERROR(reader.Open().WithContext(out.blob_path()));
-  RETURN_IF_ERROR(CompareSchemas(schema, reader.schema(), "this program's model", "the merged model"));
-  std::vector<std::span<std::byte>> tensors;
-  for (size_t i = 0; i < params.size(); ++i) {
-    tensors.emplace_back(static_cast<std::byte*>(params[i].data), schema[i].NumBytes());
-  }
-  RETURN_IF_ERROR(ReadPayload(reader, tensors).status().WithContext(out.blob_path()));
+  RETURN_IF_ERROR(Load(out.blob_path(), params, schema));
   ++rounds_;
   Log(LogLevel::kInfo, std::string(out.contributed() ? "merged model of round "
                                                      : "caught up with the merged model of round ") +

@@ -22,6 +22,7 @@
 
 #include "client/adaptive_sync.h"
 #include "core/dtype.h"
+#include "core/model.h"
 #include "core/status.h"
 #include "swarm/v1/sl.pb.h"
 
@@ -87,6 +88,8 @@ class SwarmCallback {
   struct Channel;
   SwarmCallback(SwarmCallbackOptions o, Parameters p);
   Status Exchange(bool final);
+  // Reads the blob at `path` straight into the program's parameters (its schema must match).
+  Status Load(const std::string& path, const std::vector<ParameterView>& params, const ModelSchema& schema);
   void Log(LogLevel level, const std::string& message) const;
 
   SwarmCallbackOptions o_;

@@ -90,6 +90,16 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
   o.weight = static_cast<uint32_t>(options.node_weightage());
   o.merge_method = options.merge_method();
   driver_ = std::make_unique<RoundDriver>(sn_, store_, peers_, uid_, o, user_log.get());
+  {
+    // The file server serves this training's models from now on (sl/fetch_policy.h): peers
+    // resuming at the same time may need them from here.
+    std::lock_guard lock(mu_);
+    options_ = options;
+  }
+  if (auto resume = driver_->Resume(kResumeWait)) {
+    out->set_resume_blob_path(store_->PathOf(resume->merged).string());
+    out->set_resume_round(resume->round);
+  }
   Note(user_log.get(), "ML program '" + program_ + "' connected to SL " + uid_ + ": contract " + o.contract +
                            ", minPeers " + std::to_string(o.min_peers) + ", nodeWeightage " +
                            std::to_string(o.weight) + ", mergeMethod " + o.merge_method +

@@ -15,6 +15,9 @@ namespace swarm::sl {
 
 // Bumped on any incompatible change of sl.proto's SwarmLearning service.
 inline constexpr uint32_t kSlApiVersion = 1;
+// How long Hello tries to fetch the merged model a program resumes from (the client's
+// Hello deadline is 60 s).
+inline constexpr std::chrono::milliseconds kResumeWait{std::chrono::seconds(30)};
 
 class BridgeService final : public swarm::v1::SwarmLearning::Service {
  public:

@@ -55,18 +55,45 @@ Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
   return peers_->Fetch(endpoint, *d, store_);
 }
 
+std::map<std::string, std::string> RoundDriver::CurrentEndpoints() {
+  std::map<std::string, std::string> out;
+  auto nodes = sn_->ListNodes();
+  if (!nodes.ok()) return out;  // the endpoints on record are tried then
+  for (const auto& n : nodes->nodes()) {
+    const auto& r = n.record();
+    if (r.host().empty() || r.port() == 0) continue;
+    const bool v6 = r.host().find(':') != std::string::npos && r.host().front() != '[';
+    out[r.uid()] = (v6 ? "[" + r.host() + "]" : r.host()) + ":" + std::to_string(r.port());
+  }
+  return out;
+}
+
+namespace {
+
+// Where node `uid` serves now: its latest registration in `current` (a restarted node may
+// serve on another host or port than the one its check-in names), else `recorded`.
+std::string EndpointOf(const std::map<std::string, std::string>& current, const std::string& uid,
+                       const std::string& recorded) {
+  auto it = current.find(uid);
+  return it == current.end() ? recorded : it->second;
+}
+
+}  // namespace
+
 Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop,
                                 const std::function<bool()>& moved_on) {
-  // The leader first; then the other participants, who fetch it too and serve their stores.
-  std::vector<std::string> sources{merged.merged_endpoint()};
-  for (const auto& c : merged.checkins()) {
-    if (c.uid() != uid_ && std::find(sources.begin(), sources.end(), c.fs_endpoint()) == sources.end()) {
-      sources.push_back(c.fs_endpoint());
-    }
-  }
   const auto deadline = clock_->Now() + o_.merged_fetch_wait;
   Status first_error;
   for (int pass = 0;; ++pass) {
+    // The leader first; then the other participants, who fetch it too and serve it. After
+    // a failed pass, at the endpoints their latest registrations name.
+    const auto current = pass == 0 ? std::map<std::string, std::string>() : CurrentEndpoints();
+    std::vector<std::string> sources{EndpointOf(current, merged.merged_by(), merged.merged_endpoint())};
+    for (const auto& c : merged.checkins()) {
+      const std::string e = EndpointOf(current, c.uid(), c.fs_endpoint());
+      if (c.uid() != uid_ && std::find(sources.begin(), sources.end(), e) == sources.end())
+        sources.push_back(e);
+    }
     for (const auto& endpoint : sources) {
       Status s = Fetch(endpoint, merged.merged_digest());
       if (s.ok()) {
@@ -133,6 +160,33 @@ bool RoundDriver::ReopenIfLost(const swarm::v1::RoundInfo& merged) {
   return got.ok() && moved_on(*got);
 }
 
+std::optional<SyncResult> RoundDriver::Resume(std::chrono::milliseconds wait) {
+  auto t = sn_->GetTraining(o_.contract);
+  if (!t.ok()) {
+    Log("cannot read training '" + o_.contract + "' to resume it (" + t.status().message() +
+        "); the first sync catches up");
+    return std::nullopt;
+  }
+  if (t->done() || !t->has_last()) return std::nullopt;
+  const swarm::v1::RoundInfo& last = t->last();
+  const auto until = clock_->Now() + wait;
+  Status s = FetchMerged(
+      last,
+      [&] { return clock_->Now() > until ? std::string("the resume's deadline passed") : std::string(); },
+      [] { return false; });
+  if (!s.ok()) {
+    Log("cannot fetch the merged model of round " + std::to_string(last.number()) + " to resume from (" +
+        s.message() + "); the first sync catches up");
+    return std::nullopt;
+  }
+  base_round_ = last.number();
+  const Digest merged = *Digest::FromBytes(last.merged_digest());
+  Retain(recent_merged_, merged, kKeepMerged);
+  Log("training '" + o_.contract + "' is in progress: the program resumes from the merged model of round " +
+      std::to_string(last.number()));
+  return SyncResult{merged, last.number(), false, false};
+}
+
 Status RoundDriver::Finish() {
   swarm::v1::Transaction tx;
   tx.mutable_finish_training()->set_contract(o_.contract);
@@ -160,11 +214,14 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
     }
     if (todo.empty()) break;
     if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
+    const auto current = attempt == 0 ? std::map<std::string, std::string>() : CurrentEndpoints();
     std::vector<std::future<Status>> fetches;
     for (size_t i : todo) {
       const auto* c = inputs[i];
       fetches.push_back(
-          std::async(std::launch::async, [this, c] { return Fetch(c->fs_endpoint(), c->model_digest()); }));
+          std::async(std::launch::async, [this, c, e = EndpointOf(current, c->uid(), c->fs_endpoint())] {
+            return Fetch(e, c->model_digest());
+          }));
     }
     for (size_t k = 0; k < todo.size(); ++k) result[todo[k]] = fetches[k].get();
   }

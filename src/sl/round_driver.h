@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,13 @@ class RoundDriver {
   StatusOr<SyncResult> Sync(const std::optional<Digest>& contribution, bool finished,
                             const StopCheck& stop = {});
 
+  // When the training is in progress (it has a merged round and is not done): fetches its
+  // latest merged model, which this node then builds on, so that a program that starts
+  // (again) resumes from it instead of from its own first weights. Nullopt when there is
+  // nothing to resume or the model cannot be fetched within `wait` (the first sync catches
+  // up then, as before); says which in the log.
+  std::optional<SyncResult> Resume(std::chrono::milliseconds wait);
+
   // Says on the ledger that this node's local training has ended.
   Status Finish();
 
@@ -99,6 +107,8 @@ class RoundDriver {
   // Merges the round's contributions; those that cannot be fetched go to `left_out`, with why.
   StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round, std::vector<swarm::v1::LeftOut>* left_out);
   Status Fetch(const std::string& endpoint, const std::string& digest);
+  // Each SL's file server as its latest registration names it (empty when the SN cannot say).
+  std::map<std::string, std::string> CurrentEndpoints();
   // Fetches `merged`'s model from its leader or, if the leader is gone, from any
   // participant that already has it, trying them in turn until merged_fetch_wait passes.
   // Between passes it asks `moved_on` whether the ledger has moved past that model (see

@@ -354,6 +354,31 @@ TEST_F(RoundDriverTest, ALateContributionIsMergedIntoTheNextRoundWithHalfItsWeig
   for (auto& p : peers_) EXPECT_EQ(p->results.back().merged, a.back().merged) << p->uid;
 }
 
+// A program that starts while a training is in progress (its node restarted, or joins late)
+// resumes from the latest merged model: the driver fetches it and builds on it.
+TEST_F(RoundDriverTest, ANodeJoiningATrainingInProgressResumesFromItsLatestMergedModel) {
+  AddPeers(2, Options(2));
+  EXPECT_FALSE(peers_[0]->driver->Resume(std::chrono::seconds(1)));  // nothing merged yet
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) clock_.Join();
+  for (auto& peer : peers_) {
+    threads.emplace_back([this, p = peer.get()] {
+      auto r = p->driver->Sync(Contribution(*p, 1), false);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      clock_.Leave();
+    });
+  }
+  for (auto& t : threads) t.join();
+  AddPeers(1, Options(2));
+  Peer& c = *peers_[2];
+  const std::optional<SyncResult> resume = c.driver->Resume(std::chrono::seconds(1));
+  ASSERT_TRUE(resume.has_value());
+  EXPECT_EQ(resume->round, 1u);
+  EXPECT_TRUE(c.store->Has(resume->merged));
+  EXPECT_EQ(c.driver->base_round(), 1u);
+  EXPECT_FLOAT_EQ(ValueOf(c, resume->merged), (11.0f + 41.0f) / 2);
+}
+
 TEST_F(RoundDriverTest, AStopEndsTheWaitWithItsReason) {
   AddPeers(1, Options(2));
   clock_.Join();

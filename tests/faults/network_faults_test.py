@@ -77,13 +77,16 @@ class NetworkFaultsTest(unittest.TestCase):
     def out(self, i):
         return os.path.join(self.root, f"model-{i + 1}.txt")
 
-    def start_training(self, epochs=8, min_peers=3, ballast_mb=0, batches=20):
+    def start_training(self, epochs=8, min_peers=3, ballast_mb=0, batches=20, log_suffix=""):
         """Three SLs; with minPeers 3 every round has all three, so none can finish the
-        training before the last one has joined. `ballast_mb` makes the model that much larger."""
+        training before the last one has joined. `ballast_mb` makes the model that much larger.
+        Started again, the SLs keep their data dirs and log to sl<N><log_suffix>.log."""
+        self.sls = []
         for i in range(3):
             env = {"TOY_SEED": str(i + 1), "TOY_MIN_PEERS": str(min_peers), "TOY_EPOCHS": str(epochs),
                    "TOY_OUT": self.out(i), "TOY_BALLAST_MB": str(ballast_mb), "TOY_BATCHES": str(batches)}
-            self.sls.append(self.net.start_sl(i + 1, f"sl{i + 1}", [TOY_ML], env, sn_ip=self.sn_list(i)))
+            self.sls.append(self.net.start_sl(i + 1, f"sl{i + 1}", [TOY_ML], env, sn_ip=self.sn_list(i),
+                                              log=f"sl{i + 1}{log_suffix}.log"))
 
     def wait_merged(self, sl, round_number, timeout):
         """Whether `sl` loads the merged model of `round_number` or a later one (an SL that
@@ -232,6 +235,34 @@ class NetworkFaultsTest(unittest.TestCase):
             self.assertEqual(sl.wait(STEP_TIMEOUT * 2), 0, sl.log())
         with open(self.out(0)) as a, open(self.out(1)) as b:
             self.assertEqual(a.read(), b.read())
+
+    def test_a_training_in_progress_resumes_after_the_whole_network_restarts(self):
+        self.start_training(epochs=6)
+        self.wait_all_merged(3)
+        for sl in self.sls:
+            self.assert_stops_within(sl, signal.SIGTERM, 30)
+        before = max(self.last_merged(sl) for sl in self.sls)
+        for i in (2, 1, 0):
+            self.assert_stops_within(self.sns[i], signal.SIGTERM, 30)
+        for i in range(3):
+            self.start_sn(i, wait=False, log=f"sn{i + 1}-again.log")
+        for sn in self.sns:
+            self.assertTrue(sn.wait_for_log("Starting SWARM-API-SERVER", STEP_TIMEOUT), sn.log())
+        status = self.swci(0, f"GET CONTRACT STATUS {CONTRACT}\n")
+        merged = int(re.search(r"Last merged +: round (\d+)", status).group(1))
+        self.assertGreaterEqual(merged, before)
+        self.start_training(epochs=6, log_suffix="-again")
+        for sl in self.sls:
+            # Each program starts from the latest merged model, and the rounds go on from there.
+            self.assertTrue(sl.wait_for_log(f"resuming Swarm training from the merged model of round {merged}",
+                                            STEP_TIMEOUT), sl.log())
+        self.wait_all_merged(merged + 1)
+        for sl in self.sls:
+            rounds = [int(n) for n in re.findall(r"merged model of round (\d+) loaded", sl.log())]
+            self.assertGreater(min(rounds), merged, sl.log())
+        self.assert_training_completes_alike()
+        print(f"\nstopped after round {before} (ledger: {merged}); every SL resumed from round {merged}",
+              file=sys.stderr)
 
     def test_the_whole_network_restarted_on_its_data_dirs_keeps_its_history(self):
         self.start_training(epochs=2)

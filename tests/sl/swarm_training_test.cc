@@ -88,7 +88,8 @@ class SwarmTrainingTest : public ::testing::Test {
   std::string Swci(const std::string& script) {
     const fs::path usr = dir_ / "swci-usr";
     fs::create_directories(usr);
-    std::ofstream(usr / "swci-init") << "CREATE CONTEXT c WITH IP 127.0.0.1 " << api_ << "\nSWITCH CONTEXT c\n"
+    std::ofstream(usr / "swci-init") << "CREATE CONTEXT c WITH IP 127.0.0.1 " << api_
+                                     << "\nSWITCH CONTEXT c\n"
                                      << script << "EXIT\n";
     Process swci({SWARM_BIN, "swci", "--key", Cert("swci-1-key.pem"), "--cert", Cert("swci-1-cert.pem"),
                   "--capath", Cert("ca/capath"), "--usr-dir", usr.string()},
@@ -232,18 +233,20 @@ TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
   const auto replace_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!noticed(survivor) && !noticed(other)) {
     ASSERT_LT(std::chrono::steady_clock::now(), replace_deadline)
-        << sl_[survivor]->Log() << "\n---- SL " << other << "\n" << sl_[other]->Log() << "\n---- SL " << leader
-        << " (killed)\n" << sl_[leader]->Log();
+        << sl_[survivor]->Log() << "\n---- SL " << other << "\n"
+        << sl_[other]->Log() << "\n---- SL " << leader << " (killed)\n"
+        << sl_[leader]->Log();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(sl_[survivor]->WaitForLog("merged model of round 1 loaded")) << sl_[survivor]->Log();
 
-  StartSl(leader, 2);  // same data dir: same uid; its program starts from scratch
+  StartSl(leader, 2);  // same data dir: same uid; its program starts afresh
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(sl_[i]->WaitExit(), 0) << sl_[i]->Log();
     EXPECT_THAT(sl_[i]->Log(), HasSubstr("Final Swarm model was loaded."));
   }
-  EXPECT_THAT(sl_[leader]->Log(), HasSubstr("before contributing"));  // it caught up first
+  // It resumed from the latest merged model, not from its program's first weights.
+  EXPECT_THAT(sl_[leader]->Log(), HasSubstr("resuming Swarm training from the merged model of round"));
   EXPECT_EQ(Read(Out(leader)), Read(Out(survivor)));
   EXPECT_EQ(Read(Out(other)), Read(Out(survivor)));
 }
@@ -298,8 +301,9 @@ TEST_F(SwarmTrainingTest, ASyncPastItsDeadlineFailsSayingWhatItWaitedFor) {
   Process* sl = StartSl(0, 2);
   ::unsetenv("SL_SYNC_MAX_WAIT_SECONDS");
   EXPECT_NE(sl->WaitExit(std::chrono::seconds(60)), 0) << sl->Log();
-  EXPECT_THAT(sl->Log(), HasSubstr("waited 3 s for minPeers 2 in round 1 of contract 'defaultbb.cqdb.sml.hpe'; "
-                                   "1 checked in: "));
+  EXPECT_THAT(sl->Log(),
+              HasSubstr("waited 3 s for minPeers 2 in round 1 of contract 'defaultbb.cqdb.sml.hpe'; "
+                        "1 checked in: "));
   EXPECT_THAT(sl->Log(), HasSubstr("SL_SYNC_MAX_WAIT_SECONDS sets the deadline"));
 }
 

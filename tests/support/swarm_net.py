@@ -125,9 +125,10 @@ class SwarmNet:
             assert sn.wait_for_log("Starting SWARM-API-SERVER", timeout=120), sn.log()
         return sn
 
-    def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1"):
-        """SL `name` with host `host`'s SL certificate, running `ml_cmd` (a list) as its sidecar;
-        `sn_ip` may list SNs ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first."""
+    def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1", log=None):
+        """SL `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SL
+        certificate, running `ml_cmd` (a list) as its sidecar; `sn_ip` may list SNs
+        ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first."""
         args = [self.swarm, "sl", "--host-ip", "127.0.0.1", "--sn-ip", sn_ip, "--sn-api-port",
                 str(self.sn_api), "--sl-fs-port", str(free_port()), "--data-dir", os.path.join(self.root, name),
                 "--ml-name", name, "--ml-entrypoint", ml_cmd[0]] + self.tls("sl", host)
@@ -136,7 +137,7 @@ class SwarmNet:
         for key, value in ml_env.items():
             args += ["--ml-e", f"{key}={value}"]
         # In the test's dir: ML programs write their own logs where they start.
-        sl = Process(args, os.path.join(self.root, f"{name}.log"), env=env, cwd=self.root)
+        sl = Process(args, os.path.join(self.root, log or f"{name}.log"), env=env, cwd=self.root)
         self.procs.append(sl)
         return sl
 
