@@ -7,13 +7,16 @@
 // TOY_EXTRA (1: the model has a third tensor, so its schema differs from the others'),
 // TOY_DIE_AFTER (N > 0: the program dies, exit status 9, after its N-th batch),
 // TOY_BALLAST_MB (N > 0: the model carries N MiB of zeros more, the same on every node,
-// so that moving it takes long enough to kill a node mid-transfer).
+// so that moving it takes long enough to kill a node mid-transfer), TOY_BATCH_MS (each
+// batch takes that long, as real training would).
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/swarm_callback.h"
@@ -76,6 +79,8 @@ int main() {
       const float lr = 0.01f / (1 + static_cast<float>(seed * seed));
       for (int i = 0; i < kDim; ++i) w[i] -= lr * err * x[i];
       b[0] -= lr * err;
+      if (const int ms = EnvInt("TOY_BATCH_MS", 0); ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       Check((*cb)->on_batch_end(), "on_batch_end");
       if (++batches_done == EnvInt("TOY_DIE_AFTER", 0)) std::_Exit(9);  // no goodbye to the SL
     }

@@ -91,11 +91,14 @@ class Process:
 
 
 class SwarmNet:
-    def __init__(self, swarm, root, hosts):
+    def __init__(self, swarm, root, hosts, host_ips=None):
+        """Certificates for `hosts` hosts; `host_ips` ({host: [address, ...]}) adds addresses
+        besides 127.0.0.1 to a host's SANs."""
         self.swarm, self.root = swarm, root
         self.procs, self.sn_api = [], None
         for host in range(1, hosts + 1):
-            subprocess.run([swarm, "gen-cert", "-e", "t", "-i", str(host), "-o", os.path.join(root, "ws")],
+            extra = [a for ip in (host_ips or {}).get(host, []) for a in ("--host-ip", ip)]
+            subprocess.run([swarm, "gen-cert", "-e", "t", "-i", str(host), "-o", os.path.join(root, "ws")] + extra,
                            check=True, stdout=subprocess.DEVNULL)
 
     def cert(self, name):
@@ -105,15 +108,15 @@ class SwarmNet:
         return ["--key", self.cert(f"{role}-{host}-key.pem"), "--cert", self.cert(f"{role}-{host}-cert.pem"),
                 "--capath", self.cert("ca/capath")]
 
-    def start_sentinel(self):
+    def start_sentinel(self, host_ip="127.0.0.1"):
         self.sn_api = free_port()
-        return self.start_sn(1, "sn", self.sn_api)
+        return self.start_sn(1, "sn", self.sn_api, host_ip=host_ip)
 
-    def start_sn(self, host, name, api, p2p=None, sentinel_api=None, log=None, wait=True):
+    def start_sn(self, host, name, api, p2p=None, sentinel_api=None, log=None, wait=True, host_ip="127.0.0.1"):
         """SN `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SN
         certificate: the sentinel, or one that joins the sentinel at `sentinel_api`. With `wait`,
         returns when its API is up."""
-        args = [self.swarm, "sn", "--host-ip", "127.0.0.1", "--sn-api-port", str(api), "--sn-p2p-port",
+        args = [self.swarm, "sn", "--host-ip", host_ip, "--sn-api-port", str(api), "--sn-p2p-port",
                 str(p2p or free_port()), "--data-dir", os.path.join(self.root, name)] + self.tls("sn", host)
         if sentinel_api is None:
             args.insert(2, "--sentinel")
@@ -125,11 +128,13 @@ class SwarmNet:
             assert sn.wait_for_log("Starting SWARM-API-SERVER", timeout=120), sn.log()
         return sn
 
-    def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1", log=None):
+    def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1", log=None, host_ip="127.0.0.1",
+                 prefix=()):
         """SL `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SL
         certificate, running `ml_cmd` (a list) as its sidecar; `sn_ip` may list SNs
-        ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first."""
-        args = [self.swarm, "sl", "--host-ip", "127.0.0.1", "--sn-ip", sn_ip, "--sn-api-port",
+        ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first. `prefix` runs it through
+        another command (ip netns exec NS)."""
+        args = list(prefix) + [self.swarm, "sl", "--host-ip", host_ip, "--sn-ip", sn_ip, "--sn-api-port",
                 str(self.sn_api), "--sl-fs-port", str(free_port()), "--data-dir", os.path.join(self.root, name),
                 "--ml-name", name, "--ml-entrypoint", ml_cmd[0]] + self.tls("sl", host)
         if len(ml_cmd) > 1:
