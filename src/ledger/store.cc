@@ -45,8 +45,8 @@ StatusOr<uint64_t> ParseHead(const std::optional<KeyValue>& head) {
   const std::string& v = head->value;
   const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), height);
   if (err != std::errc() || end != v.data() + v.size() || v.empty()) {
-    return DataLoss("ledger is damaged: its head key '" + std::string(kHeadKey) + "' holds '" + v.substr(0, 40) +
-                    "', not a block height");
+    return DataLoss("ledger is damaged: its head key '" + std::string(kHeadKey) + "' holds '" +
+                    v.substr(0, 40) + "', not a block height");
   }
   return height;
 }
@@ -98,7 +98,7 @@ void LedgerStore::PublishLocked() {
   if (published_) return;
   auto snapshot = std::make_shared<const State>(working_);
   {
-    std::lock_guard lock(snapshot_mu_);
+    MutexLock lock(snapshot_mu_);
     state_ = std::move(snapshot);
   }
   published_hash_ = head_hash_;
@@ -113,12 +113,12 @@ void LedgerStore::RollBackLocked() {
 }
 
 std::shared_ptr<const State> LedgerStore::Cached() const {
-  std::lock_guard lock(snapshot_mu_);
+  MutexLock lock(snapshot_mu_);
   return state_;
 }
 
 StatusOr<std::shared_ptr<const State>> LedgerStore::Sync() {
-  std::lock_guard lock(chain_mu_);
+  MutexLock lock(chain_mu_);
   Status s = SyncLocked();
   PublishLocked();  // up to the last good block, also when a later one is bad
   RETURN_IF_ERROR(s);
@@ -129,9 +129,9 @@ StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::Sign
   Writer w;
   w.txs = &txs;
   for (const auto& tx : txs) w.bytes += tx.ByteSizeLong();
-  std::unique_lock lock(queue_mu_);
+  MutexLock lock(queue_mu_);
   queue_.push_back(&w);
-  w.cv.wait(lock, [&] { return w.done || queue_.front() == &w; });
+  while (!w.done && queue_.front() != &w) lock.Wait(w.cv);
   if (w.done) return std::move(w.result);
 
   // The leader: take what is queued, up to a block's limits (always at least itself).
@@ -146,9 +146,9 @@ StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::Sign
     count += x->txs->size();
     bytes += x->bytes;
   }
-  lock.unlock();
+  lock.Unlock();
   CommitGroup(group);
-  lock.lock();
+  lock.Lock();
   for (Writer* x : group) {
     queue_.pop_front();
     x->done = true;
@@ -159,9 +159,10 @@ StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::Sign
 }
 
 void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
-  std::lock_guard lock(chain_mu_);
+  MutexLock lock(chain_mu_);
   if (!sn_) {
-    for (Writer* w : group) w->result = FailedPrecondition("this ledger store only reads: it has no SN key to sign blocks");
+    for (Writer* w : group)
+      w->result = FailedPrecondition("this ledger store only reads: it has no SN key to sign blocks");
     return;
   }
   std::mt19937 rng(std::random_device{}());
@@ -207,7 +208,8 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     if (Status own = CheckBlockSignature(block, trust_); !own.ok()) {
       RollBackLocked();
       for (Writer* w : members) {
-        w->result = FailedPrecondition("this SN cannot sign blocks: " + own.message() + "; nothing was written");
+        w->result =
+            FailedPrecondition("this SN cannot sign blocks: " + own.message() + "; nothing was written");
       }
       return;
     }
@@ -246,7 +248,7 @@ Status LedgerStore::CheckHead(uint64_t blocks) {
 }
 
 std::pair<uint64_t, Digest> LedgerStore::Head() {
-  std::lock_guard lock(chain_mu_);
+  MutexLock lock(chain_mu_);
   return {working_.height, head_hash_};
 }
 

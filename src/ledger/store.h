@@ -18,10 +18,10 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "core/mutex.h"
 #include "ledger/chain.h"
 #include "ledger/etcd_client.h"
 
@@ -68,13 +68,13 @@ class LedgerStore {
 
  private:
   struct Writer;
-  Status SyncLocked();
-  void PublishLocked();  // makes state_ a copy of working_, if it is not already
+  Status SyncLocked() SWARM_REQUIRES(chain_mu_);
+  void PublishLocked() SWARM_REQUIRES(chain_mu_);  // makes state_ a copy of working_, if it is not already
   // After a block that was validated into working_ could not be written: working_ goes back
   // to the published state, and the next SyncLocked replays what etcd holds since.
-  void RollBackLocked();
+  void RollBackLocked() SWARM_REQUIRES(chain_mu_);
   // Applies blocks state.height+1 .. height from etcd to `state`; stops at a bad one.
-  Status Replay(State& state, uint64_t height);
+  Status Replay(State& state, uint64_t height) SWARM_REQUIRES(chain_mu_);
   // Appends the group's valid submissions as one block; sets every writer's result.
   void CommitGroup(const std::vector<Writer*>& group);
 
@@ -82,18 +82,20 @@ class LedgerStore {
   pki::TrustStore trust_;
   std::optional<pki::Signer> sn_;
 
-  std::mutex queue_mu_;  // guards queue_; never held during I/O
-  std::deque<Writer*> queue_;
+  Mutex queue_mu_;  // never held during I/O
+  std::deque<Writer*> queue_ SWARM_GUARDED_BY(queue_mu_);
 
-  std::mutex chain_mu_;  // guards the replica of the chain below
-  State working_ = State::Genesis();  // at block head_hash_
-  Digest head_hash_{};
-  int64_t head_revision_ = 0;  // mod_revision of the head key at working_ (0: no head yet)
-  bool published_ = true;      // state_ is a copy of working_
-  Digest published_hash_{};    // the hash of the block state_ is at
+  Mutex chain_mu_;                                                // guards the replica of the chain below
+  State working_ SWARM_GUARDED_BY(chain_mu_) = State::Genesis();  // at block head_hash_
+  Digest head_hash_ SWARM_GUARDED_BY(chain_mu_){};
+  // mod_revision of the head key at working_ (0: no head yet)
+  int64_t head_revision_ SWARM_GUARDED_BY(chain_mu_) = 0;
+  bool published_ SWARM_GUARDED_BY(chain_mu_) = true;    // state_ is a copy of working_
+  Digest published_hash_ SWARM_GUARDED_BY(chain_mu_){};  // the hash of the block state_ is at
 
-  mutable std::mutex snapshot_mu_;  // guards the pointer state_ (held briefly, also without chain_mu_)
-  std::shared_ptr<const State> state_ = std::make_shared<const State>(State::Genesis());
+  mutable Mutex snapshot_mu_;  // held briefly, also without chain_mu_
+  std::shared_ptr<const State> state_ SWARM_GUARDED_BY(snapshot_mu_) =
+      std::make_shared<const State>(State::Genesis());
 };
 
 }  // namespace swarm::ledger

@@ -6,8 +6,9 @@
 
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <unordered_map>
+
+#include "core/mutex.h"
 
 namespace swarm::pki {
 namespace {
@@ -60,7 +61,7 @@ class ParsedCertificates {
   }
 
   std::optional<Certificate> Find(std::string_view pem) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = certs_.find(std::string(pem));
     if (it == certs_.end()) return std::nullopt;
     return Certificate::Share(it->second.get());
@@ -68,7 +69,7 @@ class ParsedCertificates {
 
   void Add(std::string_view pem, const Certificate& cert) {
     if (pem.size() > kMaxPem) return;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (certs_.size() >= kMaxEntries) certs_.clear();
     X509_up_ref(cert.get());
     certs_.emplace(std::string(pem), X509Ptr(cert.get()));
@@ -77,8 +78,8 @@ class ParsedCertificates {
  private:
   static constexpr size_t kMaxEntries = 1024;
   static constexpr size_t kMaxPem = 16 * 1024;
-  std::mutex mu_;
-  std::unordered_map<std::string, X509Ptr> certs_;
+  Mutex mu_;
+  std::unordered_map<std::string, X509Ptr> certs_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace

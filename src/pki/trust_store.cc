@@ -61,7 +61,7 @@ StatusOr<PeerIdentity> TrustStore::Verify(const Certificate& cert,
   std::string key = cert.Fingerprint();
   for (const Certificate& c : intermediates) key += "," + c.Fingerprint();
   {
-    std::lock_guard lock(verdicts_->mu);
+    MutexLock lock(verdicts_->mu);
     auto it = verdicts_->by_chain.find(key);
     if (it != verdicts_->by_chain.end() && it->second.valid_from <= now && now <= it->second.valid_until) {
       return it->second.peer;
@@ -71,7 +71,7 @@ StatusOr<PeerIdentity> TrustStore::Verify(const Certificate& cert,
   ASSIGN_OR_RETURN(PeerIdentity peer, VerifyWithOpenSsl(cert, intermediates, now, verdict));
   if (verdict) {
     constexpr size_t kMaxVerdicts = 4096;
-    std::lock_guard lock(verdicts_->mu);
+    MutexLock lock(verdicts_->mu);
     if (verdicts_->by_chain.size() >= kMaxVerdicts) verdicts_->by_chain.clear();
     verdicts_->by_chain[key] = std::move(*verdict);
   }

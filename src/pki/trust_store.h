@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "pki/certificate.h"
 
 namespace swarm::pki {
@@ -57,11 +57,13 @@ class TrustStore {
     std::chrono::system_clock::time_point valid_from, valid_until;
   };
   struct Verdicts {
-    std::mutex mu;
-    std::map<std::string, Verdict> by_chain;  // fingerprints of the certificate and intermediates
+    Mutex mu;
+    std::map<std::string, Verdict> by_chain
+        SWARM_GUARDED_BY(mu);  // fingerprints of the certificate and intermediates
   };
 
-  StatusOr<PeerIdentity> VerifyWithOpenSsl(const Certificate& cert, const std::vector<Certificate>& intermediates,
+  StatusOr<PeerIdentity> VerifyWithOpenSsl(const Certificate& cert,
+                                           const std::vector<Certificate>& intermediates,
                                            std::chrono::system_clock::time_point now,
                                            std::optional<Verdict>& verdict) const;
 

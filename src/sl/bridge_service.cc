@@ -19,33 +19,33 @@ BridgeService::BridgeService(snapi::SnApi* sn, BlobStore* store, PeerFetcher* pe
 
 // A round that failed: the user sees why in <program>_sw.log, the program gets the error.
 grpc::Status BridgeService::Failed(const Status& s) {
-  NoteError(user_log_.get(), "sync round failed: " + s.message());
+  NoteError(user_log(), "sync round failed: " + s.message());
   return pki::ToGrpcStatus(s);
 }
 
 UserLog* BridgeService::user_log() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return user_log_.get();
 }
 
 std::string BridgeService::contract() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return options_.training_contract();
 }
 
 bool BridgeService::delivered_final() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return delivered_final_;
 }
 
 void BridgeService::Stop(std::string reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stop_reason_.empty()) stop_reason_ = std::move(reason);
 }
 
 std::string BridgeService::StopReason(grpc::ServerContext* ctx) const {
   if (ctx && ctx->IsCancelled()) return "the ML program no longer waits for it (its call was cancelled)";
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stop_reason_;
 }
 
@@ -56,7 +56,7 @@ StatusOr<RoundDriver*> BridgeService::Driver() {
 
 grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::HelloRequest* req,
                                   swarm::v1::HelloResponse* out) {
-  std::lock_guard call(call_mu_);
+  MutexLock call(call_mu_);
   if (std::string why = StopReason(ctx); !why.empty()) return pki::ToGrpcStatus(Cancelled(why));
   out->set_api_version(kSlApiVersion);
   out->set_uid(uid_);
@@ -93,7 +93,7 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
   {
     // The file server serves this training's models from now on (sl/fetch_policy.h): peers
     // resuming at the same time may need them from here.
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     options_ = options;
   }
   if (auto resume = driver_->Resume(kResumeWait)) {
@@ -104,7 +104,7 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
                            ", minPeers " + std::to_string(o.min_peers) + ", nodeWeightage " +
                            std::to_string(o.weight) + ", mergeMethod " + o.merge_method +
                            ", checkinModelOnTrainEnd " + options.checkin_model_on_train_end());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   options_ = options;
   if (user_log) {
     // A second Hello: the first log stays open, since others may still write to it.
@@ -116,7 +116,7 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
 
 grpc::Status BridgeService::Sync(grpc::ServerContext* ctx, const swarm::v1::SyncRequest* req,
                                  swarm::v1::SyncResponse* out) {
-  std::lock_guard call(call_mu_);
+  MutexLock call(call_mu_);
   auto driver = Driver();
   if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
   auto local = store_->AdoptIncoming(req->blob_path());
@@ -124,7 +124,7 @@ grpc::Status BridgeService::Sync(grpc::ServerContext* ctx, const swarm::v1::Sync
   auto r = (*driver)->Sync(*local, false, [this, ctx] { return StopReason(ctx); });
   if (!r.ok()) return Failed(r.status());
   if (r->contributed) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++rounds_done_;
   }
   out->set_blob_path(store_->PathOf(r->merged).string());
@@ -135,17 +135,17 @@ grpc::Status BridgeService::Sync(grpc::ServerContext* ctx, const swarm::v1::Sync
 
 grpc::Status BridgeService::TrainEnd(grpc::ServerContext* ctx, const swarm::v1::TrainEndRequest* req,
                                      swarm::v1::SyncResponse* out) {
-  std::lock_guard call(call_mu_);
+  MutexLock call(call_mu_);
   auto driver = Driver();
   if (!driver.ok()) return pki::ToGrpcStatus(driver.status());
   auto local = store_->AdoptIncoming(req->blob_path());
   if (!local.ok()) return pki::ToGrpcStatus(local.status().WithContext("the ML program's final model"));
   if (Status s = (*driver)->Finish(); !s.ok()) return pki::ToGrpcStatus(s);
   const std::string mode = [this] {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return options_.checkin_model_on_train_end();
   }();
-  Note(user_log_.get(), "local training finished; taking part in the remaining rounds as '" + mode + "'");
+  Note(user_log(), "local training finished; taking part in the remaining rounds as '" + mode + "'");
   std::optional<Digest> latest_merged;
   while (true) {
     auto r = (*driver)->Sync(TrainEndContribution(mode, *local, latest_merged), true,
@@ -157,11 +157,10 @@ grpc::Status BridgeService::TrainEnd(grpc::ServerContext* ctx, const swarm::v1::
       out->set_round(r->round);
       out->set_contributed(r->contributed);
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         delivered_final_ = true;
       }
-      Note(user_log_.get(),
-           "final model of round " + std::to_string(r->round) + " delivered to the ML program");
+      Note(user_log(), "final model of round " + std::to_string(r->round) + " delivered to the ML program");
       return grpc::Status::OK;
     }
   }
@@ -171,7 +170,7 @@ grpc::Status BridgeService::ReportProgress(grpc::ServerContext*, const swarm::v1
                                            swarm::v1::ProgressResponse*) {
   swarm::v1::Progress p;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     p.set_contract(options_.training_contract());
     p.set_total_epochs(static_cast<uint32_t>(options_.total_epochs()));
     p.set_rounds_done(rounds_done_);

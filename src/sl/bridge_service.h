@@ -5,8 +5,8 @@
 // blob file at every sync point, and loads the merged model the SL hands back.
 
 #include <memory>
-#include <mutex>
 
+#include "core/mutex.h"
 #include "sl/ml_view.h"
 #include "sl/round_driver.h"
 #include "swarm/v1/sl.grpc.pb.h"
@@ -47,7 +47,7 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
   void Stop(std::string reason);
 
  private:
-  StatusOr<RoundDriver*> Driver();
+  StatusOr<RoundDriver*> Driver() SWARM_REQUIRES(call_mu_);
   grpc::Status Failed(const Status& s);
   // Why the call of `ctx` must end now, or empty.
   std::string StopReason(grpc::ServerContext* ctx) const;
@@ -62,16 +62,17 @@ class BridgeService final : public swarm::v1::SwarmLearning::Service {
 
   // One program, one call at a time: Hello, Sync and TrainEnd hold call_mu_ for the whole
   // call (a sync may wait long); mu_ guards what others read meanwhile, briefly.
-  std::mutex call_mu_;
-  std::unique_ptr<RoundDriver> driver_;  // under call_mu_
-  std::string program_;                  // under call_mu_
-  mutable std::mutex mu_;
-  std::unique_ptr<UserLog> user_log_;  // set under both
-  std::vector<std::unique_ptr<UserLog>> retired_logs_;
-  swarm::v1::CallbackOptions options_;  // set under both
-  uint64_t rounds_done_ = 0;
-  bool delivered_final_ = false;
-  std::string stop_reason_;
+  Mutex call_mu_;
+  std::unique_ptr<RoundDriver> driver_ SWARM_GUARDED_BY(call_mu_);
+  std::string program_ SWARM_GUARDED_BY(call_mu_);
+  mutable Mutex mu_;
+  // Replaced by a second Hello; the log it replaces stays open (a pointer to it may be in use).
+  std::unique_ptr<UserLog> user_log_ SWARM_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<UserLog>> retired_logs_ SWARM_GUARDED_BY(mu_);
+  swarm::v1::CallbackOptions options_ SWARM_GUARDED_BY(mu_);
+  uint64_t rounds_done_ SWARM_GUARDED_BY(mu_) = 0;
+  bool delivered_final_ SWARM_GUARDED_BY(mu_) = false;
+  std::string stop_reason_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace swarm::sl

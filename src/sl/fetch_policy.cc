@@ -7,11 +7,11 @@ FetchPolicy::FetchPolicy(snapi::SnApi* sn, std::function<std::string()> contract
 
 StatusOr<std::string> FetchPolicy::OwnerOf(const std::string& uid) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = owners_.find(uid); it != owners_.end()) return it->second;
   }
   ASSIGN_OR_RETURN(swarm::v1::ListNodesResponse nodes, sn_->ListNodes());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& n : nodes.nodes()) {
     if (!n.owner_fingerprint().empty()) owners_[n.record().uid()] = n.owner_fingerprint();
   }

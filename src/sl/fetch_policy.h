@@ -10,9 +10,9 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/sha256.h"
 #include "core/status.h"
 #include "pki/trust_store.h"
@@ -35,8 +35,9 @@ class FetchPolicy {
 
   snapi::SnApi* sn_;
   std::function<std::string()> contract_;
-  std::mutex mu_;
-  std::map<std::string, std::string> owners_;  // uid -> fingerprint: never changes once registered
+  Mutex mu_;
+  // uid -> fingerprint: never changes once registered
+  std::map<std::string, std::string> owners_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace swarm::sl

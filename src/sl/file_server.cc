@@ -34,7 +34,7 @@ FileServerService::~FileServerService() {
 }
 
 void FileServerService::SetAuthorizer(Authorizer authorize) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   authorize_ = std::move(authorize);
 }
 
@@ -47,7 +47,7 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
   }
   Authorizer authorize;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     authorize = authorize_;
   }
   if (!authorize) return pki::ToGrpcStatus(Unavailable("this SL has not reached its SN yet; try again"));

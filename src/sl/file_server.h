@@ -8,8 +8,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
-#include <mutex>
 
+#include "core/mutex.h"
 #include "pki/tls.h"
 #include "sl/blob_store.h"
 #include "swarm/v1/sl.grpc.pb.h"
@@ -33,8 +33,8 @@ class FileServerService final : public swarm::v1::FileServer::Service {
 
  private:
   const BlobStore* store_;
-  std::mutex mu_;
-  Authorizer authorize_;  // under mu_
+  Mutex mu_;
+  Authorizer authorize_ SWARM_GUARDED_BY(mu_);
 };
 
 // Bytes this process's file server sent and FetchBlob received, as payload on the wire.

@@ -37,7 +37,7 @@ StatusOr<std::unique_ptr<UserLog>> UserLog::Open(const std::filesystem::path& di
 }
 
 void UserLog::Write(const char* level, const std::string& message) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   out_ << Now() << " swarm.SL : " << level << " : " << message << '\n';
   out_.flush();  // the user tails this file while training runs
 }

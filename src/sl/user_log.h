@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace swarm::sl {
@@ -31,8 +31,8 @@ class UserLog {
   void Write(const char* level, const std::string& message);
 
   std::filesystem::path path_;
-  std::mutex mu_;
-  std::ofstream out_;
+  Mutex mu_;
+  std::ofstream out_ SWARM_GUARDED_BY(mu_);
 };
 
 // Logs to the SL's log and, when `user` is set, to the user's log too.

@@ -98,7 +98,7 @@ grpc::Status SnService::ListNodes(ServerContext*, const swarm::v1::ListNodesRequ
 }
 
 Status SnService::MarkAlive(const std::string& uid) {
-  std::lock_guard lock(leases_mu_);
+  MutexLock lock(leases_mu_);
   auto it = leases_.find(uid);
   if (it != leases_.end() && !etcd_->LeaseKeepAlive(it->second).ok()) {
     leases_.erase(it);  // expired: start a new one

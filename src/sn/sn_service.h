@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/mutex.h"
 #include "ledger/store.h"
 #include "pki/access_policy.h"
 #include "swarm/v1/sn.grpc.pb.h"
@@ -70,8 +71,8 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   ledger::LedgerStore* store_;
   ledger::EtcdClient* etcd_;
   std::mutex verify_mu_;  // one Verify at a time
-  std::mutex leases_mu_;
-  std::map<std::string, int64_t> leases_;  // uid -> etcd lease
+  Mutex leases_mu_;
+  std::map<std::string, int64_t> leases_ SWARM_GUARDED_BY(leases_mu_);  // uid -> etcd lease
 };
 
 }  // namespace swarm::sn

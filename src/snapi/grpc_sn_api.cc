@@ -1,8 +1,7 @@
 #include "snapi/grpc_sn_api.h"
 
-#include <mutex>
-
 #include "core/log.h"
+#include "core/mutex.h"
 #include "ledger/transaction.h"
 #include "swarm/v1/health.grpc.pb.h"
 #include "swarm/v1/sn.grpc.pb.h"
@@ -22,7 +21,7 @@ class GrpcSnApi final : public SnApi {
   }
 
   std::string target() const override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return channels_[current_].target;
   }
 
@@ -64,9 +63,8 @@ class GrpcSnApi final : public SnApi {
                                        swarm::v1::GetVersionRequest());
   }
   StatusOr<swarm::v1::ListContractsResponse> ListContracts() override {
-    return Get<swarm::v1::ListContractsResponse>("SwarmNetwork/ListContracts",
-                                                 &SwarmNetwork::Stub::ListContracts,
-                                                 swarm::v1::ListContractsRequest());
+    return Get<swarm::v1::ListContractsResponse>(
+        "SwarmNetwork/ListContracts", &SwarmNetwork::Stub::ListContracts, swarm::v1::ListContractsRequest());
   }
   StatusOr<swarm::v1::ContractInfo> GetContract(const std::string& name) override {
     swarm::v1::GetContractRequest req;
@@ -85,8 +83,8 @@ class GrpcSnApi final : public SnApi {
   StatusOr<swarm::v1::ListProgressResponse> ListProgress(const std::string& contract) override {
     swarm::v1::ListProgressRequest req;
     req.set_contract(contract);
-    return Get<swarm::v1::ListProgressResponse>("SwarmNetwork/ListProgress", &SwarmNetwork::Stub::ListProgress,
-                                                req);
+    return Get<swarm::v1::ListProgressResponse>("SwarmNetwork/ListProgress",
+                                                &SwarmNetwork::Stub::ListProgress, req);
   }
   StatusOr<swarm::v1::TaskInfo> GetTask(const std::string& name) override {
     swarm::v1::GetTaskRequest req;
@@ -137,7 +135,7 @@ class GrpcSnApi final : public SnApi {
   Status Call(std::string_view method, Repeat repeat, Fn&& call) {
     size_t first;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       first = current_;
     }
     Status last;
@@ -149,7 +147,7 @@ class GrpcSnApi final : public SnApi {
       last = call(channels_[at], ctx);
       const bool silent = repeat == kRepeatable && last.code() == StatusCode::kDeadlineExceeded;
       if (!IsUnreachable(last) && !silent) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (at != current_) {
           // Said once per move, so that an operator sees which SN a node now depends on.
           LogWarning("snapi", "SN " + channels_[first].target + " cannot be reached (" + first_problem +
@@ -162,12 +160,13 @@ class GrpcSnApi final : public SnApi {
       tried += (tried.empty() ? "" : ", ") + channels_[at].target;
     }
     if (channels_.size() == 1) return last;
-    return Status(last.code(), "no SN of " + tried + " answered " + std::string(method) + "; last: " +
-                                   last.message());
+    return Status(last.code(),
+                  "no SN of " + tried + " answered " + std::string(method) + "; last: " + last.message());
   }
 
   template <typename Request, typename Response, typename Method>
-  Status Unary(std::string_view method, Method m, const Request& req, Response* out, Repeat repeat = kRepeatable) {
+  Status Unary(std::string_view method, Method m, const Request& req, Response* out,
+               Repeat repeat = kRepeatable) {
     return Call(method, repeat, [&](Channel& c, grpc::ClientContext& ctx) {
       return FromCall(((*c.stub).*m)(&ctx, req, out), method, c.target);
     });
@@ -183,15 +182,16 @@ class GrpcSnApi final : public SnApi {
   std::optional<pki::Signer> signer_;
   GrpcSnApiOptions o_;
   std::vector<Channel> channels_;
-  mutable std::mutex mu_;
-  size_t current_ = 0;  // guarded by mu_
+  mutable Mutex mu_;
+  size_t current_ SWARM_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace
 
 StatusOr<std::unique_ptr<SnApi>> MakeGrpcSnApi(const pki::TlsIdentity& identity,
                                                std::optional<pki::Signer> signer, GrpcSnApiOptions options) {
-  if (options.endpoints.empty()) return InvalidArgument("no SN endpoint given; expected at least one host:port");
+  if (options.endpoints.empty())
+    return InvalidArgument("no SN endpoint given; expected at least one host:port");
   return std::unique_ptr<SnApi>(new GrpcSnApi(identity, std::move(signer), std::move(options)));
 }
 
