@@ -105,7 +105,6 @@ grpc::Status BridgeService::Hello(grpc::ServerContext* ctx, const swarm::v1::Hel
                            std::to_string(o.weight) + ", mergeMethod " + o.merge_method +
                            ", checkinModelOnTrainEnd " + options.checkin_model_on_train_end());
   MutexLock lock(mu_);
-  options_ = options;
   if (user_log) {
     // A second Hello: the first log stays open, since others may still write to it.
     if (user_log_) retired_logs_.push_back(std::move(user_log_));

@@ -90,13 +90,49 @@ grpc::Status FileServerService::Fetch(grpc::ServerContext* ctx, const swarm::v1:
   return grpc::Status::OK;
 }
 
+void FetchCanceller::Cancel(std::string reason) {
+  MutexLock lock(mu_);
+  if (reason_.empty()) reason_ = reason.empty() ? "cancelled" : std::move(reason);
+  for (grpc::ClientContext* ctx : active_) ctx->TryCancel();
+}
+
+std::string FetchCanceller::reason() const {
+  MutexLock lock(mu_);
+  return reason_;
+}
+
+bool FetchCanceller::Register(grpc::ClientContext* ctx) {
+  MutexLock lock(mu_);
+  if (!reason_.empty()) return false;
+  active_.insert(ctx);
+  return true;
+}
+
+void FetchCanceller::Unregister(grpc::ClientContext* ctx) {
+  MutexLock lock(mu_);
+  active_.erase(ctx);
+}
+
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout) {
+                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout,
+                 FetchCanceller* canceller) {
   if (store->Has(digest)) return Status::Ok();
   const auto start = std::chrono::steady_clock::now();
   auto stub = swarm::v1::FileServer::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  const auto cut = [&] {
+    return Cancelled("the fetch of blob " + digest.Hex().substr(0, 12) + " from " + endpoint +
+                     " was cut short: " + canceller->reason());
+  };
+  if (canceller && !canceller->Register(&ctx)) return cut();
+  struct Unregister {
+    FetchCanceller* c;
+    grpc::ClientContext* ctx;
+    ~Unregister() {
+      if (c) c->Unregister(ctx);
+    }
+  } unregister{canceller, &ctx};
   swarm::v1::FetchRequest req;
   req.set_digest(std::string(digest.view()));
   auto reader = stub->Fetch(&ctx, req);
@@ -112,7 +148,9 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
     RETURN_IF_ERROR(sink->Write(bytes));
   }
   g_counters.fetches.fetch_add(1);
-  RETURN_IF_ERROR(pki::CheckCall(reader->Finish(), "FileServer/Fetch", endpoint));
+  const grpc::Status finished = reader->Finish();
+  if (canceller && !canceller->reason().empty()) return cut();  // the sink goes uncommitted
+  RETURN_IF_ERROR(pki::CheckCall(finished, "FileServer/Fetch", endpoint));
   const Digest got = hash.Finish();
   if (!(got == digest)) {
     return DataLoss("the blob from " + endpoint + " has SHA-256 " + got.Hex() + ", not " + digest.Hex() +
@@ -139,12 +177,15 @@ class TlsFetcher final : public PeerFetcher {
       : identity_(identity), timeout_(timeout) {}
   Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) override {
     if (store->Has(digest)) return Status::Ok();
-    return FetchBlob(pki::MakeSecureChannel(identity_, endpoint), endpoint, digest, store, timeout_);
+    return FetchBlob(pki::MakeSecureChannel(identity_, endpoint), endpoint, digest, store, timeout_,
+                     &canceller_);
   }
+  void Cancel(std::string reason) override { canceller_.Cancel(std::move(reason)); }
 
  private:
   const pki::TlsIdentity& identity_;
   std::chrono::seconds timeout_;
+  FetchCanceller canceller_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <set>
 
 #include "core/mutex.h"
 #include "pki/tls.h"
@@ -44,11 +45,32 @@ struct TransferTotals {
 };
 TransferTotals Transfers();
 
+// Cuts fetches short: Cancel() ends every fetch in flight that registered with it, and
+// refuses those that start later, with its reason (the SL is stopping, its program died).
+class FetchCanceller {
+ public:
+  void Cancel(std::string reason);
+  // Empty until Cancel.
+  std::string reason() const;
+
+  // For FetchBlob: `ctx` is cancelled with the others; false (and nothing registered) once
+  // Cancel was called.
+  bool Register(grpc::ClientContext* ctx);
+  void Unregister(grpc::ClientContext* ctx);
+
+ private:
+  mutable Mutex mu_;
+  std::set<grpc::ClientContext*> active_ SWARM_GUARDED_BY(mu_);
+  std::string reason_ SWARM_GUARDED_BY(mu_);
+};
+
 // Fetches blob `digest` from the file server behind `channel` into `store` (a no-op if it
 // is there). The bytes are hashed as they arrive; a blob whose digest differs is refused
-// and nothing is kept. Logs the size and time of each fetch that moved bytes.
+// and nothing is kept. Logs the size and time of each fetch that moved bytes. With
+// `canceller`, its Cancel ends the fetch at once (Cancelled; nothing is kept).
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout);
+                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout,
+                 FetchCanceller* canceller = nullptr);
 
 // How an SL gets a blob from a peer's file server: FetchBlob over mutual TLS in production
 // (MakeTlsFetcher); the round protocol's tests serve from other nodes' stores in memory.
@@ -58,6 +80,8 @@ class PeerFetcher {
   // Fetches blob `digest` from the file server at `endpoint` into `store` (a no-op if it is
   // there), verified against the digest: DataLoss when the bytes differ.
   virtual Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) = 0;
+  // Ends the fetches in flight and refuses later ones, Cancelled with `reason`.
+  virtual void Cancel(std::string reason) = 0;
 };
 
 // Fetches over mutual TLS with `identity` (which must outlive it), each fetch within `timeout`.

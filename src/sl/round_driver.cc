@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <future>
-#include <limits>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -209,8 +208,11 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
     std::vector<size_t> todo;
     for (size_t i = 0; i < inputs.size(); ++i) {
-      // A wrong digest stays wrong: not tried again.
-      if (!result[i].ok() && result[i].code() != StatusCode::kDataLoss) todo.push_back(i);
+      // A wrong digest stays wrong, and a cut fetch stays cut: not tried again.
+      if (!result[i].ok() && result[i].code() != StatusCode::kDataLoss &&
+          result[i].code() != StatusCode::kCancelled) {
+        todo.push_back(i);
+      }
     }
     if (todo.empty()) break;
     if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
@@ -252,11 +254,10 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
   MergeOptions options;
   options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
-  // Late contributions weigh less (ledger/training.h MergeWeight).
+  // Late contributions weigh less (ledger/round_rules.h MergeWeight).
   const bool any_stale =
       std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
   if (any_stale) {
-    static_assert(kMaxWeight * ledger::kStaleScale <= std::numeric_limits<uint32_t>::max());
     options.max_weight = kMaxWeight * ledger::kStaleScale;
     weights.clear();
     for (const auto* c : inputs) {
@@ -435,7 +436,19 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
 StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
                                     const std::optional<Digest>& contribution, Watch& w) {
   const auto& cur = t.current();
-  if (cur.closed()) return false;  // wait for the next round
+  if (cur.closed()) {
+    // This node checked in before it restarted and the round closed meanwhile: it is one
+    // of its participants (it may even lead it), so it takes part as such rather than
+    // waiting for a next round that no one would open.
+    for (const auto& mine : cur.checkins()) {
+      if (mine.uid() != uid_) continue;
+      w.checked_in = cur.number();
+      Log("round " + std::to_string(cur.number()) +
+          " closed with this node's earlier check-in; taking part in it as checked in then");
+      return true;
+    }
+    return false;  // wait for the next round
+  }
   swarm::v1::Transaction tx;
   auto* c = tx.mutable_check_in();
   c->set_contract(o_.contract);

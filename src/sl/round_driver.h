@@ -68,12 +68,12 @@ class RoundDriver {
 
   // Takes part in the current round with `contribution` (a blob in the store; nullopt:
   // take part without contributing) and returns the round's merged model. A node whose
-  // weights do not build on the latest merged model gets that model first, without
-  // contributing. With `finished`, the node has ended its local training, and the round
-  // may be the final one. Fails, saying what it waited for, when `stop` gives a reason
-  // (Cancelled; asked between steps and between fetch attempts, so a fetch in flight runs
-  // to its own deadline), when sync_wait passed without progress (DeadlineExceeded), or
-  // when the training is reset under it (Aborted).
+  // weights build on a merged model too old to contribute late (ledger/round_rules.h) gets
+  // the latest one first, without contributing. With `finished`, the node has ended its
+  // local training, and the round may be the final one. Fails, saying what it waited for,
+  // when `stop` gives a reason (Cancelled; asked between steps and between fetch attempts —
+  // a fetch in flight ends when the SL cancels its PeerFetcher), when sync_wait passed
+  // without progress (DeadlineExceeded), or when the training is reset under it (Aborted).
   StatusOr<SyncResult> Sync(const std::optional<Digest>& contribution, bool finished,
                             const StopCheck& stop = {});
 

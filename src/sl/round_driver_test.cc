@@ -15,6 +15,8 @@
 #include "core/blob_writer.h"
 #include "core/sim_clock.h"
 #include "core/test_util.h"
+#include "ledger/transaction.h"
+#include "sl/model_schema.h"
 #include "sl/testing/round_fakes.h"
 
 namespace swarm::sl {
@@ -377,6 +379,66 @@ TEST_F(RoundDriverTest, ANodeJoiningATrainingInProgressResumesFromItsLatestMerge
   EXPECT_TRUE(c.store->Has(resume->merged));
   EXPECT_EQ(c.driver->base_round(), 1u);
   EXPECT_FLOAT_EQ(ValueOf(c, resume->merged), (11.0f + 41.0f) / 2);
+}
+
+// Both nodes checked in to round 1 and it closed; then both restarted (new drivers, as a
+// restarted SL has) before anyone merged. They must see that they are its participants —
+// the leader merges the contributions they checked in then — instead of waiting for a
+// round 2 that no one would open.
+TEST_F(RoundDriverTest, NodesThatRestartAfterTheirRoundClosedStillCompleteIt) {
+  AddPeers(2, Options(2));
+  std::vector<float> checked_in;
+  for (auto& p : peers_) {
+    const Digest d = Contribution(*p, 1);
+    checked_in.push_back(ValueOf(*p, d));
+    Transaction tx;
+    auto* c = tx.mutable_check_in();
+    c->set_contract("c");
+    c->set_round(1);
+    c->set_uid(p->uid);
+    c->set_model_digest(std::string(d.view()));
+    c->set_fs_endpoint(p->endpoint());
+    c->set_weight(1);
+    c->set_min_peers(2);
+    c->set_merge_method("mean");
+    auto schema = ReadBlobSchema(p->store->PathOf(d));
+    ASSERT_TRUE(schema.ok());
+    *c->mutable_schema() = ToProto(*schema);
+    c->set_schema_digest(ledger::SchemaDigest(c->schema()));
+    ASSERT_TRUE(p->sn->Submit(tx).ok());
+  }
+  Transaction close;
+  close.mutable_close_round()->set_contract("c");
+  close.mutable_close_round()->set_round(1);
+  close.mutable_close_round()->set_uid("a");
+  ASSERT_TRUE(peers_[0]->sn->Submit(close).ok());
+  // The restarted nodes' drivers know nothing of that; their programs bring new weights.
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < peers_.size(); ++i) clock_.Join();
+  for (auto& peer : peers_) {
+    RoundOptions o = Options(2);
+    o.fs_endpoint = peer->endpoint();
+    o.sync_wait = std::chrono::seconds(600);
+    peer->driver = std::make_unique<RoundDriver>(peer->sn.get(), peer->store.get(), &peers_fs_, peer->uid, o,
+                                                 nullptr, &clock_);
+    threads.emplace_back([this, p = peer.get()] {
+      auto r = p->driver->Sync(Contribution(*p, 2), false);
+      if (r.ok())
+        p->results.push_back(*r);
+      else
+        p->error = r.status();
+      clock_.Leave();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& p : peers_) {
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    ASSERT_EQ(p->results.size(), 1u);
+    EXPECT_EQ(p->results[0].round, 1u);
+    // Round 1 merged what was checked in before the restart.
+    EXPECT_FLOAT_EQ(ValueOf(*p, p->results[0].merged), (checked_in[0] + checked_in[1]) / 2);
+  }
+  EXPECT_LT(clock_.elapsed(), std::chrono::seconds(60));
 }
 
 TEST_F(RoundDriverTest, AStopEndsTheWaitWithItsReason) {

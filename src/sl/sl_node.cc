@@ -164,6 +164,7 @@ int SlNode::RunProgram() {
       LogInfo(kLog, "stopping: asking " + what + " to end (SIGTERM; SIGKILL after " +
                         std::to_string(o_.ml_stop_grace.count()) + " ms)");
       bridge_->Stop("the SL is stopping (SIGTERM or SIGINT)");
+      peers_->Cancel("the SL is stopping (SIGTERM or SIGINT)");
       exit = program->Stop(o_.ml_stop_grace);
       break;
     }
@@ -171,6 +172,7 @@ int SlNode::RunProgram() {
   }
   // A sync it left behind ends now, rather than waiting for peers on behalf of no one.
   bridge_->Stop(what + " has ended (" + exit->Describe() + ")");
+  peers_->Cancel(what + " has ended");
   UserLog* user = bridge_->user_log();
   if (stop_) {
     Note(user, "stopped on request; " + what + " " + exit->Describe());

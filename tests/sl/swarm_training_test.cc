@@ -251,6 +251,41 @@ TEST_F(SwarmTrainingTest, KilledLeaderIsReplacedAndRejoinsAfterRestart) {
   EXPECT_EQ(Read(Out(other)), Read(Out(survivor)));
 }
 
+// Tried as a new user would: `swarm sl --data-dir sl1` (relative) with the program started
+// in another directory (--ml-w). Every path the SL hands its program must be absolute, or the
+// program fails at its first sync (it once did: "cannot create 'sl1/blobs/incoming/...'").
+TEST_F(SwarmTrainingTest, AnSlWithARelativeDataDirHandsItsProgramPathsItCanUse) {
+  const fs::path elsewhere = dir_ / "elsewhere";
+  fs::create_directories(elsewhere);
+  std::vector<std::unique_ptr<Process>> sls;
+  for (int i = 0; i < 2; ++i) {
+    const std::string h = std::to_string(i + 1);
+    sls.push_back(std::make_unique<Process>(
+        std::vector<std::string>{SWARM_BIN,         "sl",
+                                 "--host-ip",       "127.0.0.1",
+                                 "--sn-ip",         "127.0.0.1",
+                                 "--sn-api-port",   std::to_string(api_),
+                                 "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
+                                 "--key",           Cert("sl-" + h + "-key.pem"),
+                                 "--cert",          Cert("sl-" + h + "-cert.pem"),
+                                 "--capath",        Cert("ca/capath"),
+                                 "--data-dir",      "rel-sl" + h,
+                                 "--ml-w",          elsewhere.string(),
+                                 "--ml-name",       "toy-" + h,
+                                 "--ml-entrypoint", TOY_ML_BIN,
+                                 "--ml-e",          "TOY_SEED=" + h,
+                                 "--ml-e",          "TOY_MIN_PEERS=2",
+                                 "--ml-e",          "TOY_OUT=" + Out(i)},
+        dir_ / ("rel-sl" + h + ".log"), dir_));
+  }
+  for (auto& sl : sls) {
+    EXPECT_EQ(sl->WaitExit(), 0) << sl->Log();
+    EXPECT_THAT(sl->Log(), HasSubstr("Final Swarm model was loaded."));
+  }
+  EXPECT_TRUE(fs::is_directory(dir_ / "rel-sl1" / "blobs"));  // relative to where the SL started
+  EXPECT_EQ(Read(Out(0)), Read(Out(1)));
+}
+
 // An ML program killed while its sync waits for peers ends its SL, which says so and exits
 // (it used to wait for peers forever on behalf of a dead program).
 TEST_F(SwarmTrainingTest, AnMlProgramKilledWhileItsSyncWaitsEndsItsSl) {

@@ -51,10 +51,12 @@ inline std::vector<pid_t> ChildrenOf(pid_t parent) {
 class ChildProcess {
  public:
   // A program that cannot be started ends at once with exit code 127, the reason in its log.
-  ChildProcess(std::vector<std::string> args, fs::path log) : log_(std::move(log)) {
+  // `workdir`: where it starts (default: here).
+  ChildProcess(std::vector<std::string> args, fs::path log, fs::path workdir = {}) : log_(std::move(log)) {
     SpawnOptions o;
     o.argv = std::move(args);
     o.log_file = log_;
+    o.workdir = std::move(workdir);
     // In the test's process group, as before; Kill(sig) reaches the process alone.
     o.new_process_group = false;
     o.die_with_parent = true;  // a test killed by its timeout leaves nothing running

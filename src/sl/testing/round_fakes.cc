@@ -137,11 +137,17 @@ void MemoryPeers::StopServing(const std::string& endpoint) {
   stopped_.insert(endpoint);
 }
 
+void MemoryPeers::Cancel(std::string reason) {
+  std::lock_guard lock(mu_);
+  if (cancelled_.empty()) cancelled_ = std::move(reason);
+}
+
 Status MemoryPeers::Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) {
   if (store->Has(digest)) return Status::Ok();
   BlobStore* from = nullptr;
   {
     std::lock_guard lock(mu_);
+    if (!cancelled_.empty()) return Cancelled("fetch from " + endpoint + " cut short: " + cancelled_);
     auto it = stores_.find(endpoint);
     if (it != stores_.end() && !stopped_.count(endpoint)) from = it->second;
   }

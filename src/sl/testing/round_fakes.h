@@ -64,11 +64,14 @@ class MemoryPeers final : public PeerFetcher {
   void Serve(const std::string& endpoint, BlobStore* store);
   void StopServing(const std::string& endpoint);
   Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) override;
+  // A copy in memory is over at once: later fetches are refused.
+  void Cancel(std::string reason) override;
 
  private:
   std::mutex mu_;
   std::map<std::string, BlobStore*> stores_;
   std::set<std::string> stopped_;
+  std::string cancelled_;
 };
 
 }  // namespace swarm::sl::testing
