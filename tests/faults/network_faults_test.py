@@ -17,6 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import swarm_args  # noqa: E402
 from support.swarm_net import SwarmNet, alive, descendants, free_port  # noqa: E402
 
 
@@ -289,19 +290,6 @@ class NetworkFaultsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    argv = sys.argv[:1]
-    i = 1
-    while i < len(sys.argv):
-        if sys.argv[i] in ("--swarm", "--toy-ml") and i + 1 < len(sys.argv):
-            path = os.path.abspath(sys.argv[i + 1])
-            if sys.argv[i] == "--swarm":
-                SWARM = path
-            else:
-                TOY_ML = path
-            i += 2
-        else:
-            argv.append(sys.argv[i])
-            i += 1
-    if not SWARM or not TOY_ML:
-        sys.exit("usage: network_faults_test.py --swarm PATH --toy-ml PATH [unittest args]")
+    given, argv = swarm_args.paths(sys.argv, ("--swarm", "--toy-ml"))
+    SWARM, TOY_ML = given["--swarm"], given["--toy-ml"]
     unittest.main(argv=argv)

@@ -58,25 +58,29 @@ class SwarmTrainingTest : public ::testing::Test {
   // SL i (host i+1's certificate) with toy_ml as its program (none if min_peers is 0).
   // `ml_env`: more KEY=VALUE for the program.
   Process* StartSl(int i, int min_peers, const std::vector<std::string>& ml_env = {}) {
-    const std::string h = std::to_string(i + 1);
-    std::vector<std::string> args{SWARM_BIN,         "sl",
-                                  "--host-ip",       "127.0.0.1",
-                                  "--sn-ip",         "127.0.0.1",
-                                  "--sn-api-port",   std::to_string(api_),
-                                  "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
-                                  "--key",           Cert("sl-" + h + "-key.pem"),
-                                  "--cert",          Cert("sl-" + h + "-cert.pem"),
-                                  "--capath",        Cert("ca/capath"),
-                                  "--data-dir",      (dir_ / ("sl" + h)).string(),
-                                  "--ml-name",       "toy-" + h,
-                                  "--ml-entrypoint", TOY_ML_BIN,
-                                  "--ml-e",          "TOY_SEED=" + h,
-                                  "--ml-e",          "TOY_MIN_PEERS=" + std::to_string(min_peers),
-                                  "--ml-e",          "TOY_OUT=" + Out(i)};
+    std::vector<std::string> args = SlArgs(i, min_peers, (dir_ / ("sl" + std::to_string(i + 1))).string());
     if (min_peers == 0) args.resize(args.size() - 10);  // from --ml-entrypoint on
     for (const auto& kv : ml_env) args.insert(args.end(), {"--ml-e", kv});
-    sl_[i] = std::make_unique<Process>(args, dir_ / ("sl" + h + ".log"));
+    sl_[i] = std::make_unique<Process>(args, dir_ / ("sl" + std::to_string(i + 1) + ".log"));
     return sl_[i].get();
+  }
+  // `swarm sl` for node i with host i+1's certificate, running toy_ml; the ML flags come last.
+  std::vector<std::string> SlArgs(int i, int min_peers, const std::string& data_dir) const {
+    const std::string h = std::to_string(i + 1);
+    return {SWARM_BIN,         "sl",
+            "--host-ip",       "127.0.0.1",
+            "--sn-ip",         "127.0.0.1",
+            "--sn-api-port",   std::to_string(api_),
+            "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
+            "--key",           Cert("sl-" + h + "-key.pem"),
+            "--cert",          Cert("sl-" + h + "-cert.pem"),
+            "--capath",        Cert("ca/capath"),
+            "--data-dir",      data_dir,
+            "--ml-name",       "toy-" + h,
+            "--ml-entrypoint", TOY_ML_BIN,
+            "--ml-e",          "TOY_SEED=" + h,
+            "--ml-e",          "TOY_MIN_PEERS=" + std::to_string(min_peers),
+            "--ml-e",          "TOY_OUT=" + Out(i)};
   }
   // The SN's API as SWCI (any role may read progress).
   std::unique_ptr<swarm::v1::SwarmNetwork::Stub> SnStub() const {
@@ -260,23 +264,9 @@ TEST_F(SwarmTrainingTest, AnSlWithARelativeDataDirHandsItsProgramPathsItCanUse) 
   std::vector<std::unique_ptr<Process>> sls;
   for (int i = 0; i < 2; ++i) {
     const std::string h = std::to_string(i + 1);
-    sls.push_back(std::make_unique<Process>(
-        std::vector<std::string>{SWARM_BIN,         "sl",
-                                 "--host-ip",       "127.0.0.1",
-                                 "--sn-ip",         "127.0.0.1",
-                                 "--sn-api-port",   std::to_string(api_),
-                                 "--sl-fs-port",    std::to_string(*ledger::FreeLocalPort()),
-                                 "--key",           Cert("sl-" + h + "-key.pem"),
-                                 "--cert",          Cert("sl-" + h + "-cert.pem"),
-                                 "--capath",        Cert("ca/capath"),
-                                 "--data-dir",      "rel-sl" + h,
-                                 "--ml-w",          elsewhere.string(),
-                                 "--ml-name",       "toy-" + h,
-                                 "--ml-entrypoint", TOY_ML_BIN,
-                                 "--ml-e",          "TOY_SEED=" + h,
-                                 "--ml-e",          "TOY_MIN_PEERS=2",
-                                 "--ml-e",          "TOY_OUT=" + Out(i)},
-        dir_ / ("rel-sl" + h + ".log"), dir_));
+    std::vector<std::string> args = SlArgs(i, 2, "rel-sl" + h);  // relative to where the SL starts
+    args.insert(args.end(), {"--ml-w", elsewhere.string()});
+    sls.push_back(std::make_unique<Process>(args, dir_ / ("rel-sl" + h + ".log"), dir_));
   }
   for (auto& sl : sls) {
     EXPECT_EQ(sl->WaitExit(), 0) << sl->Log();
