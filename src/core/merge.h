@@ -35,7 +35,7 @@ struct MergeOptions {
   MergeMethod method = MergeMethod::kMean;
   int threads = 0;  // 0: all hardware threads
   // The largest weight accepted. A sync round raises it when it scales every weight to
-  // weigh late contributions down (ledger/training.h MergeWeight).
+  // weigh late contributions down (ledger/round_rules.h MergeWeight).
   uint32_t max_weight = kMaxWeight;
   // Weiszfeld stops when ||y' - y|| / ||y'|| <= tolerance or after max_iterations.
   double geomedian_tolerance = 1e-6;

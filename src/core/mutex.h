@@ -19,12 +19,9 @@
 #define SWARM_CAPABILITY(x) SWARM_TSA(capability(x))
 #define SWARM_SCOPED_CAPABILITY SWARM_TSA(scoped_lockable)
 #define SWARM_GUARDED_BY(x) SWARM_TSA(guarded_by(x))
-#define SWARM_PT_GUARDED_BY(x) SWARM_TSA(pt_guarded_by(x))
 #define SWARM_REQUIRES(...) SWARM_TSA(requires_capability(__VA_ARGS__))
 #define SWARM_ACQUIRE(...) SWARM_TSA(acquire_capability(__VA_ARGS__))
 #define SWARM_RELEASE(...) SWARM_TSA(release_capability(__VA_ARGS__))
-#define SWARM_TRY_ACQUIRE(...) SWARM_TSA(try_acquire_capability(__VA_ARGS__))
-#define SWARM_EXCLUDES(...) SWARM_TSA(locks_excluded(__VA_ARGS__))
 
 namespace swarm {
 
@@ -32,7 +29,6 @@ class SWARM_CAPABILITY("mutex") Mutex {
  public:
   void lock() SWARM_ACQUIRE() { mu_.lock(); }
   void unlock() SWARM_RELEASE() { mu_.unlock(); }
-  bool try_lock() SWARM_TRY_ACQUIRE(true) { return mu_.try_lock(); }
 
  private:
   friend class MutexLock;
@@ -55,10 +51,6 @@ class SWARM_SCOPED_CAPABILITY MutexLock {
   // Loop on the condition in the caller (`while (!done) lock.Wait(cv);`), where the
   // analysis sees the lock held, rather than passing it as a predicate.
   void Wait(std::condition_variable& cv) { cv.wait(lock_); }
-  template <class Duration>
-  std::cv_status WaitFor(std::condition_variable& cv, Duration d) {
-    return cv.wait_for(lock_, d);
-  }
 
  private:
   std::unique_lock<std::mutex> lock_;

@@ -1,22 +1,36 @@
 #include "sl/fetch_policy.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace swarm::sl {
 
 FetchPolicy::FetchPolicy(snapi::SnApi* sn, std::function<std::string()> contract)
     : sn_(sn), contract_(std::move(contract)) {}
 
-StatusOr<std::string> FetchPolicy::OwnerOf(const std::string& uid) {
+StatusOr<bool> FetchPolicy::OwnsOneOf(const std::string& fingerprint, const std::vector<std::string>& uids) {
+  const auto check = [&]() -> std::optional<bool> {  // nullopt: an owner not known yet
+    MutexLock lock(mu_);
+    bool all_known = true;
+    for (const auto& uid : uids) {
+      auto it = owners_.find(uid);
+      if (it == owners_.end()) {
+        all_known = false;
+      } else if (it->second == fingerprint) {
+        return true;
+      }
+    }
+    return all_known ? std::optional<bool>(false) : std::nullopt;
+  };
+  if (std::optional<bool> known = check()) return *known;
+  ASSIGN_OR_RETURN(swarm::v1::ListNodesResponse nodes, sn_->ListNodes());
   {
     MutexLock lock(mu_);
-    if (auto it = owners_.find(uid); it != owners_.end()) return it->second;
+    for (const auto& n : nodes.nodes()) {
+      if (!n.owner_fingerprint().empty()) owners_[n.record().uid()] = n.owner_fingerprint();
+    }
   }
-  ASSIGN_OR_RETURN(swarm::v1::ListNodesResponse nodes, sn_->ListNodes());
-  MutexLock lock(mu_);
-  for (const auto& n : nodes.nodes()) {
-    if (!n.owner_fingerprint().empty()) owners_[n.record().uid()] = n.owner_fingerprint();
-  }
-  auto it = owners_.find(uid);
-  return it == owners_.end() ? std::string() : it->second;
+  return check().value_or(false);  // a uid the SN does not list has no owner to match
 }
 
 Status FetchPolicy::Allow(const pki::PeerIdentity& caller, const Digest& digest) {
@@ -41,10 +55,10 @@ Status FetchPolicy::Allow(const pki::PeerIdentity& caller, const Digest& digest)
                             "training '" +
                             contract + "': this file server does not serve it");
   }
-  for (const auto& c : round.checkins()) {
-    ASSIGN_OR_RETURN(std::string owner, OwnerOf(c.uid()));
-    if (!owner.empty() && owner == caller.fingerprint) return Status::Ok();
-  }
+  std::vector<std::string> participants;
+  for (const auto& c : round.checkins()) participants.push_back(c.uid());
+  ASSIGN_OR_RETURN(const bool participant, OwnsOneOf(caller.fingerprint, participants));
+  if (participant) return Status::Ok();
   return PermissionDenied(who + " registered no participant of round " + std::to_string(round.number()) +
                           " of training '" + contract + "': only they may fetch its contributions");
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/mutex.h"
 #include "core/sha256.h"
@@ -30,8 +31,9 @@ class FetchPolicy {
   Status Allow(const pki::PeerIdentity& caller, const Digest& digest);
 
  private:
-  // The fingerprint of the certificate that registered node `uid`, empty if none.
-  StatusOr<std::string> OwnerOf(const std::string& uid);
+  // Whether a certificate with `fingerprint` registered one of `uids`, from the owners seen
+  // so far; the SN's node list is read (once) only when one of them is not known yet.
+  StatusOr<bool> OwnsOneOf(const std::string& fingerprint, const std::vector<std::string>& uids);
 
   snapi::SnApi* sn_;
   std::function<std::string()> contract_;

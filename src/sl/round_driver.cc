@@ -242,34 +242,28 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   }
   if (fetched.empty()) return Unavailable("no participant's model could be fetched");
   inputs = std::move(fetched);
+  // Late contributions weigh less (ledger/round_rules.h MergeWeight).
+  const bool any_stale =
+      std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
   std::vector<Model> models;
   std::vector<uint32_t> weights;
   for (const auto* c : inputs) {
     ASSIGN_OR_RETURN(Model m, ReadModelFile(store_->PathOf(*Digest::FromBytes(c->model_digest()))));
     models.push_back(std::move(m));
-    weights.push_back(c->weight());
+    weights.push_back(ledger::MergeWeight(*c, any_stale));
+    if (const uint64_t late = ledger::Staleness(*c); late > 0) {
+      Log("round " + std::to_string(round.number()) + ": node " + c->uid() +
+          "'s contribution builds on round " + std::to_string(c->base_round()) + "'s model, " +
+          std::to_string(late) + " round(s) late; merged with weight " + std::to_string(c->weight()) + "/" +
+          std::to_string(1 + late));
+    }
   }
   std::vector<const Model*> ptrs;
   for (const auto& m : models) ptrs.push_back(&m);
   // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
   MergeOptions options;
   options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
-  // Late contributions weigh less (ledger/round_rules.h MergeWeight).
-  const bool any_stale =
-      std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
-  if (any_stale) {
-    options.max_weight = kMaxWeight * ledger::kStaleScale;
-    weights.clear();
-    for (const auto* c : inputs) {
-      weights.push_back(ledger::MergeWeight(*c, true));
-      if (ledger::Staleness(*c) > 0) {
-        Log("round " + std::to_string(round.number()) + ": node " + c->uid() +
-            "'s contribution builds on round " + std::to_string(c->base_round()) + "'s model, " +
-            std::to_string(ledger::Staleness(*c)) + " round(s) late; merged with weight " +
-            std::to_string(c->weight()) + "/" + std::to_string(1 + ledger::Staleness(*c)));
-      }
-    }
-  }
+  if (any_stale) options.max_weight = kMaxWeight * ledger::kStaleScale;
   ASSIGN_OR_RETURN(Model merged, MergeModels(ptrs, weights, options));
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   RETURN_IF_ERROR(WriteModelFile(merged, tmp).status());
