@@ -25,6 +25,12 @@ inline void OnSignal(int) {
 }
 }  // namespace run_node_internal
 
+// A node writes to sockets whose peer may be gone at any time (its etcd member killed
+// mid-request: OpenSSL writes without MSG_NOSIGNAL). Ignoring SIGPIPE turns that into an
+// EPIPE error the caller handles, instead of the process dying of the signal. Children
+// get the default back (core/subprocess). Called before a node starts.
+inline void IgnoreBrokenPipes() { signal(SIGPIPE, SIG_IGN); }
+
 template <typename Node>
 [[noreturn]] void RunUntilSignal(StatusOr<std::unique_ptr<Node>> node, std::string_view log_component) {
   if (!node.ok()) {

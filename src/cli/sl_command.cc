@@ -51,6 +51,7 @@ void RunSl(sl::SlOptions o) {
   o.rounds.sync_wait = EnvSeconds("SL_SYNC_MAX_WAIT_SECONDS", o.rounds.sync_wait);
   o.rounds.start_quorum = EnvCount("SL_START_QUORUM", o.rounds.start_quorum, ledger::kMaxStartQuorum);
   o.ml_stop_grace = EnvSeconds("SL_ML_STOP_GRACE_SECONDS", o.ml_stop_grace);
+  IgnoreBrokenPipes();
   InitLogging();
   RunUntilSignal(sl::SlNode::Start(o), "SL");
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cli/port_flag.h"
+#include "cli/run_node.h"
 #include "core/log.h"
 #include "ledger/etcd_process.h"
 #include "sn/sn_node.h"
@@ -44,6 +45,7 @@ void RunSn(const sn::SnOptions& options) {
     std::fprintf(stderr, "swarm: error: --data-dir is required: the SN keeps its ledger member there\n");
     std::exit(2);
   }
+  IgnoreBrokenPipes();
   InitLogging();
   auto node = sn::SnNode::Start(options);
   if (!node.ok()) Fail(node.status());

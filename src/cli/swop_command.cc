@@ -44,6 +44,7 @@ void RunSwop(SwopArgs& a) {
   char self[4096];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   a.o.swarm_bin = n > 0 ? std::string(self, static_cast<size_t>(n)) : "swarm";
+  IgnoreBrokenPipes();
   RunUntilSignal(swop::SwopNode::Start(a.o), "SWOP");
 }
 
