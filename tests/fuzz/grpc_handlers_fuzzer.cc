@@ -16,9 +16,11 @@
 // quorum and would end the run, not find a bug). Join from every other role is fuzzed.
 
 #include <arpa/inet.h>
+#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,7 +49,9 @@ namespace fs = std::filesystem;
 using google::protobuf::MethodDescriptor;
 using swarm::pki::Role;
 
-constexpr auto kCallDeadline = std::chrono::seconds(20);
+// Below scripts/fuzz's per-input -timeout=10, so that a call that never ends is reported
+// here, with its method and caller, rather than as libFuzzer's bare timeout.
+constexpr auto kCallDeadline = std::chrono::seconds(5);
 constexpr size_t kMaxRefusalBytes = 2048;
 
 [[noreturn]] void Die(const std::string& why) {
@@ -92,6 +96,9 @@ struct Method {
 class World {
  public:
   World() {
+    // Refusals are the common case here: logging each would cost more than the call.
+    spdlog::set_level(spdlog::level::err);
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
     sn_port_ = FreePort();
     swarm::sn::SnOptions o;
     o.sentinel = true;
@@ -112,41 +119,51 @@ class World {
     api.call_deadline = std::chrono::seconds(5);
     policy_sn_ = OrDie(swarm::snapi::MakeGrpcSnApi(sl, std::nullopt, api), "the fetch policy's SN client");
     policy_ = std::make_unique<swarm::sl::FetchPolicy>(policy_sn_.get(), [] { return std::string("c1"); });
-    fs_service_.SetAuthorizer([p = policy_.get()](const swarm::pki::PeerIdentity& caller, const swarm::Digest& d) {
-      return p->Allow(caller, d);
-    });
+    fs_service_.SetAuthorizer([p = policy_.get()](const swarm::pki::PeerIdentity& caller,
+                                                  const swarm::Digest& d) { return p->Allow(caller, d); });
     grpc::ServerBuilder b;
     int fs_port = 0;
-    b.AddListeningPort("127.0.0.1:0",
-                       swarm::pki::MakeServerCredentials(
-                           sl, swarm::pki::AccessPolicy().Allow("/swarm.v1.FileServer/Fetch", {Role::kSl}), "fuzz"),
-                       &fs_port);
+    b.AddListeningPort(
+        "127.0.0.1:0",
+        swarm::pki::MakeServerCredentials(
+            sl, swarm::pki::AccessPolicy().Allow("/swarm.v1.FileServer/Fetch", {Role::kSl}), "fuzz"),
+        &fs_port);
     b.RegisterService(&fs_service_);
     fs_server_ = b.BuildAndStart();
     if (!fs_server_ || fs_port == 0) Die("cannot start the file server");
 
     const std::string sn_target = "127.0.0.1:" + std::to_string(sn_port_);
     const std::string fs_target = "127.0.0.1:" + std::to_string(fs_port);
-    for (const auto& [role, host] : {std::pair{Role::kSl, 1}, std::pair{Role::kSl, 2}, std::pair{Role::kSwci, 1},
-                                     std::pair{Role::kSwop, 2}, std::pair{Role::kSn, 2}}) {
+    for (const auto& [role, host] :
+         {std::pair{Role::kSl, 1}, std::pair{Role::kSl, 2}, std::pair{Role::kSwci, 1},
+          std::pair{Role::kSwop, 2}, std::pair{Role::kSn, 2}}) {
       const swarm::pki::TlsFiles f = certs_.Files(role, host);
       const swarm::pki::TlsIdentity id = certs_.Identity(role, host);
       callers_.push_back({std::string(swarm::pki::RoleName(role)) + std::to_string(host), role,
                           OrDie(swarm::pki::Signer::Load(f.key, f.cert), "loading a signer"),
-                          swarm::pki::MakeSecureChannel(id, sn_target), swarm::pki::MakeSecureChannel(id, fs_target)});
+                          swarm::pki::MakeSecureChannel(id, sn_target),
+                          swarm::pki::MakeSecureChannel(id, fs_target)});
     }
 
     const auto* pool = google::protobuf::DescriptorPool::generated_pool();
-    for (const auto& [service, on_fs] : {std::pair{"swarm.v1.SwarmNetwork", false},
-                                         std::pair{"swarm.v1.Health", false}, std::pair{"swarm.v1.FileServer", true}}) {
+    for (const auto& [service, on_fs] :
+         {std::pair{"swarm.v1.SwarmNetwork", false}, std::pair{"swarm.v1.Health", false},
+          std::pair{"swarm.v1.FileServer", true}}) {
       const auto* s = pool->FindServiceByName(service);
       if (s == nullptr) Die(std::string("no service ") + service);
       for (int i = 0; i < s->method_count(); ++i) methods_.push_back({s->method(i), on_fs});
     }
 
-    words_ = {"c1", "c2", "u1", "u2", sn_->uid(), "defaultbb.cqdb.sml.hpe", "127.0.0.1", fs_target, sn_target,
-              std::string(blob_.view()), blob_.Hex(),
-              "ROOTTASK", "t1", "tr1", "sn1", "https://127.0.0.1:1", "", "x", "sl1", "swci1"};
+    words_ = {"c1",        "c2",
+              "u1",        "u2",
+              sn_->uid(),  "defaultbb.cqdb.sml.hpe",
+              "127.0.0.1", fs_target,
+              sn_target,   std::string(blob_.view()),
+              blob_.Hex(), "ROOTTASK",
+              "t1",        "tr1",
+              "sn1",       "https://127.0.0.1:1",
+              "",          "x",
+              "sl1",       "swci1"};
   }
 
   const std::vector<Caller>& callers() const { return callers_; }
@@ -184,10 +201,9 @@ std::string SignedSubmit(FuzzedDataProvider& in, const Caller& caller, const Wor
     swarm::v1::Transaction tx;
     const auto* kind = body->field(in.ConsumeIntegralInRange<int>(0, body->field_count() - 1));
     swarm::fuzz::Fill(*tx.GetReflection()->MutableMessage(&tx, kind), in, w.words());
-    const Caller& signer =
-        in.ConsumeIntegralInRange<int>(0, 7) == 0
-            ? w.callers()[in.ConsumeIntegralInRange<size_t>(0, w.callers().size() - 1)]
-            : caller;
+    const Caller& signer = in.ConsumeIntegralInRange<int>(0, 7) == 0
+                               ? w.callers()[in.ConsumeIntegralInRange<size_t>(0, w.callers().size() - 1)]
+                               : caller;
     auto signed_tx = swarm::ledger::SignTransaction(std::move(tx), signer.signer);
     if (signed_tx.ok()) *req.add_transactions() = std::move(signed_tx).value();
   }
@@ -201,7 +217,8 @@ bool Next(grpc::CompletionQueue& cq) {
 }
 
 // One call of `method` with `request` as its serialized message; its status.
-grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const Method& method, const std::string& request) {
+grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const Method& method,
+                  const std::string& request) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + kCallDeadline);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace swarm::fuzz {
@@ -27,9 +28,21 @@ T Number(FuzzedDataProvider& in, T low, T high) {
   return in.ConsumeIntegralInRange<T>(low, high);
 }
 
+// Adds `v` to a repeated field or sets a singular one, through the Reflection pair given.
+template <typename T>
+void Put(google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f, T v,
+         void (google::protobuf::Reflection::*add)(google::protobuf::Message*,
+                                                   const google::protobuf::FieldDescriptor*, T) const,
+         void (google::protobuf::Reflection::*set)(google::protobuf::Message*,
+                                                   const google::protobuf::FieldDescriptor*, T) const) {
+  const auto* r = m.GetReflection();
+  (r->*(f->is_repeated() ? add : set))(&m, f, std::move(v));
+}
+
 inline void Fill(google::protobuf::Message& m, FuzzedDataProvider& in, const std::vector<std::string>& words,
                  int depth = 0) {
   using google::protobuf::FieldDescriptor;
+  using R = google::protobuf::Reflection;
   const auto* d = m.GetDescriptor();
   const auto* r = m.GetReflection();
   for (int i = 0; i < d->field_count() && in.remaining_bytes() > 0; ++i) {
@@ -38,50 +51,34 @@ inline void Fill(google::protobuf::Message& m, FuzzedDataProvider& in, const std
     const int n = f->is_repeated() ? in.ConsumeIntegralInRange<int>(0, 3) : (in.ConsumeBool() ? 1 : 0);
     for (int k = 0; k < n; ++k) {
       switch (f->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING: {
-          const std::string v = Text(in, words);
-          f->is_repeated() ? r->AddString(&m, f, v) : r->SetString(&m, f, v);
+        case FieldDescriptor::CPPTYPE_STRING:
+          Put<std::string>(m, f, Text(in, words), &R::AddString, &R::SetString);
           break;
-        }
-        case FieldDescriptor::CPPTYPE_UINT64: {
-          const uint64_t v = Number<uint64_t>(in, 0, 6);
-          f->is_repeated() ? r->AddUInt64(&m, f, v) : r->SetUInt64(&m, f, v);
+        case FieldDescriptor::CPPTYPE_UINT64:
+          Put<uint64_t>(m, f, Number<uint64_t>(in, 0, 6), &R::AddUInt64, &R::SetUInt64);
           break;
-        }
-        case FieldDescriptor::CPPTYPE_INT64: {
-          const int64_t v = Number<int64_t>(in, -1, 6);
-          f->is_repeated() ? r->AddInt64(&m, f, v) : r->SetInt64(&m, f, v);
+        case FieldDescriptor::CPPTYPE_INT64:
+          Put<int64_t>(m, f, Number<int64_t>(in, -1, 6), &R::AddInt64, &R::SetInt64);
           break;
-        }
-        case FieldDescriptor::CPPTYPE_UINT32: {
-          const uint32_t v = Number<uint32_t>(in, 0, 6);
-          f->is_repeated() ? r->AddUInt32(&m, f, v) : r->SetUInt32(&m, f, v);
+        case FieldDescriptor::CPPTYPE_UINT32:
+          Put<uint32_t>(m, f, Number<uint32_t>(in, 0, 6), &R::AddUInt32, &R::SetUInt32);
           break;
-        }
-        case FieldDescriptor::CPPTYPE_INT32: {
-          const int32_t v = Number<int32_t>(in, -1, 80);
-          f->is_repeated() ? r->AddInt32(&m, f, v) : r->SetInt32(&m, f, v);
+        case FieldDescriptor::CPPTYPE_INT32:
+          Put<int32_t>(m, f, Number<int32_t>(in, -1, 80), &R::AddInt32, &R::SetInt32);
           break;
-        }
-        case FieldDescriptor::CPPTYPE_BOOL: {
-          const bool v = in.ConsumeBool();
-          f->is_repeated() ? r->AddBool(&m, f, v) : r->SetBool(&m, f, v);
+        case FieldDescriptor::CPPTYPE_BOOL:
+          Put<bool>(m, f, in.ConsumeBool(), &R::AddBool, &R::SetBool);
           break;
-        }
+        case FieldDescriptor::CPPTYPE_DOUBLE:
+          Put<double>(m, f, in.ConsumeFloatingPoint<double>(), &R::AddDouble, &R::SetDouble);
+          break;
+        case FieldDescriptor::CPPTYPE_FLOAT:
+          Put<float>(m, f, in.ConsumeFloatingPoint<float>(), &R::AddFloat, &R::SetFloat);
+          break;
         case FieldDescriptor::CPPTYPE_ENUM: {
           const auto* e = f->enum_type();
           const int v = e->value(in.ConsumeIntegralInRange<int>(0, e->value_count() - 1))->number();
-          f->is_repeated() ? r->AddEnumValue(&m, f, v) : r->SetEnumValue(&m, f, v);
-          break;
-        }
-        case FieldDescriptor::CPPTYPE_DOUBLE: {
-          const double v = in.ConsumeFloatingPoint<double>();
-          f->is_repeated() ? r->AddDouble(&m, f, v) : r->SetDouble(&m, f, v);
-          break;
-        }
-        case FieldDescriptor::CPPTYPE_FLOAT: {
-          const float v = in.ConsumeFloatingPoint<float>();
-          f->is_repeated() ? r->AddFloat(&m, f, v) : r->SetFloat(&m, f, v);
+          Put<int>(m, f, v, &R::AddEnumValue, &R::SetEnumValue);
           break;
         }
         case FieldDescriptor::CPPTYPE_MESSAGE:
