@@ -32,7 +32,8 @@ Digest BlockHash(const swarm::v1::Block& block) {
 }
 
 StatusOr<swarm::v1::Block> MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
-                                     std::vector<swarm::v1::SignedTransaction> transactions, const pki::Signer& sn) {
+                                     std::vector<swarm::v1::SignedTransaction> transactions,
+                                     const pki::Signer& sn) {
   swarm::v1::Block b;
   b.set_height(height);
   b.set_prev_hash(std::string(prev_hash.view()));
@@ -46,17 +47,11 @@ StatusOr<swarm::v1::Block> MakeBlock(uint64_t height, const Digest& prev_hash, u
   return b;
 }
 
-Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx,
-                        const pki::TrustStore& trust, std::chrono::system_clock::time_point at,
-                        uint64_t height) {
-  ASSIGN_OR_RETURN(OpenedTransaction opened, OpenTransaction(signed_tx, trust, at));
-  return Apply(state, opened.tx, opened.signer, height);
-}
-
 Status CheckBlockSignature(const swarm::v1::Block& block, const pki::TrustStore& trust) {
   // The hash is the appending SN's word: a block rebuilt with recomputed hashes has none.
   const std::string where = "block " + std::to_string(block.height());
-  if (block.signature().empty()) return DataLoss(where + " carries no SN's signature: it was not appended by an SN");
+  if (block.signature().empty())
+    return DataLoss(where + " carries no SN's signature: it was not appended by an SN");
   auto signer = pki::VerifySignature(trust, block.signer_cert_pem(), std::as_bytes(std::span(block.hash())),
                                      block.signature(), BlockTime(block.timestamp_unix_ms()));
   if (!signer.ok()) return DataLoss(where + " is not signed by a trusted SN: " + signer.status().message());

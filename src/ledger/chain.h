@@ -20,34 +20,39 @@ Digest BlockHash(const swarm::v1::Block& block);
 
 // A block of `transactions` after `prev_hash`, its hash signed by `sn` (an SN's key).
 StatusOr<swarm::v1::Block> MakeBlock(uint64_t height, const Digest& prev_hash, uint64_t timestamp_unix_ms,
-                                     std::vector<swarm::v1::SignedTransaction> transactions, const pki::Signer& sn);
+                                     std::vector<swarm::v1::SignedTransaction> transactions,
+                                     const pki::Signer& sn);
 
-// Opens `signed_tx` (as above, at `at`) and applies it to `state` as a transaction of the
-// block at `height`: exactly what replaying that block does with it. On error `state` is
-// unchanged.
-Status ApplyTransaction(State& state, const swarm::v1::SignedTransaction& signed_tx,
-                        const pki::TrustStore& trust, std::chrono::system_clock::time_point at,
-                        uint64_t height);
-
-// Applies `txs` (any range of SignedTransaction) in order, all or none: on error `state`
-// is unchanged and the status names the transaction as `where` + "transaction I"
-// (without `where`, only when there are several). Copies the state only when there are several.
-template <typename Transactions>
-Status ApplyTransactions(State& state, const Transactions& txs, const pki::TrustStore& trust,
-                         std::chrono::system_clock::time_point at, uint64_t height, std::string_view where) {
+// Applies `txs` (any range) in order, each opened by `open` (giving a
+// StatusOr<OpenedTransaction>), all or none: on error `state` is unchanged and the status
+// names the transaction as `where` + "transaction I" (without `where`, only when there are
+// several). Copies the state only when there are several.
+template <typename Transactions, typename Open>
+Status ApplyOpened(State& state, const Transactions& txs, Open&& open, uint64_t height,
+                   std::string_view where) {
   const auto context = [&](size_t i) { return std::string(where) + "transaction " + std::to_string(i); };
+  const auto apply = [&](State& s, const auto& tx) -> Status {
+    ASSIGN_OR_RETURN(OpenedTransaction opened, open(tx));
+    return Apply(s, opened.tx, opened.signer, height);
+  };
   if (txs.size() == 0) return Status::Ok();
-  if (txs.size() == 1) {  // ApplyTransaction leaves the state as it was on error: no copy needed
-    Status s = ApplyTransaction(state, *txs.begin(), trust, at, height);
+  if (txs.size() == 1) {  // Apply leaves the state as it was on error: no copy needed
+    Status s = apply(state, *txs.begin());
     return s.ok() || where.empty() ? s : s.WithContext(context(0));
   }
   State next = state;
   size_t i = 0;
-  for (const swarm::v1::SignedTransaction& tx : txs) {
-    RETURN_IF_ERROR(ApplyTransaction(next, tx, trust, at, height).WithContext(context(i++)));
-  }
+  for (const auto& tx : txs) RETURN_IF_ERROR(apply(next, tx).WithContext(context(i++)));
   state = std::move(next);
   return Status::Ok();
+}
+
+// ApplyOpened for signed transactions, each opened (signature and certificate checked) at `at`.
+template <typename Transactions>
+Status ApplyTransactions(State& state, const Transactions& txs, const pki::TrustStore& trust,
+                         std::chrono::system_clock::time_point at, uint64_t height, std::string_view where) {
+  const auto open = [&](const swarm::v1::SignedTransaction& tx) { return OpenTransaction(tx, trust, at); };
+  return ApplyOpened(state, txs, open, height, where);
 }
 
 // The time a block was made, at which its transactions' certificates are judged.

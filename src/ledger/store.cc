@@ -28,10 +28,24 @@ std::string BlockKey(uint64_t height) {
   return kBlockPrefix + std::string(buf);
 }
 
+namespace {
+
+// A submitted transaction, opened before the time of its block was known.
+struct Prechecked {
+  const swarm::v1::SignedTransaction* signed_tx;
+  OpenedTransaction opened;
+};
+
+}  // namespace
+
 struct LedgerStore::Writer {
   const std::vector<swarm::v1::SignedTransaction>* txs;
+  // `txs`, opened in the caller's thread: their signatures are checked there, in parallel
+  // and outside the group's critical section, which then checks only that each signer's
+  // certificate is valid at the block's time (a cached verdict).
+  std::vector<Prechecked> opened;
   size_t bytes = 0;
-  StatusOr<swarm::v1::Block> result = Unavailable("not committed");
+  StatusOr<Appended> result = Unavailable("not committed");
   bool done = false;
   std::condition_variable cv;
 };
@@ -125,10 +139,19 @@ StatusOr<std::shared_ptr<const State>> LedgerStore::Sync() {
   return Cached();
 }
 
-StatusOr<swarm::v1::Block> LedgerStore::Submit(const std::vector<swarm::v1::SignedTransaction>& txs) {
+StatusOr<Appended> LedgerStore::Submit(const std::vector<swarm::v1::SignedTransaction>& txs) {
   Writer w;
   w.txs = &txs;
-  for (const auto& tx : txs) w.bytes += tx.ByteSizeLong();
+  const auto now = std::chrono::system_clock::now();
+  for (size_t i = 0; i < txs.size(); ++i) {
+    StatusOr<OpenedTransaction> opened = OpenTransaction(txs[i], trust_, now);
+    if (!opened.ok()) {  // as the group would refuse it (ApplyOpened's context)
+      return txs.size() == 1 ? opened.status()
+                             : opened.status().WithContext("transaction " + std::to_string(i));
+    }
+    w.opened.push_back({&txs[i], std::move(opened).value()});
+    w.bytes += txs[i].ByteSizeLong();
+  }
   MutexLock lock(queue_mu_);
   queue_.push_back(&w);
   while (!w.done && queue_.front() != &w) lock.Wait(w.cv);
@@ -179,15 +202,21 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     // block will apply them, so a block that would not replay is never written. They are
     // applied to working_ in place (each submission whole or not at all) and rolled back if
     // the block is not written. (The first attempt trusts the cached head: if another SN
-    // appended, the compare-and-swap fails and the next attempt syncs.)
+    // appended, the compare-and-swap fails and the next attempt syncs.) Signatures were
+    // checked in Submit; what depends on the block's time, the signers' certificates, is
+    // checked here at that time.
     const auto timestamp = static_cast<uint64_t>(UnixMillis());
     const uint64_t height = working_.height + 1;
     const auto at = BlockTime(timestamp);
     std::vector<swarm::v1::SignedTransaction> accepted;
     std::vector<Writer*> members;
+    const auto recheck = [&](const Prechecked& p) -> StatusOr<OpenedTransaction> {
+      RETURN_IF_ERROR(pki::VerifySigner(trust_, p.signed_tx->signer_cert_pem(), at).status());
+      return p.opened;
+    };
     for (Writer* w : group) {
       const auto& txs = *w->txs;
-      if (Status s = ApplyTransactions(working_, txs, trust_, at, height, ""); !s.ok()) {
+      if (Status s = ApplyOpened(working_, w->opened, recheck, height, ""); !s.ok()) {
         w->result = s;
         continue;
       }
@@ -228,7 +257,7 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
     working_.height = height;
     head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
     head_revision_ = **written;
-    for (Writer* w : members) w->result = block;
+    for (Writer* w : members) w->result = Appended{height, head_hash_};
     return;
   }
   for (Writer* w : group) {

@@ -31,6 +31,12 @@ inline constexpr char kHeadKey[] = "/swarm/ledger/head";
 inline constexpr char kBlockPrefix[] = "/swarm/ledger/block/";
 std::string BlockKey(uint64_t height);
 
+// Where a submission was written: the block that holds it.
+struct Appended {
+  uint64_t height = 0;
+  Digest hash;
+};
+
 class LedgerStore {
  public:
   // `sn` signs the blocks this store appends (an SN's key); without it the store only reads.
@@ -40,7 +46,7 @@ class LedgerStore {
   // Verifies the transactions against the latest state and appends them to the chain, all
   // in the same block (possibly with other callers' transactions). If one is invalid, the
   // refusal names it and none of them is written. Retries when another SN appended first.
-  StatusOr<swarm::v1::Block> Submit(const std::vector<swarm::v1::SignedTransaction>& txs);
+  StatusOr<Appended> Submit(const std::vector<swarm::v1::SignedTransaction>& txs);
 
   // Limits of one block, below etcd's default request size (1.5 MiB, base64 adds a third).
   static constexpr size_t kMaxBlockTransactions = 512;

@@ -47,6 +47,25 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<EtcdProcess> etcd_;
 };
 
+// Signatures and signers are checked before a submission joins a block: a tampered one,
+// or one signed with an expired certificate, is refused naming it, and nothing is written.
+TEST_F(StoreTest, BadSignaturesAndExpiredSignersAreRefusedBeforeABlock) {
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
+  auto tampered = Create("t");
+  tampered.set_signature(tampered.signature().substr(1));
+  auto r = store.Submit({Create("fine"), tampered});
+  EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(r.status().message(), HasSubstr("transaction 1"));
+  EXPECT_THAT(r.status().message(), HasSubstr("bad signature"));
+
+  swarm::v1::Transaction tx;
+  tx.mutable_create_contract()->set_name("late");
+  const auto f = certs_.Expired(Role::kSwci);
+  auto expired = store.Submit({*SignTransaction(tx, *pki::Signer::Load(f.key, f.cert))});
+  EXPECT_THAT(expired.status().message(), HasSubstr("expired"));
+  EXPECT_TRUE(store.LoadChain()->empty());
+}
+
 // The member's client port takes only the SN's own throwaway TLS keys: plain HTTP (what any
 // local process could send to a port it sees in `ps`) and another link's keys get nothing.
 TEST_F(StoreTest, TheEtcdClientPortTakesOnlyTheSnsOwnTlsKeys) {
@@ -73,7 +92,7 @@ TEST_F(StoreTest, AppendsVerifiesAndRefusesInvalidTransactions) {
   LedgerStore store(&etcd_->client(), Trust(), Sn());
   auto b1 = store.Submit({Create("c1")});
   ASSERT_TRUE(b1.ok()) << b1.status().ToString();
-  EXPECT_EQ(b1->height(), 1u);
+  EXPECT_EQ(b1->height, 1u);
   auto dup = store.Submit({Create("c1", 2)});
   EXPECT_THAT(dup.status().message(), HasSubstr("contract 'c1' already exists"));
   // Nothing was written for the refused transaction.
@@ -185,7 +204,7 @@ TEST_F(StoreTest, ALateStoreReplaysALongChain) {
   // The late store appends on top of what it replayed.
   auto next = late.Submit({Create("after")});
   ASSERT_TRUE(next.ok()) << next.status().ToString();
-  EXPECT_EQ(next->height(), kBlocks + 1u);
+  EXPECT_EQ(next->height, kBlocks + 1u);
 }
 
 TEST_F(StoreTest, TamperingInEtcdIsFoundAtItsHeight) {

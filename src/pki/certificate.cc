@@ -55,45 +55,58 @@ std::optional<std::string> Ia5(const GENERAL_NAME* n, int type) {
 // starts afresh.
 class ParsedCertificates {
  public:
-  static ParsedCertificates& Get() {
-    static ParsedCertificates* cache = new ParsedCertificates();  // never destroyed: used until exit
+  // Two caches, as the same text means its first certificate to FromPem and all of them
+  // to AllFromPem. Never destroyed: used until exit.
+  static ParsedCertificates& First() {
+    static ParsedCertificates* cache = new ParsedCertificates();
+    return *cache;
+  }
+  static ParsedCertificates& All() {
+    static ParsedCertificates* cache = new ParsedCertificates();
     return *cache;
   }
 
-  std::optional<Certificate> Find(std::string_view pem) {
+  // The certificates parsed from `pem`, shared; nullopt if it was not seen.
+  std::optional<std::vector<Certificate>> Find(std::string_view pem) {
     MutexLock lock(mu_);
     auto it = certs_.find(std::string(pem));
     if (it == certs_.end()) return std::nullopt;
-    return Certificate::Share(it->second.get());
+    std::vector<Certificate> out;
+    for (const X509Ptr& c : it->second) out.push_back(Certificate::Share(c.get()));
+    return out;
   }
 
-  void Add(std::string_view pem, const Certificate& cert) {
+  void Add(std::string_view pem, const std::vector<Certificate>& certs) {
     if (pem.size() > kMaxPem) return;
+    std::vector<X509Ptr> shared;
+    for (const Certificate& c : certs) {
+      X509_up_ref(c.get());
+      shared.emplace_back(c.get());
+    }
     MutexLock lock(mu_);
     if (certs_.size() >= kMaxEntries) certs_.clear();
-    X509_up_ref(cert.get());
-    certs_.emplace(std::string(pem), X509Ptr(cert.get()));
+    certs_.emplace(std::string(pem), std::move(shared));
   }
 
  private:
   static constexpr size_t kMaxEntries = 1024;
   static constexpr size_t kMaxPem = 16 * 1024;
   Mutex mu_;
-  std::unordered_map<std::string, X509Ptr> certs_ SWARM_GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::vector<X509Ptr>> certs_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace
 
 StatusOr<Certificate> Certificate::FromPem(std::string_view pem, std::string_view origin) {
-  ParsedCertificates& cache = ParsedCertificates::Get();
-  if (auto known = cache.Find(pem)) return std::move(*known);
+  ParsedCertificates& cache = ParsedCertificates::First();
+  if (auto known = cache.Find(pem)) return std::move(known->front());
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
     return InvalidArgument(std::string(origin) + " is not a PEM certificate (" + OpenSslErrors() + ")");
   }
   Certificate parsed(std::move(cert));
-  cache.Add(pem, parsed);
+  cache.Add(pem, {Certificate::Share(parsed.get())});
   return parsed;
 }
 
@@ -103,12 +116,16 @@ StatusOr<Certificate> Certificate::Load(const std::filesystem::path& path) {
 }
 
 StatusOr<std::vector<Certificate>> Certificate::AllFromPem(std::string_view pem, std::string_view origin) {
+  // An SN's peers send their chain with every call: parsed once (see ParsedCertificates).
+  ParsedCertificates& cache = ParsedCertificates::All();
+  if (auto known = cache.Find(pem)) return std::move(*known);
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   std::vector<Certificate> out;
   while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
     out.push_back(Certificate(X509Ptr(c)));
   ERR_clear_error();  // the read that ends the loop leaves "no start line"
   if (out.empty()) return InvalidArgument(std::string(origin) + " holds no PEM certificate");
+  cache.Add(pem, out);
   return out;
 }
 

@@ -42,6 +42,12 @@ StatusOr<std::string> Signer::Sign(std::span<const std::byte> data) const {
   return sig;
 }
 
+StatusOr<PeerIdentity> VerifySigner(const TrustStore& trust, std::string_view signer_cert_pem,
+                                    std::chrono::system_clock::time_point at) {
+  ASSIGN_OR_RETURN(Certificate cert, Certificate::FromPem(signer_cert_pem, "the signer's certificate"));
+  return trust.Verify(cert, {}, at);
+}
+
 StatusOr<PeerIdentity> VerifySignature(const TrustStore& trust, std::string_view signer_cert_pem,
                                        std::span<const std::byte> data, std::string_view signature,
                                        std::chrono::system_clock::time_point at) {

@@ -36,4 +36,9 @@ StatusOr<PeerIdentity> VerifySignature(
     const TrustStore& trust, std::string_view signer_cert_pem, std::span<const std::byte> data,
     std::string_view signature, std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
 
+// That `signer_cert_pem` is valid under `trust` at `at`, checking no signature: for data
+// whose signature VerifySignature checked at another time. Returns the signer.
+StatusOr<PeerIdentity> VerifySigner(const TrustStore& trust, std::string_view signer_cert_pem,
+                                    std::chrono::system_clock::time_point at);
+
 }  // namespace swarm::pki

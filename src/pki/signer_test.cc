@@ -51,6 +51,40 @@ TEST(SignerTest, UntrustedSignersAreRefused) {
               HasSubstr("unknown CA"));
 }
 
+// VerifySigner judges the certificate alone, at the time asked for: the ledger checks a
+// transaction's signature once and its signer again at the time of the block.
+TEST(SignerTest, SignersAreJudgedAtTheTimeAsked) {
+  testing::TestCerts certs;
+  auto trust = *TrustStore::Load(certs.capath());
+  const auto pem = Certificate::Load(certs.Files(Role::kSl, 1).cert)->Pem();
+  auto who = VerifySigner(trust, pem, std::chrono::system_clock::now());
+  ASSERT_TRUE(who.ok()) << who.status().ToString();
+  EXPECT_EQ(who->common_name, "sl-1");
+  const auto later = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 50);
+  EXPECT_THAT(VerifySigner(trust, pem, later).status().message(), HasSubstr("expired"));
+  const auto stranger = Certificate::Load(certs.Files(Role::kSl, 3).cert)->Pem();  // host 3: untrusted CA
+  EXPECT_THAT(VerifySigner(trust, stranger, std::chrono::system_clock::now()).status().message(),
+              HasSubstr("unknown CA"));
+  EXPECT_THAT(VerifySigner(trust, "not a certificate", std::chrono::system_clock::now()).status().message(),
+              HasSubstr("not a PEM certificate"));
+}
+
+// Bundles are parsed once and then shared; a second parse gives the same certificates.
+TEST(SignerTest, BundlesParseTheSameTwice) {
+  testing::TestCerts certs;
+  const std::string bundle = Certificate::Load(certs.Files(Role::kSl, 1).cert)->Pem() +
+                             Certificate::Load(certs.Files(Role::kSn, 2).cert)->Pem();
+  for (int i = 0; i < 2; ++i) {
+    auto all = Certificate::AllFromPem(bundle, "bundle");
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].CommonName(), "sl-1");
+    EXPECT_EQ((*all)[1].CommonName(), "sn-2");
+  }
+  EXPECT_THAT(Certificate::AllFromPem("no pem here", "bundle").status().message(),
+              HasSubstr("holds no PEM certificate"));
+}
+
 TEST(SignerTest, KeyMustMatchCertificate) {
   testing::TestCerts certs;
   auto s = Signer::Load(certs.Files(Role::kSn, 1).key, certs.Files(Role::kSl, 1).cert);

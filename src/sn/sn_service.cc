@@ -54,7 +54,7 @@ grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitReques
   }
   auto block = store_->Submit(txs);
   if (!block.ok()) return pki::ToGrpcStatus(block.status());
-  out->set_height(block->height());
+  out->set_height(block->height);
   return grpc::Status::OK;
 }
 
