@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <charconv>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace swarm::ledger {
@@ -10,18 +12,21 @@ using json = nlohmann::json;
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// The gateway writes 64-bit integers as strings; absent fields are zero.
-int64_t Int(const json& j, const char* field) {
-  if (!j.contains(field)) return 0;
+// The gateway writes 64-bit integers as strings; absent fields, and values that are not
+// integers, are zero (never an exception).
+template <typename T>
+T Integer(const json& j, const char* field) {
+  if (!j.is_object() || !j.contains(field)) return 0;
   const json& v = j[field];
-  return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
+  if (v.is_number_integer()) return v.get<T>();
+  if (!v.is_string()) return 0;
+  const std::string& text = v.get_ref<const std::string&>();
+  T out = 0;
+  const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return err == std::errc() && end == text.data() + text.size() ? out : 0;
 }
-
-uint64_t UInt(const json& j, const char* field) {
-  if (!j.contains(field)) return 0;
-  const json& v = j[field];
-  return v.is_string() ? std::stoull(v.get<std::string>()) : v.get<uint64_t>();
-}
+int64_t Int(const json& j, const char* field) { return Integer<int64_t>(j, field); }
+uint64_t UInt(const json& j, const char* field) { return Integer<uint64_t>(j, field); }
 
 KeyValue ParseKv(const json& j) {
   KeyValue kv;
@@ -34,6 +39,12 @@ KeyValue ParseKv(const json& j) {
   return kv;
 }
 
+std::vector<KeyValue> ParseKvs(const json& j) {
+  std::vector<KeyValue> kvs;
+  for (const auto& kv : j.value("kvs", json::array())) kvs.push_back(ParseKv(kv));
+  return kvs;
+}
+
 EtcdMember ParseMember(const json& j) {
   EtcdMember m;
   m.id = UInt(j, "ID");
@@ -43,7 +54,8 @@ EtcdMember ParseMember(const json& j) {
   return m;
 }
 
-// The end of the range holding every key that starts with `prefix`.
+}  // namespace
+
 std::string PrefixEnd(std::string prefix) {
   while (!prefix.empty()) {
     if (static_cast<unsigned char>(prefix.back()) < 0xff) {
@@ -54,8 +66,6 @@ std::string PrefixEnd(std::string prefix) {
   }
   return std::string(1, '\0');  // every key
 }
-
-}  // namespace
 
 std::string Base64Encode(std::string_view in) {
   std::string out;
@@ -128,6 +138,23 @@ StatusOr<std::string> EtcdClient::Post(const std::string& path, const std::strin
   return std::move(res->body);
 }
 
+template <typename T>
+StatusOr<T> EtcdClient::Call(const std::string& path, const std::string& body,
+                             const std::function<T(const nlohmann::json&)>& read) {
+  ASSIGN_OR_RETURN(std::string out, Post(path, body));
+  const json j = json::parse(out, nullptr, false);
+  const auto unreadable = [&](const std::string& why) {
+    return Unavailable("etcd at " + endpoint() + " answered " + path + " with a reply this client cannot read (" +
+                       why + "): " + out.substr(0, 200));
+  };
+  if (j.is_discarded()) return unreadable("not JSON");
+  try {  // a field of an unexpected type, or a number that is not one
+    return read(j);
+  } catch (const std::exception& e) {
+    return unreadable(e.what());
+  }
+}
+
 Status EtcdClient::Health() {
   auto res = http_->Get("/health");
   if (!res)
@@ -146,10 +173,10 @@ Status EtcdClient::Put(const std::string& key, const std::string& value, int64_t
 }
 
 StatusOr<std::optional<KeyValue>> EtcdClient::Get(const std::string& key) {
-  ASSIGN_OR_RETURN(std::string out, Post("/v3/kv/range", json{{"key", Base64Encode(key)}}.dump()));
-  const json j = json::parse(out);
-  if (!j.contains("kvs") || j["kvs"].empty()) return std::optional<KeyValue>();
-  return std::optional<KeyValue>(ParseKv(j["kvs"][0]));
+  return Call<std::optional<KeyValue>>("/v3/kv/range", json{{"key", Base64Encode(key)}}.dump(), [](const json& j) {
+    if (!j.contains("kvs") || j["kvs"].empty()) return std::optional<KeyValue>();
+    return std::optional<KeyValue>(ParseKv(j["kvs"][0]));
+  });
 }
 
 StatusOr<std::vector<KeyValue>> EtcdClient::GetPrefix(const std::string& prefix) {
@@ -158,38 +185,56 @@ StatusOr<std::vector<KeyValue>> EtcdClient::GetPrefix(const std::string& prefix)
 
 StatusOr<std::vector<KeyValue>> EtcdClient::GetRange(const std::string& key, const std::string& range_end) {
   const json body = {{"key", Base64Encode(key)}, {"range_end", Base64Encode(range_end)}};
-  ASSIGN_OR_RETURN(std::string out, Post("/v3/kv/range", body.dump()));
-  const json j = json::parse(out);
-  std::vector<KeyValue> kvs;
-  for (const auto& kv : j.value("kvs", json::array())) kvs.push_back(ParseKv(kv));
-  return kvs;
+  return Call<std::vector<KeyValue>>("/v3/kv/range", body.dump(), ParseKvs);
 }
 
-StatusOr<std::optional<int64_t>> EtcdClient::PutIfModRevision(
-    const std::string& key, int64_t expected, const std::vector<std::pair<std::string, std::string>>& puts) {
-  json success = json::array();
+StatusOr<CasOutcome> EtcdClient::PutIfModRevision(const std::string& key, int64_t expected,
+                                                  const std::vector<std::pair<std::string, std::string>>& puts,
+                                                  const std::vector<KeyRange>& reads_on_failure) {
+  json success = json::array(), failure = json::array();
   for (const auto& [k, v] : puts) {
     success.push_back({{"requestPut", {{"key", Base64Encode(k)}, {"value", Base64Encode(v)}}}});
   }
-  const json body = {{"compare",
-                      {{{"key", Base64Encode(key)},
-                        {"target", "MOD"},
-                        {"result", "EQUAL"},
-                        {"mod_revision", std::to_string(expected)}}}},
-                     {"success", success}};
-  ASSIGN_OR_RETURN(std::string out, Post("/v3/kv/txn", body.dump()));
-  const json reply = json::parse(out);
-  if (!reply.value("succeeded", false)) return std::optional<int64_t>();
-  const int64_t revision = reply.contains("header") ? Int(reply["header"], "revision") : 0;
-  if (revision <= 0) return Unavailable("etcd at " + endpoint() + " wrote without a revision: " + out);
-  return std::optional<int64_t>(revision);
+  for (const KeyRange& r : reads_on_failure) {
+    json range = {{"key", Base64Encode(r.key)}, {"range_end", Base64Encode(r.range_end)}};
+    if (r.limit > 0) range["limit"] = std::to_string(r.limit);
+    failure.push_back({{"requestRange", range}});
+  }
+  json body = {{"compare",
+                {{{"key", Base64Encode(key)},
+                  {"target", "MOD"},
+                  {"result", "EQUAL"},
+                  {"mod_revision", std::to_string(expected)}}}},
+               {"success", success}};
+  if (!failure.empty()) body["failure"] = failure;
+  ASSIGN_OR_RETURN(CasOutcome outcome, Call<CasOutcome>("/v3/kv/txn", body.dump(), [](const json& reply) {
+                     CasOutcome o;
+                     if (reply.value("succeeded", false)) {
+                       o.revision = reply.contains("header") ? Int(reply["header"], "revision") : 0;
+                       return o;
+                     }
+                     for (const auto& r : reply.value("responses", json::array())) {
+                       // The gateway names the field as the proto does; accept its JSON name too.
+                       const char* field = r.contains("response_range") ? "response_range" : "responseRange";
+                       o.reads.push_back(ParseKvs(r.value(field, json::object())));
+                     }
+                     return o;
+                   }));
+  if (outcome.revision && *outcome.revision <= 0) {
+    return Unavailable("etcd at " + endpoint() + " wrote without a revision");
+  }
+  if (!outcome.revision && outcome.reads.size() != reads_on_failure.size()) {
+    return Unavailable("etcd at " + endpoint() + " answered " + std::to_string(outcome.reads.size()) + " of the " +
+                       std::to_string(reads_on_failure.size()) + " reads of a failed transaction");
+  }
+  return outcome;
 }
 
 StatusOr<int64_t> EtcdClient::LeaseGrant(std::chrono::seconds ttl) {
-  ASSIGN_OR_RETURN(std::string out,
-                   Post("/v3/lease/grant", json{{"TTL", std::to_string(ttl.count())}}.dump()));
-  const int64_t id = Int(json::parse(out), "ID");
-  if (id == 0) return Unavailable("etcd at " + endpoint() + " granted no lease: " + out);
+  ASSIGN_OR_RETURN(const int64_t id,
+                   Call<int64_t>("/v3/lease/grant", json{{"TTL", std::to_string(ttl.count())}}.dump(),
+                                 [](const json& j) { return Int(j, "ID"); }));
+  if (id == 0) return Unavailable("etcd at " + endpoint() + " granted no lease");
   return id;
 }
 
@@ -208,15 +253,22 @@ Status EtcdClient::LeaseRevoke(int64_t lease) {
 }
 
 StatusOr<std::vector<EtcdMember>> EtcdClient::MemberList() {
-  ASSIGN_OR_RETURN(std::string out, Post("/v3/cluster/member/list", "{}"));
-  std::vector<EtcdMember> members;
-  for (const auto& m : json::parse(out).value("members", json::array())) members.push_back(ParseMember(m));
-  return members;
+  return Call<std::vector<EtcdMember>>("/v3/cluster/member/list", "{}", [](const json& j) {
+    std::vector<EtcdMember> members;
+    for (const auto& m : j.value("members", json::array())) members.push_back(ParseMember(m));
+    return members;
+  });
+}
+
+StatusOr<EtcdClient::MemberStatus> EtcdClient::Leadership() {
+  return Call<MemberStatus>("/v3/maintenance/status", "{}", [](const json& j) {
+    return MemberStatus{UInt(j.value("header", json::object()), "member_id"), UInt(j, "leader")};
+  });
 }
 
 StatusOr<EtcdMember> EtcdClient::MemberAdd(const std::vector<std::string>& peer_urls) {
-  ASSIGN_OR_RETURN(std::string out, Post("/v3/cluster/member/add", json{{"peerURLs", peer_urls}}.dump()));
-  return ParseMember(json::parse(out).value("member", json::object()));
+  return Call<EtcdMember>("/v3/cluster/member/add", json{{"peerURLs", peer_urls}}.dump(),
+                          [](const json& j) { return ParseMember(j.value("member", json::object())); });
 }
 
 Status EtcdClient::MemberRemove(uint64_t id) {

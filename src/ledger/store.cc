@@ -11,12 +11,23 @@
 namespace swarm::ledger {
 namespace {
 
-// Appends race with other SNs'; a loser re-reads and retries after a random pause that
-// grows with each loss (so writers spread out instead of colliding again), until a deadline.
+// Appends race with other SNs'. A loser learns the blocks that beat it from the failed
+// transaction itself and retries at once; only after several losses in a row does it pause,
+// for a random time that grows with each loss (so writers spread out instead of colliding
+// again), until a deadline. (Pausing from the first loss, with a second read to catch up,
+// starved the SNs whose etcd member was not Raft's leader: that SN's writes always came first.)
 constexpr auto kAppendDeadline = std::chrono::seconds(30);
+constexpr int kRetriesWithoutPause = 3;
+constexpr auto kTransientGrace = std::chrono::seconds(8);
+// After a loss the store expects more for this long: it snapshots its state before each
+// block, so that losing rolls back that block alone (instead of to the last reader's snapshot,
+// with every block since to replay).
+constexpr auto kContention = std::chrono::seconds(5);
+// Blocks a failed append reads back to catch up; further behind, it syncs.
+constexpr int64_t kCatchUpBlocks = 64;
 
-void Backoff(int attempt, std::mt19937& rng) {
-  const int cap_ms = std::min(200, 2 << std::min(attempt, 7));
+void Backoff(int losses, std::mt19937& rng) {
+  const int cap_ms = std::min(50, 2 << std::min(losses, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, cap_ms)(rng)));
 }
 
@@ -67,7 +78,7 @@ StatusOr<uint64_t> ParseHead(const std::optional<KeyValue>& head) {
 
 }  // namespace
 
-Status LedgerStore::SyncLocked() {
+Status LedgerStore::SyncLocked(Landed* landed) {
   ASSIGN_OR_RETURN(std::optional<KeyValue> head, etcd_->Get(kHeadKey));
   ASSIGN_OR_RETURN(const uint64_t height, ParseHead(head));
   if (height < working_.height) {
@@ -80,31 +91,51 @@ Status LedgerStore::SyncLocked() {
     // Replay the new blocks, reading them a batch per request. A block is applied whole or
     // not at all, so on a bad one working_ stays at the last good block.
     published_ = false;
-    RETURN_IF_ERROR(Replay(working_, height));
+    RETURN_IF_ERROR(Replay(working_, height, landed));
   }
   head_revision_ = head ? head->mod_revision : 0;
   return Status::Ok();
 }
 
-Status LedgerStore::Replay(State& state, uint64_t height) {
+Status LedgerStore::Replay(State& state, uint64_t height, Landed* landed) {
   constexpr uint64_t kBatch = 256;
   while (state.height < height) {
-    const uint64_t from = state.height + 1, to = std::min(height, state.height + kBatch);
-    ASSIGN_OR_RETURN(std::vector<KeyValue> kvs, etcd_->GetRange(BlockKey(from), BlockKey(to + 1)));
-    for (uint64_t h = from; h <= to; ++h) {
-      const size_t i = h - from;
-      if (i >= kvs.size() || kvs[i].key != BlockKey(h)) {
-        return DataLoss("ledger is damaged: block " + std::to_string(h) + " is missing");
-      }
-      swarm::v1::Block block;
-      if (!block.ParseFromString(kvs[i].value)) {
-        return DataLoss("ledger is damaged: block " + std::to_string(h) + " does not parse");
-      }
-      Status s = ApplyBlock(state, head_hash_, block, trust_);
-      if (!s.ok()) return DataLoss("ledger is damaged at height " + std::to_string(h) + ": " + s.message());
-      head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
+    const uint64_t to = std::min(height, state.height + kBatch);
+    ASSIGN_OR_RETURN(std::vector<KeyValue> kvs, etcd_->GetRange(BlockKey(state.height + 1), BlockKey(to + 1)));
+    RETURN_IF_ERROR(ApplyStored(state, kvs, to, landed));
+  }
+  return Status::Ok();
+}
+
+Status LedgerStore::ApplyStored(State& state, const std::vector<KeyValue>& kvs, uint64_t to, Landed* landed) {
+  const uint64_t from = state.height + 1;
+  for (uint64_t h = from; h <= to; ++h) {
+    const size_t i = h - from;
+    if (i >= kvs.size() || kvs[i].key != BlockKey(h)) {
+      return DataLoss("ledger is damaged: block " + std::to_string(h) + " is missing");
+    }
+    swarm::v1::Block block;
+    if (!block.ParseFromString(kvs[i].value)) {
+      return DataLoss("ledger is damaged: block " + std::to_string(h) + " does not parse");
+    }
+    Status s = ApplyBlock(state, head_hash_, block, trust_);
+    if (!s.ok()) return DataLoss("ledger is damaged at height " + std::to_string(h) + ": " + s.message());
+    head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
+    if (landed) {
+      for (const auto& tx : block.transactions()) (*landed)[tx.signature()] = Appended{h, head_hash_};
     }
   }
+  return Status::Ok();
+}
+
+Status LedgerStore::CatchUpLocked(const std::vector<std::vector<KeyValue>>& reads, Landed* landed) {
+  // reads[0]: the head key; reads[1]: the blocks after working_, at most kCatchUpBlocks.
+  if (reads.size() != 2 || reads[0].size() != 1) return SyncLocked(landed);
+  ASSIGN_OR_RETURN(const uint64_t height, ParseHead(reads[0][0]));
+  if (height < working_.height || height > working_.height + reads[1].size()) return SyncLocked(landed);
+  published_ = false;
+  RETURN_IF_ERROR(ApplyStored(working_, reads[1], height, landed));
+  head_revision_ = reads[0][0].mod_revision;
   return Status::Ok();
 }
 
@@ -190,14 +221,42 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
   }
   std::mt19937 rng(std::random_device{}());
   const auto deadline = std::chrono::steady_clock::now() + kAppendDeadline;
+  std::vector<Writer*> pending = group;  // not yet appended or refused for good
+  // Transactions found in blocks read while retrying: a write that failed ambiguously (a
+  // timeout during an etcd election) may have landed, and its callers are told where.
+  Landed landed;
+  const auto settle = [&] {
+    std::erase_if(pending, [&](Writer* w) {
+      std::optional<Appended> where;
+      for (const auto& tx : *w->txs) {
+        auto it = landed.find(tx.signature());
+        if (it == landed.end() || (where && where->height != it->second.height)) return false;
+        where = it->second;
+      }
+      if (where) w->result = *where;
+      return where.has_value();
+    });
+  };
+  std::optional<std::chrono::steady_clock::time_point> give_up;  // after a transient failure
+  // A failure that may pass (etcd electing a leader): retried for kTransientGrace, then told.
+  const auto transient = [&](const Status& s) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!give_up) give_up = now + kTransientGrace;
+    if (s.code() == StatusCode::kUnavailable && now < *give_up) return true;
+    for (Writer* w : pending) w->result = s;
+    return false;
+  };
   for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
-    if (attempt > 0) Backoff(attempt, rng);
-    if (attempt > 0 || head_revision_ < 0) {
-      if (Status s = SyncLocked(); !s.ok()) {
-        for (Writer* w : group) w->result = s;
+    if (attempt >= kRetriesWithoutPause) Backoff(attempt - kRetriesWithoutPause, rng);
+    if (head_revision_ < 0) {
+      if (Status s = SyncLocked(&landed); !s.ok()) {
+        if (transient(s)) continue;
         return;
       }
+      settle();
+      if (pending.empty()) return;
     }
+    if (std::chrono::steady_clock::now() < contended_until_) PublishLocked();
     // Validate each submission on top of those before it, exactly as every replay of the
     // block will apply them, so a block that would not replay is never written. They are
     // applied to working_ in place (each submission whole or not at all) and rolled back if
@@ -214,7 +273,7 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       RETURN_IF_ERROR(pki::VerifySigner(trust_, p.signed_tx->signer_cert_pem(), at).status());
       return p.opened;
     };
-    for (Writer* w : group) {
+    for (Writer* w : pending) {
       const auto& txs = *w->txs;
       if (Status s = ApplyOpened(working_, w->opened, recheck, height, ""); !s.ok()) {
         w->result = s;
@@ -242,25 +301,35 @@ void LedgerStore::CommitGroup(const std::vector<Writer*>& group) {
       }
       return;
     }
+    // Should another SN have appended first, the failed transaction reads what this store
+    // will need after rolling back: the head, and the blocks since the published state.
+    const uint64_t rollback_height = Cached()->height;
     auto written = etcd_->PutIfModRevision(
-        kHeadKey, head_revision_,
-        {{BlockKey(height), block.SerializeAsString()}, {kHeadKey, std::to_string(height)}});
-    if (!written.ok()) {  // it may still have been written: the next commit syncs first
+        kHeadKey, head_revision_, {{BlockKey(height), block.SerializeAsString()}, {kHeadKey, std::to_string(height)}},
+        {{kHeadKey, ""}, {BlockKey(rollback_height + 1), PrefixEnd(kBlockPrefix), kCatchUpBlocks}});
+    if (!written.ok()) {  // it may still have been written: sync (and see) before a retry
       RollBackLocked();
-      for (Writer* w : members) w->result = written.status();
+      if (transient(written.status())) continue;
       return;
     }
-    if (!written->has_value()) {  // another SN appended first: sync and validate again
+    if (!written->revision) {  // another SN appended first: catch up and validate again
       RollBackLocked();
+      contended_until_ = std::chrono::steady_clock::now() + kContention;
+      if (Status s = CatchUpLocked(written->reads, &landed); !s.ok()) {
+        if (transient(s)) continue;
+        return;
+      }
+      settle();
+      if (pending.empty()) return;
       continue;
     }
     working_.height = height;
     head_hash_ = *Digest::FromBytes(block.hash());  // checked (or made) just above
-    head_revision_ = **written;
+    head_revision_ = *written->revision;
     for (Writer* w : members) w->result = Appended{height, head_hash_};
     return;
   }
-  for (Writer* w : group) {
+  for (Writer* w : pending) {
     w->result = Unavailable("could not append to the ledger within " +
                             std::to_string(kAppendDeadline.count()) + " s: other SNs kept appending first");
   }

@@ -19,6 +19,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "core/mutex.h"
@@ -71,16 +72,26 @@ class LedgerStore {
   std::pair<uint64_t, Digest> Head();
 
   const pki::TrustStore& trust() const { return trust_; }
+  // The name of the SN that signs this store's blocks (empty when it only reads).
+  std::string SignerName() const { return sn_ ? sn_->cert().CommonName() : ""; }
 
  private:
   struct Writer;
-  Status SyncLocked() SWARM_REQUIRES(chain_mu_);
+  // Transactions (by signature) seen in blocks read while committing, and where they are.
+  using Landed = std::unordered_map<std::string, Appended>;
+  Status SyncLocked(Landed* landed = nullptr) SWARM_REQUIRES(chain_mu_);
   void PublishLocked() SWARM_REQUIRES(chain_mu_);  // makes state_ a copy of working_, if it is not already
   // After a block that was validated into working_ could not be written: working_ goes back
   // to the published state, and the next SyncLocked replays what etcd holds since.
   void RollBackLocked() SWARM_REQUIRES(chain_mu_);
   // Applies blocks state.height+1 .. height from etcd to `state`; stops at a bad one.
-  Status Replay(State& state, uint64_t height) SWARM_REQUIRES(chain_mu_);
+  Status Replay(State& state, uint64_t height, Landed* landed = nullptr) SWARM_REQUIRES(chain_mu_);
+  // Applies blocks state.height+1 .. to from `kvs` (read from etcd, in key order).
+  Status ApplyStored(State& state, const std::vector<KeyValue>& kvs, uint64_t to, Landed* landed)
+      SWARM_REQUIRES(chain_mu_);
+  // After a lost append and RollBackLocked: applies what the failed transaction read (the head
+  // key, the blocks after working_), or syncs if that was not all.
+  Status CatchUpLocked(const std::vector<std::vector<KeyValue>>& reads, Landed* landed) SWARM_REQUIRES(chain_mu_);
   // Appends the group's valid submissions as one block; sets every writer's result.
   void CommitGroup(const std::vector<Writer*>& group);
 
@@ -97,6 +108,8 @@ class LedgerStore {
   // mod_revision of the head key at working_ (0: no head yet)
   int64_t head_revision_ SWARM_GUARDED_BY(chain_mu_) = 0;
   bool published_ SWARM_GUARDED_BY(chain_mu_) = true;    // state_ is a copy of working_
+  // Until then, other SNs are likely to append first (see kContention).
+  std::chrono::steady_clock::time_point contended_until_ SWARM_GUARDED_BY(chain_mu_){};
   Digest published_hash_ SWARM_GUARDED_BY(chain_mu_){};  // the hash of the block state_ is at
 
   mutable Mutex snapshot_mu_;  // held briefly, also without chain_mu_

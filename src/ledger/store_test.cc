@@ -66,6 +66,25 @@ TEST_F(StoreTest, BadSignaturesAndExpiredSignersAreRefusedBeforeABlock) {
   EXPECT_TRUE(store.LoadChain()->empty());
 }
 
+// A store that loses the race for the head learns the winning blocks from its failed
+// write; a transaction it was appending that is already in them (sent through two SNs, or
+// written by a retry after a timeout) is reported where it landed, not refused as a repeat.
+TEST_F(StoreTest, ALosingStoreCatchesUpAndFindsATransactionThatLanded) {
+  LedgerStore first(&etcd_->client(), Trust(), Sn()), second(&etcd_->client(), Trust(), Sn());
+  const auto tx = Create("twice");
+  auto a = first.Submit({tx});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = second.Submit({tx});  // its head is stale: the write fails and it catches up
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->height, a->height);
+  EXPECT_EQ(b->hash, a->hash);
+  auto c = second.Submit({Create("after")});  // and appends on top of what it caught up with
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->height, a->height + 1);
+  EXPECT_EQ((*first.Sync())->contracts.count("after"), 1u);
+  EXPECT_FALSE(VerifyChain(*first.LoadChain(), Trust()).first_bad_height);
+}
+
 // The member's client port takes only the SN's own throwaway TLS keys: plain HTTP (what any
 // local process could send to a port it sees in `ps`) and another link's keys get nothing.
 TEST_F(StoreTest, TheEtcdClientPortTakesOnlyTheSnsOwnTlsKeys) {

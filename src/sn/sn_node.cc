@@ -38,7 +38,9 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   ASSIGN_OR_RETURN(pki::Signer block_signer, pki::Signer::Load(o.tls.key, o.tls.cert));
   node->store_ =
       std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust(), std::move(block_signer));
-  node->service_ = std::make_unique<SnService>(node->store_.get(), &node->etcd_->client());
+  node->writer_ = std::make_unique<WriterLink>(&node->etcd_->client(), node->identity_.get(),
+                                               o.host_ip + ":" + std::to_string(o.api_port));
+  node->service_ = std::make_unique<SnService>(node->store_.get(), &node->etcd_->client(), node->writer_.get());
   RETURN_IF_ERROR(node->CheckSeenHead());
   RETURN_IF_ERROR(node->RegisterSelf());
   RETURN_IF_ERROR(node->service_->MarkAlive(node->uid_));
@@ -199,6 +201,7 @@ int SnNode::Wait() {
         return fail(s.status().message() + " (it does not serve a ledger it cannot vouch for)");
       }
       if (Status r = RememberHead(); !r.ok()) LogWarning(kLog, r.message());
+      if (Status w = writer_->Advertise(); !w.ok()) LogWarning(kLog, "cannot advertise this SN as the writer: " + w.message());
       next_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (!etcd_->Running()) {

@@ -63,6 +63,7 @@ class SnNode {
   std::unique_ptr<pki::TlsIdentity> identity_;
   std::unique_ptr<ledger::EtcdProcess> etcd_;
   std::unique_ptr<ledger::LedgerStore> store_;
+  std::unique_ptr<WriterLink> writer_;  // before service_, which uses it
   std::unique_ptr<SnService> service_;
   HealthService health_;
   std::unique_ptr<grpc::Server> server_;

@@ -30,6 +30,7 @@ pki::AccessPolicy SnAccessPolicy() {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
+  p.Allow(kService + std::string("Append"), {pki::Role::kSn});
   // A full replay costs seconds of CPU: for operators (SWCI) and SNs, one at a time.
   p.Allow(kService + std::string("Verify"), {pki::Role::kSwci, pki::Role::kSn});
   p.Allow(kService + std::string("ReportProgress"), {pki::Role::kSl});
@@ -52,9 +53,28 @@ grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitReques
           "' (certificate " + peer->fingerprint.substr(0, 16) + "…)"));
     }
   }
+  if (auto writer = writer_ ? writer_->Writer() : std::nullopt) {
+    grpc::ClientContext forward;
+    forward.set_deadline(std::min(ctx->deadline(), std::chrono::system_clock::now() + kForwardDeadline));
+    const grpc::Status s = writer->stub->Append(&forward, *req, out);
+    // UNAVAILABLE: the writer was not reached (or went away), so append here. (Any other
+    // failure may have been appended there, or is the writer's refusal: the caller hears it.)
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return s;
+  }
+  return Append(txs, out);
+}
+
+grpc::Status SnService::Append(ServerContext*, const swarm::v1::SubmitRequest* req, swarm::v1::SubmitResponse* out) {
+  if (req->transactions().empty()) return pki::ToGrpcStatus(InvalidArgument("no transactions to append"));
+  return Append({req->transactions().begin(), req->transactions().end()}, out);
+}
+
+grpc::Status SnService::Append(const std::vector<swarm::v1::SignedTransaction>& txs,
+                               swarm::v1::SubmitResponse* out) {
   auto block = store_->Submit(txs);
   if (!block.ok()) return pki::ToGrpcStatus(block.status());
   out->set_height(block->height);
+  out->set_appended_by(store_->SignerName());
   return grpc::Status::OK;
 }
 

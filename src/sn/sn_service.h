@@ -9,6 +9,7 @@
 #include "core/mutex.h"
 #include "ledger/store.h"
 #include "pki/access_policy.h"
+#include "sn/writer_link.h"
 #include "swarm/v1/sn.grpc.pb.h"
 
 namespace swarm::sn {
@@ -22,7 +23,9 @@ pki::AccessPolicy SnAccessPolicy();
 
 class SnService final : public swarm::v1::SwarmNetwork::Service {
  public:
-  SnService(ledger::LedgerStore* store, ledger::EtcdClient* etcd) : store_(store), etcd_(etcd) {}
+  // With `writer`, Submits go to the SN it names (writer_link.h); without, they are appended here.
+  SnService(ledger::LedgerStore* store, ledger::EtcdClient* etcd, WriterLink* writer = nullptr)
+      : store_(store), etcd_(etcd), writer_(writer) {}
 
   grpc::Status Submit(grpc::ServerContext*, const swarm::v1::SubmitRequest*,
                       swarm::v1::SubmitResponse*) override;
@@ -35,6 +38,7 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   grpc::Status KeepAlive(grpc::ServerContext*, const swarm::v1::KeepAliveRequest*,
                          swarm::v1::KeepAliveResponse*) override;
   grpc::Status Join(grpc::ServerContext*, const swarm::v1::JoinRequest*, swarm::v1::JoinResponse*) override;
+  grpc::Status Append(grpc::ServerContext*, const swarm::v1::SubmitRequest*, swarm::v1::SubmitResponse*) override;
   grpc::Status Verify(grpc::ServerContext*, const swarm::v1::VerifyRequest*,
                       swarm::v1::VerifyResponse*) override;
 
@@ -68,8 +72,14 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   // time does not read as a number: the lease, not its value, says the node is alive).
   StatusOr<std::map<std::string, int64_t>> AliveNodes();
 
+  grpc::Status Append(const std::vector<swarm::v1::SignedTransaction>& txs, swarm::v1::SubmitResponse* out);
+
+  // A forwarded Submit waits for the writer's append (30 s at most) and a little more.
+  static constexpr std::chrono::seconds kForwardDeadline{35};
+
   ledger::LedgerStore* store_;
   ledger::EtcdClient* etcd_;
+  WriterLink* writer_;
   std::mutex verify_mu_;  // one Verify at a time
   Mutex leases_mu_;
   std::map<std::string, int64_t> leases_ SWARM_GUARDED_BY(leases_mu_);  // uid -> etcd lease

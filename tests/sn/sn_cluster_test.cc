@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "ledger/chain.h"
@@ -87,7 +88,7 @@ class SnClusterTest : public ::testing::Test {
   }
 
   // CREATE CONTRACT through SN i, as SWCI of host 1.
-  grpc::Status CreateContract(int i, const std::string& name) {
+  grpc::Status CreateContract(int i, const std::string& name, swarm::v1::SubmitResponse* out = nullptr) {
     const pki::TlsFiles f = Files(Role::kSwci, 1);
     swarm::v1::Transaction tx;
     tx.mutable_create_contract()->set_name(name);
@@ -95,7 +96,7 @@ class SnClusterTest : public ::testing::Test {
     *req.add_transactions() = *ledger::SignTransaction(tx, *pki::Signer::Load(f.key, f.cert));
     swarm::v1::SubmitResponse resp;
     grpc::ClientContext c;
-    return Stub(i, f)->Submit(Ctx(c), req, &resp);
+    return Stub(i, f)->Submit(Ctx(c), req, out ? out : &resp);
   }
 
   std::vector<std::string> Contracts(int i) {
@@ -181,6 +182,47 @@ TEST_F(SnClusterTest, ThreeSnsShareOneLedgerSurviveAKillAndCatchUp) {
   }
   EXPECT_EQ(sentinels, 1);
   EXPECT_EQ(sns, 2);
+}
+
+// Every SN forwards its callers' transactions to one writer (the SN whose etcd member leads
+// Raft), so blocks are appended by one SN; when the writer dies, the others append.
+TEST_F(SnClusterTest, SnsAppendThroughOneWriterAndWithoutItWhenItDies) {
+  for (int i = 0; i < 3; ++i) StartReady(i);
+  std::string names[3];
+  for (int i = 0; i < 3; ++i) names[i] = pki::Certificate::Load(Files(Role::kSn, i + 1).cert)->CommonName();
+  // The writer advertises itself within a second or two of starting.
+  std::string writer;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (int n = 0; writer.empty() && std::chrono::steady_clock::now() < deadline; ++n) {
+    std::set<std::string> by;
+    for (int i = 0; i < 3; ++i) {
+      swarm::v1::SubmitResponse out;
+      ASSERT_TRUE(CreateContract(i, "probe-" + std::to_string(n) + "-" + std::to_string(i), &out).ok());
+      by.insert(out.appended_by());
+    }
+    if (by.size() == 1) writer = *by.begin();
+    else std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(writer.empty()) << "the SNs kept appending each for itself";
+  int w = -1;
+  for (int i = 0; i < 3; ++i) w = names[i] == writer ? i : w;
+  ASSERT_GE(w, 0) << writer;
+  // Submits through each SN land in blocks of the writer.
+  for (int i = 0; i < 3; ++i) {
+    swarm::v1::SubmitResponse out;
+    ASSERT_TRUE(CreateContract(i, "via-" + std::to_string(i), &out).ok());
+    EXPECT_EQ(out.appended_by(), writer) << "through SN " << i;
+  }
+  // Without the writer the others still append (after a failed forward, or a new writer).
+  EXPECT_EQ(sn_[w]->Kill(SIGKILL), 128 + SIGKILL);
+  for (int i = 0; i < 3; ++i) {
+    if (i == w) continue;
+    swarm::v1::SubmitResponse out;
+    auto s = CreateContract(i, "after-" + std::to_string(i), &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_NE(out.appended_by(), writer);
+    EXPECT_THAT(Contracts(3 - w - i), ::testing::Contains("after-" + std::to_string(i)));
+  }
 }
 
 TEST_F(SnClusterTest, AnSnWhoseEtcdDiesSaysSoAndStops) {
