@@ -47,6 +47,39 @@ StatusOr<swarm::v1::Block> MakeBlock(uint64_t height, const Digest& prev_hash, u
   return b;
 }
 
+Digest HeadDigest(uint64_t height, const Digest& hash) {
+  Sha256 h;
+  PutBytes(h, "swarm.head.v1");
+  Put(h, height);
+  PutBytes(h, hash.view());
+  return h.Finish();
+}
+
+StatusOr<swarm::v1::SignedHead> MakeSignedHead(uint64_t height, const Digest& hash, const pki::Signer& sn) {
+  swarm::v1::SignedHead head;
+  head.set_height(height);
+  head.set_hash(std::string(hash.view()));
+  const Digest d = HeadDigest(height, hash);
+  ASSIGN_OR_RETURN(std::string signature, sn.Sign(std::as_bytes(std::span(d.view()))));
+  head.set_signature(std::move(signature));
+  head.set_signer_cert_pem(sn.cert().Pem());
+  return head;
+}
+
+StatusOr<pki::PeerIdentity> CheckSignedHead(const swarm::v1::SignedHead& head, const pki::TrustStore& trust) {
+  const std::optional<Digest> hash = Digest::FromBytes(head.hash());
+  if (!hash) return InvalidArgument("a chain head's hash has " + std::to_string(head.hash().size()) + " bytes, not 32");
+  const Digest d = HeadDigest(head.height(), *hash);
+  auto signer = pki::VerifySignature(trust, head.signer_cert_pem(), std::as_bytes(std::span(d.view())),
+                                     head.signature());
+  if (!signer.ok()) return signer.status().WithContext("a chain head");
+  if (signer->role != pki::Role::kSn) {
+    return PermissionDenied("a chain head is signed by '" + signer->common_name + "', whose role is " +
+                            std::string(pki::RoleName(signer->role)) + ", not sn");
+  }
+  return signer;
+}
+
 Status CheckBlockSignature(const swarm::v1::Block& block, const pki::TrustStore& trust) {
   // The hash is the appending SN's word: a block rebuilt with recomputed hashes has none.
   const std::string where = "block " + std::to_string(block.height());

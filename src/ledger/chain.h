@@ -69,6 +69,12 @@ Status CheckBlockSignature(const swarm::v1::Block& block, const pki::TrustStore&
 Status ApplyBlock(State& state, const Digest& head_hash, const swarm::v1::Block& block,
                   const pki::TrustStore& trust);
 
+// What an SN signs to vouch for its head: SHA-256 over a label, the height and the hash.
+Digest HeadDigest(uint64_t height, const Digest& hash);
+StatusOr<swarm::v1::SignedHead> MakeSignedHead(uint64_t height, const Digest& hash, const pki::Signer& sn);
+// That `head` is signed by a trusted SN (role sn, valid now); returns that SN.
+StatusOr<pki::PeerIdentity> CheckSignedHead(const swarm::v1::SignedHead& head, const pki::TrustStore& trust);
+
 struct ChainReport {
   uint64_t blocks = 0;  // blocks that verified
   std::optional<uint64_t> first_bad_height;

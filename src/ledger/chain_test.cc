@@ -56,6 +56,31 @@ class ChainTest : public ::testing::Test {
   pki::TrustStore trust_;
 };
 
+// An SN's signed head names its signer; a changed height or hash, another role's key, or
+// an untrusted CA is refused.
+TEST_F(ChainTest, SignedHeadsNameTheirSnAndRefuseChanges) {
+  const Digest hash = BlockHash(Chain().back());
+  auto head = MakeSignedHead(3, hash, SignerFor(certs_.Files(Role::kSn, 2)));
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  auto who = CheckSignedHead(*head, trust_);
+  ASSERT_TRUE(who.ok()) << who.status().ToString();
+  EXPECT_EQ(who->common_name, "sn-2");
+
+  auto higher = *head;
+  higher.set_height(4);
+  EXPECT_THAT(CheckSignedHead(higher, trust_).status().message(), HasSubstr("bad signature"));
+  auto other = *head;
+  other.mutable_hash()->back() ^= 1;
+  EXPECT_THAT(CheckSignedHead(other, trust_).status().message(), HasSubstr("bad signature"));
+  auto short_hash = *head;
+  short_hash.set_hash("abc");
+  EXPECT_THAT(CheckSignedHead(short_hash, trust_).status().message(), HasSubstr("not 32"));
+  auto by_sl = MakeSignedHead(3, hash, SignerFor(certs_.Files(Role::kSl, 1)));
+  EXPECT_THAT(CheckSignedHead(*by_sl, trust_).status().message(), HasSubstr("not sn"));
+  auto stranger = MakeSignedHead(3, hash, SignerFor(certs_.Files(Role::kSn, 3)));  // host 3: untrusted CA
+  EXPECT_THAT(CheckSignedHead(*stranger, trust_).status().message(), HasSubstr("unknown CA"));
+}
+
 TEST_F(ChainTest, ReplayRebuildsTheState) {
   const ChainReport r = VerifyChain(Chain(), trust_);
   ASSERT_FALSE(r.first_bad_height) << r.reason;

@@ -350,6 +350,33 @@ std::pair<uint64_t, Digest> LedgerStore::Head() {
   return {working_.height, head_hash_};
 }
 
+StatusOr<swarm::v1::SignedHead> LedgerStore::SignedHead() {
+  if (!sn_) return FailedPrecondition("this ledger store only reads: it has no SN key to sign its head");
+  const auto [height, hash] = Head();
+  return MakeSignedHead(height, hash, *sn_);
+}
+
+Status LedgerStore::CheckHeadInStore() {
+  const auto [height, hash] = Head();
+  if (height == 0) return Status::Ok();
+  ASSIGN_OR_RETURN(const Digest stored, HashAt(height));
+  if (stored == hash) return Status::Ok();
+  return DataLoss("ledger is damaged: block " + std::to_string(height) + " in the store (hash " +
+                  stored.Hex().substr(0, 16) + "…) is not the block this SN applied there (hash " +
+                  hash.Hex().substr(0, 16) + "…): history was rewritten behind this SN");
+}
+
+Status LedgerStore::CompareHead(const swarm::v1::SignedHead& theirs) {
+  ASSIGN_OR_RETURN(const pki::PeerIdentity who, CheckSignedHead(theirs, trust_));
+  if (theirs.height() == 0 || theirs.height() > Head().first) return Status::Ok();
+  ASSIGN_OR_RETURN(const Digest ours, HashAt(theirs.height()));
+  const Digest their_hash = *Digest::FromBytes(theirs.hash());  // CheckSignedHead checked its size
+  if (ours == their_hash) return Status::Ok();
+  return DataLoss("the ledgers diverged: SN '" + who.common_name + "' vouches for block " +
+                  std::to_string(theirs.height()) + " with hash " + their_hash.Hex().substr(0, 16) +
+                  "…, this SN's ledger holds hash " + ours.Hex().substr(0, 16) + "… there");
+}
+
 StatusOr<Digest> LedgerStore::HashAt(uint64_t height) {
   ASSIGN_OR_RETURN(std::optional<KeyValue> kv, etcd_->Get(BlockKey(height)));
   if (!kv) return NotFound("the ledger has no block " + std::to_string(height));

@@ -70,6 +70,16 @@ class LedgerStore {
   StatusOr<Digest> HashAt(uint64_t height);
   // The height and hash of the newest block this store has applied, from memory.
   std::pair<uint64_t, Digest> Head();
+  // Head(), signed with the SN's key (FailedPrecondition for a store that only reads).
+  StatusOr<swarm::v1::SignedHead> SignedHead();
+  // That the store still holds, at this store's head height, the block this store applied
+  // there: DataLoss, naming both hashes, if history was rewritten behind it (a live SN
+  // stops on it). One read.
+  Status CheckHeadInStore();
+  // Compares another SN's signed head with this chain: DataLoss, naming the SN, if the
+  // chain holds another block at that height. A head above this chain's cannot be judged
+  // (this SN may be behind) and passes.
+  Status CompareHead(const swarm::v1::SignedHead& theirs);
 
   const pki::TrustStore& trust() const { return trust_; }
   // The name of the SN that signs this store's blocks (empty when it only reads).

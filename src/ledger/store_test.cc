@@ -85,6 +85,38 @@ TEST_F(StoreTest, ALosingStoreCatchesUpAndFindsATransactionThatLanded) {
   EXPECT_FALSE(VerifyChain(*first.LoadChain(), Trust()).first_bad_height);
 }
 
+// A live store notices a block rewritten at its head behind it (validly signed: with an SN
+// key, as only an SN could), and a signed head from another SN that its chain contradicts.
+TEST_F(StoreTest, RewrittenHeadsAndDivergedPeersAreNamed) {
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(store.Submit({Create(name)}).ok());
+  EXPECT_TRUE(store.CheckHeadInStore().ok());
+  const auto [height, hash] = store.Head();
+  const auto f = certs_.Files(Role::kSn, 2);
+  const pki::Signer other = *pki::Signer::Load(f.key, f.cert);
+
+  // Another SN's head: the same block passes, another block at that height is named.
+  EXPECT_TRUE(store.CompareHead(*MakeSignedHead(height, hash, other)).ok());
+  EXPECT_TRUE(store.CompareHead(*MakeSignedHead(height + 5, Digest{}, other)).ok());  // ahead: not judged
+  Digest forked = hash;
+  forked.bytes[0] ^= 1;
+  const Status diverged = store.CompareHead(*MakeSignedHead(height, forked, other));
+  EXPECT_EQ(diverged.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(diverged.message(), HasSubstr("SN 'sn-2' vouches for block " + std::to_string(height)));
+  auto unsigned_head = *MakeSignedHead(height, forked, other);
+  unsigned_head.set_signature("");
+  EXPECT_FALSE(store.CompareHead(unsigned_head).ok());
+
+  // The head block replaced in etcd by another, signed by an SN key, same height.
+  auto prev = store.HashAt(height - 1);
+  ASSERT_TRUE(prev.ok());
+  auto block = MakeBlock(height, *prev, UnixMillis(), {Create("rewritten")}, other);
+  ASSERT_TRUE(etcd_->client().Put(BlockKey(height), block->SerializeAsString()).ok());
+  const Status rewritten = store.CheckHeadInStore();
+  EXPECT_EQ(rewritten.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(rewritten.message(), HasSubstr("history was rewritten behind this SN"));
+}
+
 // The member's client port takes only the SN's own throwaway TLS keys: plain HTTP (what any
 // local process could send to a port it sees in `ps`) and another link's keys get nothing.
 TEST_F(StoreTest, TheEtcdClientPortTakesOnlyTheSnsOwnTlsKeys) {

@@ -169,6 +169,30 @@ Status SnNode::CheckSeenHead() {
   return RememberHead();
 }
 
+// Every SN's etcd member holds the same store, so a rewrite behind the SNs is caught by each
+// one's CheckHeadInStore. What that cannot see is two stores that went apart: one SN's data
+// dir restored from a backup as an etcd cluster of its own, appending its own blocks. The SNs
+// then hold signed heads the other's chain contradicts. One SN's word cannot tell which chain
+// is right, and stopping on it would let one bad SN halt every other: each SN says so, as an
+// error naming the other, every time it compares.
+void SnNode::CompareHeadsWithPeers() {
+  const std::shared_ptr<const ledger::State> state = store_->Cached();
+  for (const auto& [uid, node] : state->nodes) {
+    const auto type = node.record.type();
+    if (uid == uid_ || (type != swarm::v1::NODE_TYPE_SN && type != swarm::v1::NODE_TYPE_SENTINEL)) continue;
+    const std::string address = node.record.host() + ":" + std::to_string(node.record.port());
+    auto& stub = peers_[address];
+    if (!stub) stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(*identity_, address));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    swarm::v1::SignedHead head;
+    if (!stub->GetHead(&ctx, {}, &head).ok()) continue;  // down or unreachable: its own problem
+    if (Status s = store_->CompareHead(head); !s.ok()) {
+      LogError(kLog, "SN '" + node.record.name() + "' at " + address + ": " + s.message());
+    }
+  }
+}
+
 Status SnNode::RememberHead() {
   const auto [height, hash] = store_->Head();
   if (height == 0 || height == remembered_height_) return Status::Ok();
@@ -185,9 +209,14 @@ Status SnNode::RememberHead() {
   return Status::Ok();
 }
 
+namespace {
+constexpr auto kCompareHeadsEvery = std::chrono::seconds(5);
+}  // namespace
+
 int SnNode::Wait() {
   auto next_alive = std::chrono::steady_clock::now();
   auto next_check = std::chrono::steady_clock::now();
+  auto next_compare = std::chrono::steady_clock::now() + kCompareHeadsEvery;
   const auto fail = [this](const std::string& why) {
     LogError(kLog, why + "\nThe SN stops.");
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -199,6 +228,13 @@ int SnNode::Wait() {
       // A store that went back, or holds a block that does not verify, is not served from.
       if (auto s = store_->Sync(); !s.ok() && s.status().code() == StatusCode::kDataLoss) {
         return fail(s.status().message() + " (it does not serve a ledger it cannot vouch for)");
+      }
+      if (Status h = store_->CheckHeadInStore(); h.code() == StatusCode::kDataLoss) {
+        return fail(h.message() + " (it does not serve a ledger it cannot vouch for)");
+      }
+      if (std::chrono::steady_clock::now() >= next_compare) {
+        CompareHeadsWithPeers();
+        next_compare = std::chrono::steady_clock::now() + kCompareHeadsEvery;
       }
       if (Status r = RememberHead(); !r.ok()) LogWarning(kLog, r.message());
       if (Status w = writer_->Advertise(); !w.ok()) LogWarning(kLog, "cannot advertise this SN as the writer: " + w.message());

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ class SnNode {
   Status CheckSeenHead();
   // Records the newest block of the cached state in SeenHeadFile().
   Status RememberHead();
+  // Asks every other SN on the ledger for its signed head and compares it with this chain;
+  // says what disagrees (see below).
+  void CompareHeadsWithPeers();
 
   std::optional<DirLock> lock_;  // first in, last out: held until etcd is gone
   SnOptions options_;
@@ -69,6 +73,7 @@ class SnNode {
   std::unique_ptr<grpc::Server> server_;
   std::string uid_;
   uint64_t remembered_height_ = 0;
+  std::map<std::string, std::unique_ptr<swarm::v1::SwarmNetwork::Stub>> peers_;  // address -> stub
   std::atomic<bool> stop_{false};
 };
 

@@ -26,7 +26,7 @@ pki::AccessPolicy SnAccessPolicy() {
   p.AllowAnyRole("/swarm.v1.Health/Check");
   for (const char* m :
        {"Submit", "ListContracts", "GetContract", "ListNodes", "KeepAlive", "GetTraining", "ListProgress",
-        "GetTask", "ListTasks", "GetTaskRunner", "ListTaskRunners", "GetVersion"}) {
+        "GetTask", "ListTasks", "GetTaskRunner", "ListTaskRunners", "GetVersion", "GetHead"}) {
     p.AllowAnyRole(kService + std::string(m));
   }
   p.Allow(kService + std::string("Join"), {pki::Role::kSn});
@@ -75,6 +75,13 @@ grpc::Status SnService::Append(const std::vector<swarm::v1::SignedTransaction>& 
   if (!block.ok()) return pki::ToGrpcStatus(block.status());
   out->set_height(block->height);
   out->set_appended_by(store_->SignerName());
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::GetHead(ServerContext*, const swarm::v1::GetHeadRequest*, swarm::v1::SignedHead* out) {
+  auto head = store_->SignedHead();
+  if (!head.ok()) return pki::ToGrpcStatus(head.status());
+  *out = std::move(head).value();
   return grpc::Status::OK;
 }
 

@@ -39,6 +39,7 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
                          swarm::v1::KeepAliveResponse*) override;
   grpc::Status Join(grpc::ServerContext*, const swarm::v1::JoinRequest*, swarm::v1::JoinResponse*) override;
   grpc::Status Append(grpc::ServerContext*, const swarm::v1::SubmitRequest*, swarm::v1::SubmitResponse*) override;
+  grpc::Status GetHead(grpc::ServerContext*, const swarm::v1::GetHeadRequest*, swarm::v1::SignedHead*) override;
   grpc::Status Verify(grpc::ServerContext*, const swarm::v1::VerifyRequest*,
                       swarm::v1::VerifyResponse*) override;
 

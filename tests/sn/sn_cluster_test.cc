@@ -213,6 +213,23 @@ TEST_F(SnClusterTest, SnsAppendThroughOneWriterAndWithoutItWhenItDies) {
     ASSERT_TRUE(CreateContract(i, "via-" + std::to_string(i), &out).ok());
     EXPECT_EQ(out.appended_by(), writer) << "through SN " << i;
   }
+  // Each SN vouches for the same head with its own key (what SNs compare with each other).
+  std::set<std::string> hashes;
+  auto trust = *pki::TrustStore::Load(CertDir() / "ca" / "capath");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(CreateContract(0, "sync-" + std::to_string(i)).ok());  // SN i has applied it when this returns
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // every SN syncs each second
+  for (int i = 0; i < 3; ++i) {
+    swarm::v1::SignedHead head;
+    grpc::ClientContext c;
+    ASSERT_TRUE(Stub(i, Files(Role::kSl, 1))->GetHead(Ctx(c), {}, &head).ok());
+    auto who = ledger::CheckSignedHead(head, trust);
+    ASSERT_TRUE(who.ok()) << who.status().ToString();
+    EXPECT_EQ(who->common_name, names[i]);
+    hashes.insert(head.hash() + "@" + std::to_string(head.height()));
+  }
+  EXPECT_EQ(hashes.size(), 1u) << "the SNs' heads differ after they synced";
   // Without the writer the others still append (after a failed forward, or a new writer).
   EXPECT_EQ(sn_[w]->Kill(SIGKILL), 128 + SIGKILL);
   for (int i = 0; i < 3; ++i) {
@@ -300,6 +317,36 @@ TEST_F(SnClusterTest, AnSnStopsOnALedgerThatWentBackAndWillNotStartOnIt) {
   EXPECT_EQ(again->WaitExit(std::chrono::seconds(60)), 1) << again->Log();
   EXPECT_THAT(again->Log(), HasSubstr("ends at block " + std::to_string(height - 1) + ", but this SN had seen block " +
                                       std::to_string(height)));
+}
+
+// The head block replaced behind a live SN by another at the same height, validly signed
+// (with an SN's key, as only an SN could): the SN notices within seconds, says so and stops.
+TEST_F(SnClusterTest, AnSnStopsWhenItsHeadBlockIsRewrittenBehindIt) {
+  StartReady(0);
+  for (const char* name : {"a", "b"}) ASSERT_TRUE(CreateContract(0, name).ok());
+  const int port = EtcdClientPort(sn_[0]->pid());
+  ASSERT_GT(port, 0);
+  const fs::path tls = dir_ / "sn0" / "etcd-client-tls";
+  ledger::EtcdClient etcd("127.0.0.1", port, std::chrono::seconds(5),
+                          ledger::EtcdTls{tls / "ca.pem", tls / "client-cert.pem", tls / "client-key.pem"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the SN has synced to the head
+  auto head = etcd.Get(ledger::kHeadKey);
+  ASSERT_TRUE(head.ok() && head->has_value()) << head.status().ToString();
+  const uint64_t height = std::stoull((*head)->value);
+  auto prev = etcd.Get(ledger::BlockKey(height - 1));
+  swarm::v1::Block before;
+  ASSERT_TRUE(prev.ok() && prev->has_value() && before.ParseFromString((*prev)->value));
+  const pki::TlsFiles sn2 = Files(Role::kSn, 2), swci = Files(Role::kSwci, 1);
+  swarm::v1::Transaction tx;
+  tx.mutable_create_contract()->set_name("rewritten");
+  auto block = ledger::MakeBlock(height, *Digest::FromBytes(before.hash()), UnixMillis(),
+                                 {*ledger::SignTransaction(tx, *pki::Signer::Load(swci.key, swci.cert))},
+                                 *pki::Signer::Load(sn2.key, sn2.cert));
+  ASSERT_TRUE(block.ok()) << block.status().ToString();
+  ASSERT_TRUE(etcd.Put(ledger::BlockKey(height), block->SerializeAsString()).ok());
+  EXPECT_EQ(sn_[0]->WaitExit(std::chrono::seconds(30)), 1) << sn_[0]->Log();
+  EXPECT_THAT(sn_[0]->Log(), HasSubstr("history was rewritten behind this SN"));
+  EXPECT_THAT(sn_[0]->Log(), HasSubstr("The SN stops"));
 }
 
 // Verify replays the whole chain (seconds of CPU on a long one): only SWCI and SNs may
