@@ -32,15 +32,17 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   // Checked before the etcd member starts: a joining SN that failed later would leave a
   // member in the cluster that never comes up.
   if (const std::string why = ListenProblem(o.host_ip, o.api_port); !why.empty()) {
-    return Unavailable("cannot serve the SN API on " + o.host_ip + ":" + std::to_string(o.api_port) + ": " + why);
+    return Unavailable("cannot serve the SN API on " + o.host_ip + ":" + std::to_string(o.api_port) + ": " +
+                       why);
   }
   RETURN_IF_ERROR(node->StartEtcd());
   ASSIGN_OR_RETURN(pki::Signer block_signer, pki::Signer::Load(o.tls.key, o.tls.cert));
-  node->store_ =
-      std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust(), std::move(block_signer));
+  node->store_ = std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust(),
+                                                       std::move(block_signer));
   node->writer_ = std::make_unique<WriterLink>(&node->etcd_->client(), node->identity_.get(),
                                                o.host_ip + ":" + std::to_string(o.api_port));
-  node->service_ = std::make_unique<SnService>(node->store_.get(), &node->etcd_->client(), node->writer_.get());
+  node->service_ =
+      std::make_unique<SnService>(node->store_.get(), &node->etcd_->client(), node->writer_.get());
   RETURN_IF_ERROR(node->CheckSeenHead());
   RETURN_IF_ERROR(node->RegisterSelf());
   RETURN_IF_ERROR(node->service_->MarkAlive(node->uid_));
@@ -61,7 +63,8 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxIdleHandlerThreads);
   node->server_ = builder.BuildAndStart();
   if (!node->server_ || bound == 0) {
-    return Unavailable("cannot serve the SN API on " + address + ": " + WhyCannotListen(o.host_ip, o.api_port));
+    return Unavailable("cannot serve the SN API on " + address + ": " +
+                       WhyCannotListen(o.host_ip, o.api_port));
   }
   LogInfo(kLog, "Starting SWARM-API-SERVER on port: " + std::to_string(bound));
   return node;
@@ -95,7 +98,8 @@ Status SnNode::StartEtcd() {
     snapi::GrpcSnApiOptions api;
     api.endpoints = {{o.sentinel_ip, o.sentinel_api_port}};
     api.call_deadline = std::chrono::seconds(5);
-    ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> sentinel, snapi::MakeGrpcSnApi(*identity_, std::nullopt, api));
+    ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> sentinel,
+                     snapi::MakeGrpcSnApi(*identity_, std::nullopt, api));
     const auto deadline = std::chrono::steady_clock::now() + o.join_timeout;
     while (true) {
       swarm::v1::JoinRequest req;
@@ -163,8 +167,9 @@ Status SnNode::CheckSeenHead() {
   }
   ASSIGN_OR_RETURN(Digest at, store_->HashAt(height));
   if (at.Hex() != hex) {
-    return DataLoss("block " + std::to_string(height) + " of the ledger is not the one this SN had seen (hash " +
-                    hex.substr(0, 16) + "…, now " + at.Hex().substr(0, 16) + "…): history was rewritten" + fix);
+    return DataLoss("block " + std::to_string(height) +
+                    " of the ledger is not the one this SN had seen (hash " + hex.substr(0, 16) + "…, now " +
+                    at.Hex().substr(0, 16) + "…): history was rewritten" + fix);
   }
   return RememberHead();
 }
@@ -176,15 +181,24 @@ Status SnNode::CheckSeenHead() {
 // is right, and stopping on it would let one bad SN halt every other: each SN says so, as an
 // error naming the other, every time it compares.
 void SnNode::CompareHeadsWithPeers() {
+  // The SN's own liveness is kept by the same loop: one round asks peers for at most
+  // kBudget (an unreachable one costs its deadline), starting where the last round stopped.
+  constexpr auto kBudget = std::chrono::milliseconds(1500);
+  const auto until = std::chrono::steady_clock::now() + kBudget;
   const std::shared_ptr<const ledger::State> state = store_->Cached();
+  std::vector<const ledger::Node*> peers;
   for (const auto& [uid, node] : state->nodes) {
     const auto type = node.record.type();
-    if (uid == uid_ || (type != swarm::v1::NODE_TYPE_SN && type != swarm::v1::NODE_TYPE_SENTINEL)) continue;
+    if (uid != uid_ && (type == swarm::v1::NODE_TYPE_SN || type == swarm::v1::NODE_TYPE_SENTINEL))
+      peers.push_back(&node);
+  }
+  for (size_t n = 0; n < peers.size() && std::chrono::steady_clock::now() < until; ++n) {
+    const ledger::Node& node = *peers[next_peer_++ % peers.size()];
     const std::string address = node.record.host() + ":" + std::to_string(node.record.port());
     auto& stub = peers_[address];
     if (!stub) stub = swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(*identity_, address));
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
     swarm::v1::SignedHead head;
     if (!stub->GetHead(&ctx, {}, &head).ok()) continue;  // down or unreachable: its own problem
     if (Status s = store_->CompareHead(head); !s.ok()) {
@@ -237,7 +251,8 @@ int SnNode::Wait() {
         next_compare = std::chrono::steady_clock::now() + kCompareHeadsEvery;
       }
       if (Status r = RememberHead(); !r.ok()) LogWarning(kLog, r.message());
-      if (Status w = writer_->Advertise(); !w.ok()) LogWarning(kLog, "cannot advertise this SN as the writer: " + w.message());
+      if (Status w = writer_->Advertise(); !w.ok())
+        LogWarning(kLog, "cannot advertise this SN as the writer: " + w.message());
       next_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (!etcd_->Running()) {

@@ -74,6 +74,7 @@ class SnNode {
   std::string uid_;
   uint64_t remembered_height_ = 0;
   std::map<std::string, std::unique_ptr<swarm::v1::SwarmNetwork::Stub>> peers_;  // address -> stub
+  size_t next_peer_ = 0;  // where the next CompareHeadsWithPeers starts
   std::atomic<bool> stop_{false};
 };
 
