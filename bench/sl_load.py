@@ -38,6 +38,7 @@ def main():
     p.add_argument("--min-peers", type=int, default=2)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--timeout", type=int, default=1800)
+    p.add_argument("--keep", action="store_true", help="keep the nodes' data dirs and logs (printed as 'root')")
     a = p.parse_args()
     root = tempfile.mkdtemp(prefix="swarm-load-")
     net = SwarmNet(os.path.abspath(a.swarm), root, hosts=1)
@@ -77,6 +78,9 @@ def main():
         for s in sls:
             for n, k in re.findall(r"leading the merge of round (\d+) \((\d+) participants\)", s.log()):
                 rounds, widest = max(rounds, int(n)), max(widest, int(k))
+        # Why each SL that failed did: the last lines of its log.
+        failures = [{"sl": f"sl{i}", "exit": c, "log_tail": s.log().strip().splitlines()[-6:]}
+                    for i, (s, c) in enumerate(zip(sls, codes)) if c not in (0, None)]
         full = [alive for members, finished, alive in samples if members == a.sls and finished == 0]
         print(json.dumps({
             "sls": a.sls, "min_peers": a.min_peers, "epochs": a.epochs,
@@ -87,10 +91,14 @@ def main():
             "samples_with_all_members_in": len(full), "fewest_alive_in_those": min(full, default=None),
             "sn_peak_rss_mib": round(sn_peak / 1024, 1), "etcd_peak_rss_mib": round(etcd_peak / 1024, 1),
             "one_sl_peak_rss_mib": round(sl_peak / 1024, 1),
+            "failures": failures[:5],
         }, indent=2))
     finally:
         net.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if a.keep:
+            print(json.dumps({"root": root}))
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

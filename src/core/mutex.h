@@ -7,6 +7,7 @@
 // threads use swarm::Mutex with MutexLock. With other compilers the annotations are empty
 // and Mutex is a std::mutex.
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -51,6 +52,11 @@ class SWARM_SCOPED_CAPABILITY MutexLock {
   // Loop on the condition in the caller (`while (!done) lock.Wait(cv);`), where the
   // analysis sees the lock held, rather than passing it as a predicate.
   void Wait(std::condition_variable& cv) { cv.wait(lock_); }
+  // As Wait, until `deadline` at the latest; false when the deadline passed.
+  template <typename Clock, typename Duration>
+  bool WaitUntil(std::condition_variable& cv, const std::chrono::time_point<Clock, Duration>& deadline) {
+    return cv.wait_until(lock_, deadline) == std::cv_status::no_timeout;
+  }
 
  private:
   std::unique_lock<std::mutex> lock_;

@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -346,16 +349,32 @@ ExitStatus Subprocess::WaitForever() {
 
 bool Subprocess::AwaitEnd(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // Short first pauses: most waits end quickly (a stopped child, a short command).
-  std::chrono::milliseconds pause(1);
-  while (true) {
+  const auto ended = [this] {
     siginfo_t info{};
     // WNOWAIT leaves the child a zombie, so its pid (and group id) stay ours until reaped.
-    if (::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-      if (errno == EINTR) continue;
-      return true;  // ECHILD: nothing left to wait for
+    while (::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      if (errno != EINTR) return true;  // ECHILD: nothing left to wait for
     }
-    if (info.si_pid != 0) return true;
+    return info.si_pid != 0;
+  };
+  if (ended()) return true;
+  // A pidfd becomes readable when the child ends: the wait sleeps until then, without
+  // waking up to ask (an SL asks ten times a second whether its ML program still runs).
+  if (const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)); fd >= 0) {
+    int r;
+    do {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+      r = ::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left.count(), 0, INT_MAX)));
+    } while (r < 0 && errno == EINTR);
+    ::close(fd);
+    if (r >= 0) return ended();  // readable (it ended) or the deadline passed
+  }
+  // No pidfds (an old kernel, a sandbox): ask with short first pauses, as most waits end
+  // quickly (a stopped child, a short command).
+  std::chrono::milliseconds pause(1);
+  while (true) {
+    if (ended()) return true;
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));

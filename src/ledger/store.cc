@@ -163,11 +163,13 @@ std::shared_ptr<const State> LedgerStore::Cached() const {
 }
 
 StatusOr<std::shared_ptr<const State>> LedgerStore::Sync() {
-  MutexLock lock(chain_mu_);
-  Status s = SyncLocked();
-  PublishLocked();  // up to the last good block, also when a later one is bad
-  RETURN_IF_ERROR(s);
-  return Cached();
+  return sync_read_.Get([this]() -> StatusOr<std::shared_ptr<const State>> {
+    MutexLock lock(chain_mu_);
+    Status s = SyncLocked();
+    PublishLocked();  // up to the last good block, also when a later one is bad
+    RETURN_IF_ERROR(s);
+    return Cached();
+  });
 }
 
 StatusOr<Appended> LedgerStore::Submit(const std::vector<swarm::v1::SignedTransaction>& txs) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/shared_read.h"
 #include "ledger/chain.h"
 #include "ledger/etcd_client.h"
 
@@ -54,7 +55,8 @@ class LedgerStore {
   static constexpr size_t kMaxBlockBytes = 768 * 1024;
 
   // Reads and verifies the blocks this store has not seen yet; returns the state. The
-  // snapshot is shared and never changes: later blocks make a new one.
+  // snapshot is shared and never changes: later blocks make a new one. Callers at the same
+  // time share one read of etcd (core/shared_read.h).
   StatusOr<std::shared_ptr<const State>> Sync();
 
   // The state as of the last Sync, without asking etcd or waiting for a commit: for facts
@@ -121,6 +123,8 @@ class LedgerStore {
   // Until then, other SNs are likely to append first (see kContention).
   std::chrono::steady_clock::time_point contended_until_ SWARM_GUARDED_BY(chain_mu_){};
   Digest published_hash_ SWARM_GUARDED_BY(chain_mu_){};  // the hash of the block state_ is at
+
+  SharedRead<std::shared_ptr<const State>> sync_read_;  // Sync's readers share reads
 
   mutable Mutex snapshot_mu_;  // held briefly, also without chain_mu_
   std::shared_ptr<const State> state_ SWARM_GUARDED_BY(snapshot_mu_) =

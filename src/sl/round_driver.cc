@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "core/blob_reader.h"
 #include "core/blob_writer.h"
@@ -333,6 +334,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   // Sets moved_on when it failed because the ledger moved past that model (the round was
   // opened again after its model was lost): the loop then goes on with the new state.
   bool moved_on = false;
+  // The version of the training state on which the last step did nothing: the next read
+  // waits on the SN until the state is another.
+  std::string idle_on;
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
     moved_on = false;
     RETURN_IF_ERROR(FetchMerged(merged, stop, [&] {
@@ -352,7 +356,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       return Cancelled("the sync on contract '" + o_.contract + "' stopped after " +
                        std::to_string(waited().count()) + " s: " + why);
     }
-    auto got = sn_->GetTraining(o_.contract);
+    const std::string wait_on = std::exchange(idle_on, {});
+    auto got = wait_on.empty() ? sn_->GetTraining(o_.contract) : sn_->WaitTraining(o_.contract, wait_on, o_.long_poll);
     if (!got.ok()) {
       if (got.status().code() == StatusCode::kNotFound) return got.status();  // no such contract
       if (late()) {
@@ -423,7 +428,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       acted = WatchLeader(t, contribution, w);
     }
     if (!acted.ok()) return acted.status();
-    if (!*acted) clock_->SleepFor(o_.poll);
+    if (*acted) continue;
+    idle_on = t.version();
+    if (idle_on.empty()) clock_->SleepFor(o_.poll);  // the SN cannot wait for a change
   }
 }
 

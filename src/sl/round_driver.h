@@ -30,6 +30,10 @@ struct RoundOptions {
   uint32_t weight = 1;
   std::string merge_method = "mean";
   std::string fs_endpoint;  // this node's file server, as peers reach it
+  // Between steps, a sync waits on the SN (a long poll, WaitTraining) for at most `long_poll`
+  // for the training to change; an SN that cannot wait answers at once, and then the sync
+  // sleeps `poll` before it asks again.
+  std::chrono::milliseconds long_poll{1000};
   std::chrono::milliseconds poll{100};
   // SL_WAIT_FOR_FULL_QUORUM_SECONDS: after minPeers are in, how long to wait for the rest
   // of the live members before closing the round without them.
@@ -94,7 +98,7 @@ class RoundDriver {
  private:
   struct Watch;  // what one Sync call has seen over time
   // One step of Sync on the training state `t`, each for one situation; they return
-  // false when nothing was done (Sync then waits a poll interval), or an error that ends Sync.
+  // false when nothing was done (Sync then waits for a change), or an error that ends Sync.
   StatusOr<bool> CheckIn(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
                          Watch& w);
   Status NameSchema(const swarm::v1::TrainingInfo& t, const Digest& contribution, swarm::v1::CheckIn& c);

@@ -37,6 +37,9 @@ pki::AccessPolicy SnAccessPolicy() {
   return p;
 }
 
+SnService::SnService(ledger::LedgerStore* store, ledger::EtcdClient* etcd, WriterLink* writer)
+    : store_(store), etcd_(etcd), writer_(writer), feed_([this] { return TrainingFingerprint(); }, kProbeEvery) {}
+
 grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitRequest* req,
                                swarm::v1::SubmitResponse* out) {
   auto peer = pki::PeerOf(*ctx);
@@ -59,7 +62,10 @@ grpc::Status SnService::Submit(ServerContext* ctx, const swarm::v1::SubmitReques
     const grpc::Status s = writer->stub->Append(&forward, *req, out);
     // UNAVAILABLE: the writer was not reached (or went away), so append here. (Any other
     // failure may have been appended there, or is the writer's refusal: the caller hears it.)
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return s;
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      if (s.ok()) feed_.Poke();  // this SN's callers wait to see their own transactions
+      return s;
+    }
   }
   return Append(txs, out);
 }
@@ -75,6 +81,7 @@ grpc::Status SnService::Append(const std::vector<swarm::v1::SignedTransaction>& 
   if (!block.ok()) return pki::ToGrpcStatus(block.status());
   out->set_height(block->height);
   out->set_appended_by(store_->SignerName());
+  feed_.Poke();
   return grpc::Status::OK;
 }
 
@@ -125,17 +132,23 @@ grpc::Status SnService::ListNodes(ServerContext*, const swarm::v1::ListNodesRequ
 }
 
 Status SnService::MarkAlive(const std::string& uid) {
-  MutexLock lock(leases_mu_);
-  auto it = leases_.find(uid);
-  if (it != leases_.end() && !etcd_->LeaseKeepAlive(it->second).ok()) {
-    leases_.erase(it);  // expired: start a new one
-    it = leases_.end();
+  // The etcd calls run without the lock, so that nodes keep their leases in parallel. One
+  // uid's calls come from one node, a few seconds apart.
+  int64_t lease = 0;
+  {
+    MutexLock lock(leases_mu_);
+    if (auto it = leases_.find(uid); it != leases_.end()) lease = it->second;
   }
-  if (it == leases_.end()) {
-    ASSIGN_OR_RETURN(int64_t lease, etcd_->LeaseGrant(kLivenessTtl));
-    it = leases_.emplace(uid, lease).first;
+  if (lease != 0 && !etcd_->LeaseKeepAlive(lease).ok()) lease = 0;  // expired: start a new one
+  const bool fresh = lease == 0;
+  if (fresh) {
+    ASSIGN_OR_RETURN(lease, etcd_->LeaseGrant(kLivenessTtl));
+    MutexLock lock(leases_mu_);
+    leases_[uid] = lease;
   }
-  return etcd_->Put(kAlivePrefix + uid, std::to_string(UnixMillis()), it->second);
+  RETURN_IF_ERROR(etcd_->Put(kAlivePrefix + uid, std::to_string(UnixMillis()), lease));
+  if (fresh) feed_.Poke();  // a node came (back): the live set changed
+  return Status::Ok();
 }
 
 Status SnService::RequireOwner(const grpc::ServerContext& ctx, const std::string& uid) {
@@ -151,15 +164,17 @@ Status SnService::RequireOwner(const grpc::ServerContext& ctx, const std::string
 }
 
 StatusOr<std::map<std::string, int64_t>> SnService::AliveNodes() {
-  ASSIGN_OR_RETURN(std::vector<ledger::KeyValue> kvs, etcd_->GetPrefix(kAlivePrefix));
-  std::map<std::string, int64_t> alive;
-  for (const auto& kv : kvs) {
-    int64_t ms = 0;
-    const char* end = kv.value.data() + kv.value.size();
-    if (std::from_chars(kv.value.data(), end, ms).ptr != end) ms = 0;
-    alive[kv.key.substr(std::string(kAlivePrefix).size())] = ms;
-  }
-  return alive;
+  return alive_read_.Get([this]() -> StatusOr<std::map<std::string, int64_t>> {
+    ASSIGN_OR_RETURN(std::vector<ledger::KeyValue> kvs, etcd_->GetPrefix(kAlivePrefix));
+    std::map<std::string, int64_t> alive;
+    for (const auto& kv : kvs) {
+      int64_t ms = 0;
+      const char* end = kv.value.data() + kv.value.size();
+      if (std::from_chars(kv.value.data(), end, ms).ptr != end) ms = 0;
+      alive[kv.key.substr(std::string(kAlivePrefix).size())] = ms;
+    }
+    return alive;
+  });
 }
 
 grpc::Status SnService::KeepAlive(ServerContext* ctx, const swarm::v1::KeepAliveRequest* req,

@@ -5,10 +5,13 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "core/mutex.h"
+#include "core/shared_read.h"
 #include "ledger/store.h"
 #include "pki/access_policy.h"
+#include "sn/change_feed.h"
 #include "sn/writer_link.h"
 #include "swarm/v1/sn.grpc.pb.h"
 
@@ -24,8 +27,7 @@ pki::AccessPolicy SnAccessPolicy();
 class SnService final : public swarm::v1::SwarmNetwork::Service {
  public:
   // With `writer`, Submits go to the SN it names (writer_link.h); without, they are appended here.
-  SnService(ledger::LedgerStore* store, ledger::EtcdClient* etcd, WriterLink* writer = nullptr)
-      : store_(store), etcd_(etcd), writer_(writer) {}
+  SnService(ledger::LedgerStore* store, ledger::EtcdClient* etcd, WriterLink* writer = nullptr);
 
   grpc::Status Submit(grpc::ServerContext*, const swarm::v1::SubmitRequest*,
                       swarm::v1::SubmitResponse*) override;
@@ -71,7 +73,11 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   Status RequireOwner(const grpc::ServerContext& ctx, const std::string& uid);
   // Live nodes: uid -> time of the last i-am-alive (ms since the epoch; 0 when the stored
   // time does not read as a number: the lease, not its value, says the node is alive).
+  // Callers at the same time share one etcd read (core/shared_read.h).
   StatusOr<std::map<std::string, int64_t>> AliveNodes();
+  // What a GetTraining answers may have changed when this changes: the head and the live uids.
+  StatusOr<std::string> TrainingFingerprint();
+  StatusOr<swarm::v1::TrainingInfo> TrainingOf(const std::string& contract);
 
   grpc::Status Append(const std::vector<swarm::v1::SignedTransaction>& txs, swarm::v1::SubmitResponse* out);
 
@@ -82,8 +88,23 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   ledger::EtcdClient* etcd_;
   WriterLink* writer_;
   std::mutex verify_mu_;  // one Verify at a time
-  Mutex leases_mu_;
+  Mutex leases_mu_;  // never held during I/O
   std::map<std::string, int64_t> leases_ SWARM_GUARDED_BY(leases_mu_);  // uid -> etcd lease
+  SharedRead<std::map<std::string, int64_t>> alive_read_;
+  // The last TrainingInfo built, by the state and live set it was built from: a long poll's
+  // waiters all wake on the same change and would each build the same answer.
+  struct BuiltTraining {
+    std::shared_ptr<const ledger::State> state;
+    std::set<std::string> alive;
+    swarm::v1::TrainingInfo info;
+  };
+  Mutex built_mu_;
+  std::map<std::string, BuiltTraining> built_ SWARM_GUARDED_BY(built_mu_);  // by contract
+  // A GetTraining's long poll waits on this (kProbeEvery: how soon it sees another SN's block
+  // or an expired lease; this SN's own appends and new leases poke it at once).
+  static constexpr std::chrono::milliseconds kProbeEvery{100};
+  static constexpr std::chrono::milliseconds kMaxTrainingWait{5000};
+  ChangeFeed feed_;
 };
 
 }  // namespace swarm::sn

@@ -2,26 +2,66 @@
 // members' liveness, and training progress (soft state in etcd, not on the chain).
 
 #include "core/clock.h"
+#include "core/sha256.h"
 #include "ledger/views.h"
 #include "pki/tls.h"
 #include "sn/sn_service.h"
 
 namespace swarm::sn {
 
-grpc::Status SnService::GetTraining(grpc::ServerContext*, const swarm::v1::GetTrainingRequest* req,
-                                    swarm::v1::TrainingInfo* out) {
-  auto state = store_->Sync();
-  if (!state.ok()) return pki::ToGrpcStatus(state.status());
-  auto it = (*state)->contracts.find(req->contract());
-  if (it == (*state)->contracts.end()) {
-    return pki::ToGrpcStatus(
-        NotFound("no contract named '" + req->contract() + "'; SWCI creates it with CREATE CONTRACT"));
+StatusOr<swarm::v1::TrainingInfo> SnService::TrainingOf(const std::string& contract) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ledger::State> state, store_->Sync());
+  auto it = state->contracts.find(contract);
+  if (it == state->contracts.end()) {
+    return NotFound("no contract named '" + contract + "'; SWCI creates it with CREATE CONTRACT");
   }
-  auto alive = AliveNodes();
-  if (!alive.ok()) return pki::ToGrpcStatus(alive.status());
+  ASSIGN_OR_RETURN(const auto alive, AliveNodes());
   std::set<std::string> alive_uids;
-  for (const auto& [uid, since] : *alive) alive_uids.insert(uid);
-  *out = ledger::TrainingInfoOf(it->second, alive_uids);
+  for (const auto& [uid, since] : alive) alive_uids.insert(uid);
+  {
+    MutexLock lock(built_mu_);
+    if (auto b = built_.find(contract); b != built_.end() && b->second.state == state && b->second.alive == alive_uids) {
+      return b->second.info;
+    }
+  }
+  swarm::v1::TrainingInfo info = ledger::TrainingInfoOf(it->second, alive_uids);
+  const std::string bytes = info.SerializeAsString();
+  info.set_version(std::string(Sha256::Of(std::as_bytes(std::span(bytes))).view()));
+  MutexLock lock(built_mu_);
+  if (built_.size() > 64) built_.clear();  // contracts no longer asked for go
+  built_[contract] = {std::move(state), std::move(alive_uids), info};
+  return info;
+}
+
+StatusOr<std::string> SnService::TrainingFingerprint() {
+  RETURN_IF_ERROR(store_->Sync().status());
+  const auto [height, hash] = store_->Head();
+  ASSIGN_OR_RETURN(const auto alive, AliveNodes());
+  std::string print = std::to_string(height) + ":" + std::string(hash.view());
+  for (const auto& [uid, since] : alive) print += "\n" + uid;
+  return print;
+}
+
+grpc::Status SnService::GetTraining(grpc::ServerContext* ctx, const swarm::v1::GetTrainingRequest* req,
+                                    swarm::v1::TrainingInfo* out) {
+  // A long poll reads the feed's version before the training, so that a change after the
+  // read moves the version past the one it waits on.
+  const bool waits = req->wait_ms() > 0 && !req->unchanged_since().empty();
+  uint64_t seen = waits ? feed_.version() : 0;
+  auto info = TrainingOf(req->contract());
+  if (waits && info.ok() && info->version() == req->unchanged_since()) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::min(std::chrono::milliseconds(req->wait_ms()), kMaxTrainingWait);
+    while (true) {
+      const uint64_t now = feed_.WaitPast(seen, deadline, [ctx] { return ctx->IsCancelled(); });
+      if (now == seen) break;  // the deadline passed (or the caller left): unchanged
+      seen = now;
+      info = TrainingOf(req->contract());
+      if (!info.ok() || info->version() != req->unchanged_since()) break;
+    }
+  }
+  if (!info.ok()) return pki::ToGrpcStatus(info.status());
+  *out = std::move(info).value();
   return grpc::Status::OK;
 }
 

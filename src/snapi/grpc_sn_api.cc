@@ -1,5 +1,8 @@
 #include "snapi/grpc_sn_api.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "core/log.h"
 #include "core/mutex.h"
 #include "ledger/transaction.h"
@@ -75,6 +78,20 @@ class GrpcSnApi final : public SnApi {
     swarm::v1::GetTrainingRequest req;
     req.set_contract(contract);
     return Get<swarm::v1::TrainingInfo>("SwarmNetwork/GetTraining", &SwarmNetwork::Stub::GetTraining, req);
+  }
+
+  StatusOr<swarm::v1::TrainingInfo> WaitTraining(const std::string& contract, const std::string& unchanged_since,
+                                                 std::chrono::milliseconds wait) override {
+    swarm::v1::GetTrainingRequest req;
+    req.set_contract(contract);
+    req.set_unchanged_since(unchanged_since);
+    req.set_wait_ms(static_cast<uint32_t>(std::clamp<int64_t>(wait.count(), 0, UINT32_MAX)));
+    swarm::v1::TrainingInfo out;
+    RETURN_IF_ERROR(Call("SwarmNetwork/GetTraining", kRepeatable, [&](Channel& c, grpc::ClientContext& ctx) {
+      ctx.set_deadline(std::chrono::system_clock::now() + o_.call_deadline + wait);  // the SN may hold it `wait`
+      return FromCall(c.stub->GetTraining(&ctx, req, &out), "SwarmNetwork/GetTraining", c.target);
+    }));
+    return out;
   }
   Status ReportProgress(const swarm::v1::Progress& p) override {
     swarm::v1::ReportProgressResponse out;

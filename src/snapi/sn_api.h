@@ -41,6 +41,15 @@ class SnApi {
   virtual StatusOr<swarm::v1::ListContractsResponse> ListContracts() = 0;
   virtual StatusOr<swarm::v1::ContractInfo> GetContract(const std::string& name) = 0;
   virtual StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string& contract) = 0;
+  // GetTraining as a long poll: the SN answers once the training's version is no longer
+  // `unchanged_since`, or after `wait`. A caller must not rely on the wait: this default (and
+  // an SN that cannot wait) answers at once, and then the version may be empty.
+  virtual StatusOr<swarm::v1::TrainingInfo> WaitTraining(const std::string& contract,
+                                                         const std::string& unchanged_since,
+                                                         std::chrono::milliseconds wait) {
+    (void)unchanged_since, (void)wait;
+    return GetTraining(contract);
+  }
   virtual Status ReportProgress(const swarm::v1::Progress& progress) = 0;
   // `contract` empty: every contract's.
   virtual StatusOr<swarm::v1::ListProgressResponse> ListProgress(const std::string& contract) = 0;

@@ -351,6 +351,55 @@ TEST_F(SnClusterTest, AnSnStopsWhenItsHeadBlockIsRewrittenBehindIt) {
 
 // Verify replays the whole chain (seconds of CPU on a long one): only SWCI and SNs may
 // ask, so an SL or SWOP certificate cannot load every SN with it.
+// GetTraining's long poll: an unchanged training is held until the wait is over; a change
+// (here a RESET CONTRACT submitted meanwhile) is answered at once.
+TEST_F(SnClusterTest, ALongPollIsHeldWhileTheTrainingIsUnchangedAndAnsweredWhenItChanges) {
+  StartReady(0);
+  ASSERT_TRUE(CreateContract(0, "polled").ok());
+  auto stub = Stub(0, Files(Role::kSl, 2));
+  swarm::v1::GetTrainingRequest req;
+  req.set_contract("polled");
+  swarm::v1::TrainingInfo first;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub->GetTraining(Ctx(c), req, &first).ok());
+  }
+  ASSERT_EQ(first.version().size(), 32u);
+  req.set_unchanged_since(first.version());
+  req.set_wait_ms(1500);
+  auto start = std::chrono::steady_clock::now();
+  swarm::v1::TrainingInfo same;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub->GetTraining(Ctx(c), req, &same).ok());
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1400));
+  EXPECT_EQ(same.version(), first.version());
+
+  req.set_wait_ms(5000);
+  std::thread reset([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const pki::TlsFiles f = Files(Role::kSwci, 1);
+    swarm::v1::Transaction tx;
+    tx.mutable_reset_contract()->set_name("polled");
+    swarm::v1::SubmitRequest sub;
+    *sub.add_transactions() = *ledger::SignTransaction(tx, *pki::Signer::Load(f.key, f.cert));
+    swarm::v1::SubmitResponse out;
+    grpc::ClientContext c;
+    EXPECT_TRUE(Stub(0, f)->Submit(Ctx(c), sub, &out).ok());
+  });
+  start = std::chrono::steady_clock::now();
+  swarm::v1::TrainingInfo changed;
+  grpc::ClientContext c;
+  const grpc::Status s = stub->GetTraining(Ctx(c), req, &changed);
+  const auto took = std::chrono::steady_clock::now() - start;
+  reset.join();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(changed.resets(), first.resets() + 1);
+  EXPECT_NE(changed.version(), first.version());
+  EXPECT_LT(took, std::chrono::milliseconds(4500));  // not held until the wait was over
+}
+
 TEST_F(SnClusterTest, OnlySwciAndSnCertificatesMayAskForAVerify) {
   StartReady(0);
   for (Role role : {Role::kSl, Role::kSwop}) {

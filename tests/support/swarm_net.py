@@ -2,6 +2,7 @@
 `swarm gen-cert`, a sentinel SN, and SL nodes that run ML programs as sidecars. Every
 process dies with the test (and is killed by stop())."""
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -39,7 +40,33 @@ def alive(pid):
     return fields is not None and fields[0] != "Z"
 
 
+_handed_out = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
+    """A port free now, not handed out before by this process, and below the kernel's
+    ephemeral range: outgoing connections take their ports from that range, so with hundreds
+    of nodes connecting, a port the kernel chose could be taken before its node listens."""
+    low = _ephemeral_low()
+    for _ in range(500):
+        port = random.randint(max(1024, low - 12000), low - 1)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -20,7 +20,6 @@ import glob
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,14 +27,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import swarm_args  # noqa: E402
+from support.swarm_net import free_port  # noqa: E402
 
 PROMPT = re.compile(r"^SWCI:\d+ > ")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Script:

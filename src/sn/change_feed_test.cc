@@ -1,0 +1,87 @@
+#include "sn/change_feed.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace swarm::sn {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// A probe that reads `value` and counts its reads.
+struct FakeStore {
+  Mutex mu;
+  std::string value SWARM_GUARDED_BY(mu) = "a";
+  bool failing SWARM_GUARDED_BY(mu) = false;
+  std::atomic<int> reads{0};
+  ChangeFeed::Probe Probe() {
+    return [this]() -> StatusOr<std::string> {
+      ++reads;
+      MutexLock lock(mu);
+      if (failing) return Unavailable("etcd is down");
+      return value;
+    };
+  }
+  void Set(std::string v) {
+    MutexLock lock(mu);
+    value = std::move(v);
+  }
+  void Fail(bool f) {
+    MutexLock lock(mu);
+    failing = f;
+  }
+};
+
+TEST(ChangeFeedTest, AWaiterSeesAChangeAndOnlyAChange) {
+  FakeStore store;
+  ChangeFeed feed(store.Probe(), milliseconds(5));
+  feed.Poke();  // the first probe sets the baseline
+  const auto far = steady_clock::now() + std::chrono::seconds(30);
+  uint64_t v = feed.WaitPast(0, far, {});
+  ASSERT_EQ(v, 1u);
+  // Nothing changes: the wait runs out at its deadline with the version as it was.
+  EXPECT_EQ(feed.WaitPast(v, steady_clock::now() + milliseconds(50), {}), v);
+  // A failed probe is not a change either.
+  store.Fail(true);
+  EXPECT_EQ(feed.WaitPast(v, steady_clock::now() + milliseconds(50), {}), v);
+  store.Fail(false);
+  store.Set("b");
+  EXPECT_EQ(feed.WaitPast(v, far, {}), v + 1);
+}
+
+TEST(ChangeFeedTest, NobodyWaitingMeansNoReads) {
+  FakeStore store;
+  ChangeFeed feed(store.Probe(), milliseconds(1));
+  feed.Poke();
+  feed.WaitPast(0, steady_clock::now() + std::chrono::seconds(30), {});
+  std::this_thread::sleep_for(milliseconds(20));  // let a probe in flight end
+  const int before = store.reads.load();
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(store.reads.load(), before);
+}
+
+TEST(ChangeFeedTest, ACancelledWaitEndsBeforeItsDeadline) {
+  FakeStore store;
+  ChangeFeed feed(store.Probe(), milliseconds(5));
+  feed.Poke();
+  const uint64_t v = feed.WaitPast(0, steady_clock::now() + std::chrono::seconds(30), {});
+  const auto start = steady_clock::now();
+  EXPECT_EQ(feed.WaitPast(v, start + std::chrono::seconds(30), [] { return true; }), v);
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(ChangeFeedTest, AFeedThatStopsReleasesItsWaiters) {
+  FakeStore store;
+  ChangeFeed feed(store.Probe(), milliseconds(5));
+  const auto start = steady_clock::now();
+  std::thread waiter([&] { feed.WaitPast(100, start + std::chrono::seconds(30), {}); });
+  std::this_thread::sleep_for(milliseconds(20));
+  feed.Stop();
+  waiter.join();
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+}  // namespace
+}  // namespace swarm::sn
