@@ -114,7 +114,7 @@ void FetchCanceller::Unregister(grpc::ClientContext* ctx) {
 }
 
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout,
+                 const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
                  FetchCanceller* canceller) {
   if (store->Has(digest)) return Status::Ok();
   const auto start = std::chrono::steady_clock::now();
@@ -175,10 +175,11 @@ class TlsFetcher final : public PeerFetcher {
  public:
   TlsFetcher(const pki::TlsIdentity& identity, std::chrono::seconds timeout)
       : identity_(identity), timeout_(timeout) {}
-  Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) override {
+  Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
+               std::chrono::milliseconds within) override {
     if (store->Has(digest)) return Status::Ok();
-    return FetchBlob(pki::MakeSecureChannel(identity_, endpoint), endpoint, digest, store, timeout_,
-                     &canceller_);
+    return FetchBlob(pki::MakeSecureChannel(identity_, endpoint), endpoint, digest, store,
+                     std::min<std::chrono::milliseconds>(timeout_, within), &canceller_);
   }
   void Cancel(std::string reason) override { canceller_.Cancel(std::move(reason)); }
 

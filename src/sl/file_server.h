@@ -69,7 +69,7 @@ class FetchCanceller {
 // and nothing is kept. Logs the size and time of each fetch that moved bytes. With
 // `canceller`, its Cancel ends the fetch at once (Cancelled; nothing is kept).
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                 const Digest& digest, BlobStore* store, std::chrono::seconds timeout,
+                 const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
                  FetchCanceller* canceller = nullptr);
 
 // How an SL gets a blob from a peer's file server: FetchBlob over mutual TLS in production
@@ -78,8 +78,10 @@ class PeerFetcher {
  public:
   virtual ~PeerFetcher() = default;
   // Fetches blob `digest` from the file server at `endpoint` into `store` (a no-op if it is
-  // there), verified against the digest: DataLoss when the bytes differ.
-  virtual Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) = 0;
+  // there), verified against the digest: DataLoss when the bytes differ. A fetch takes at
+  // most `within` (and at most the fetcher's own timeout).
+  virtual Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
+                       std::chrono::milliseconds within) = 0;
   // Ends the fetches in flight and refuses later ones, Cancelled with `reason`.
   virtual void Cancel(std::string reason) = 0;
 };

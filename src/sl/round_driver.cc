@@ -49,10 +49,10 @@ void RoundDriver::Retain(std::vector<Digest>& recent, const Digest& d, size_t ke
   if (recent.size() > keep) recent.erase(recent.begin(), recent.end() - static_cast<std::ptrdiff_t>(keep));
 }
 
-Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw) {
+Status RoundDriver::Fetch(const std::string& endpoint, const std::string& raw, std::chrono::milliseconds within) {
   auto d = Digest::FromBytes(raw);
   if (!d) return DataLoss("the ledger names a model digest that is not 32 bytes");
-  return peers_->Fetch(endpoint, *d, store_);
+  return peers_->Fetch(endpoint, *d, store_, within);
 }
 
 std::map<std::string, std::string> RoundDriver::CurrentEndpoints() {
@@ -81,8 +81,15 @@ std::string EndpointOf(const std::map<std::string, std::string>& current, const 
 }  // namespace
 
 Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop,
-                                const std::function<bool()>& moved_on) {
-  const auto deadline = clock_->Now() + o_.merged_fetch_wait;
+                                const std::function<bool()>& moved_on, std::optional<Clock::TimePoint> until) {
+  const auto started = clock_->Now();
+  const auto deadline = std::min(started + o_.merged_fetch_wait, until.value_or(Clock::TimePoint::max()));
+  // What is left of `until` for one fetch (at least 1 ms: a fetch of 0 ms would not even try).
+  const auto left = [&] {
+    if (!until) return std::chrono::milliseconds::max();
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*until - clock_->Now()));
+  };
   Status first_error;
   for (int pass = 0;; ++pass) {
     // The leader first; then the other participants, who fetch it too and serve it. After
@@ -95,7 +102,8 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCh
         sources.push_back(e);
     }
     for (const auto& endpoint : sources) {
-      Status s = Fetch(endpoint, merged.merged_digest());
+      if (until && clock_->Now() >= *until) break;
+      Status s = Fetch(endpoint, merged.merged_digest(), left());
       if (s.ok()) {
         if (endpoint != sources[0]) {
           Log("fetched the merged model of round " + std::to_string(merged.number()) + " from participant " +
@@ -117,7 +125,7 @@ Status RoundDriver::FetchMerged(const swarm::v1::RoundInfo& merged, const StopCh
     if (clock_->Now() >= deadline) {
       return Unavailable(
           "no participant of round " + std::to_string(merged.number()) + " served its merged model within " +
-          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(o_.merged_fetch_wait).count()) +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline - started).count()) +
           " s (tried the leader " + sources[0] + " and " + std::to_string(sources.size() - 1) +
           " others); the leader said: " + first_error.message());
     }
@@ -169,11 +177,7 @@ std::optional<SyncResult> RoundDriver::Resume(std::chrono::milliseconds wait) {
   }
   if (t->done() || !t->has_last()) return std::nullopt;
   const swarm::v1::RoundInfo& last = t->last();
-  const auto until = clock_->Now() + wait;
-  Status s = FetchMerged(
-      last,
-      [&] { return clock_->Now() > until ? std::string("the resume's deadline passed") : std::string(); },
-      [] { return false; });
+  Status s = FetchMerged(last, {}, [] { return false; }, clock_->Now() + wait);
   if (!s.ok()) {
     Log("cannot fetch the merged model of round " + std::to_string(last.number()) + " to resume from (" +
         s.message() + "); the first sync catches up");

@@ -110,15 +110,19 @@ class RoundDriver {
   Status SubmitRacing(const swarm::v1::Transaction& tx);
   // Merges the round's contributions; those that cannot be fetched go to `left_out`, with why.
   StatusOr<Digest> Merge(const swarm::v1::RoundInfo& round, std::vector<swarm::v1::LeftOut>* left_out);
-  Status Fetch(const std::string& endpoint, const std::string& digest);
+  // `within`: how long the fetch may take (Resume's deadline), beyond the fetcher's own timeout.
+  Status Fetch(const std::string& endpoint, const std::string& digest,
+               std::chrono::milliseconds within = std::chrono::milliseconds::max());
   // Each SL's file server as its latest registration names it (empty when the SN cannot say).
   std::map<std::string, std::string> CurrentEndpoints();
   // Fetches `merged`'s model from its leader or, if the leader is gone, from any
   // participant that already has it, trying them in turn until merged_fetch_wait passes.
   // Between passes it asks `moved_on` whether the ledger has moved past that model (see
-  // ReopenIfLost): then it stops, Aborted.
+  // ReopenIfLost): then it stops, Aborted. With `until`, it gives up then, also in the middle
+  // of a fetch.
   Status FetchMerged(const swarm::v1::RoundInfo& merged, const StopCheck& stop,
-                     const std::function<bool()>& moved_on);
+                     const std::function<bool()>& moved_on,
+                     std::optional<Clock::TimePoint> until = std::nullopt);
   // Asked while no one serves `merged`'s model: true when the ledger has moved past it (the
   // round was reopened, or a later one merged). If it is lost — its merger's lease expired,
   // no node checked in since, and this node took part — asks the ledger to redo the round.

@@ -381,6 +381,50 @@ TEST_F(RoundDriverTest, ANodeJoiningATrainingInProgressResumesFromItsLatestMerge
   EXPECT_FLOAT_EQ(ValueOf(c, resume->merged), (11.0f + 41.0f) / 2);
 }
 
+// Peers that accept a fetch and then send nothing (behind a partition): each fetch takes as
+// long as it is allowed to, on the simulated clock, and then fails.
+class StalledPeers final : public PeerFetcher {
+ public:
+  explicit StalledPeers(Clock* clock) : clock_(clock) {}
+  Status Fetch(const std::string& endpoint, const Digest&, BlobStore*, std::chrono::milliseconds within) override {
+    allowed.push_back(within);
+    clock_->SleepFor(std::min<std::chrono::milliseconds>(within, std::chrono::minutes(10)));
+    return DeadlineExceeded("fetch from " + endpoint + ": no bytes within the deadline");
+  }
+  void Cancel(std::string) override {}
+  std::vector<std::chrono::milliseconds> allowed;
+
+ private:
+  Clock* clock_;
+};
+
+// The resume's deadline holds within each fetch too: a peer that never sends its bytes does
+// not hold the program's start for the fetcher's own 10-minute timeout.
+TEST_F(RoundDriverTest, AResumeGivesUpAtItsDeadlineAlsoInTheMiddleOfAFetch) {
+  AddPeers(2, Options(2));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) clock_.Join();
+  for (auto& peer : peers_) {
+    threads.emplace_back([this, p = peer.get()] {
+      auto r = p->driver->Sync(Contribution(*p, 1), false);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      clock_.Leave();
+    });
+  }
+  for (auto& t : threads) t.join();
+  StalledPeers stalled(&clock_);
+  BlobStore store(dir_.path() / "late");
+  ASSERT_TRUE(store.Init().ok());
+  auto sn = sn_.AddSl("late");
+  RoundDriver late(sn.get(), &store, &stalled, "late", Options(2), nullptr, &clock_);
+  SimClock::Member member(clock_);
+  const auto start = clock_.elapsed();
+  EXPECT_FALSE(late.Resume(std::chrono::seconds(2)).has_value());
+  EXPECT_LE(clock_.elapsed() - start, std::chrono::milliseconds(2300));  // a 250 ms pause at most
+  ASSERT_FALSE(stalled.allowed.empty());
+  for (auto within : stalled.allowed) EXPECT_LE(within, std::chrono::seconds(2));
+}
+
 // Both nodes checked in to round 1 and it closed; then both restarted (new drivers, as a
 // restarted SL has) before anyone merged. They must see that they are its participants —
 // the leader merges the contributions they checked in then — instead of waiting for a

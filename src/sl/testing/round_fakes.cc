@@ -142,7 +142,8 @@ void MemoryPeers::Cancel(std::string reason) {
   if (cancelled_.empty()) cancelled_ = std::move(reason);
 }
 
-Status MemoryPeers::Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) {
+Status MemoryPeers::Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
+                          std::chrono::milliseconds) {
   if (store->Has(digest)) return Status::Ok();
   BlobStore* from = nullptr;
   {

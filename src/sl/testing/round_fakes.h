@@ -63,7 +63,8 @@ class MemoryPeers final : public PeerFetcher {
  public:
   void Serve(const std::string& endpoint, BlobStore* store);
   void StopServing(const std::string& endpoint);
-  Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store) override;
+  Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
+               std::chrono::milliseconds within) override;
   // A copy in memory is over at once: later fetches are refused.
   void Cancel(std::string reason) override;
 
