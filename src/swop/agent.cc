@@ -99,7 +99,9 @@ void Agent::StartRun(const swarm::v1::TaskRunnerInfo& info) {
     return;
   }
   if (info.assignment() != declined_) LogInfo(kLog, "taking up " + what + ", type " + task->type());
-  StatusOr<std::unique_ptr<TaskRun>> run = MakeTaskRun(*task, env_);
+  TaskEnv env = env_;
+  env.sl_peers_needed = info.peers_needed();
+  StatusOr<std::unique_ptr<TaskRun>> run = MakeTaskRun(*task, env);
   if (!run.ok()) {
     LogError(kLog, what + " cannot run here: " + run.status().message());
     swarm::v1::ReportTaskPeer r;

@@ -126,7 +126,15 @@ StatusOr<SlLaunchSpec> RunSwarmSpec(const taskdef::RunSwarmBody& body, const swa
   s.log_file = s.data_dir / "sl.log";
   s.parent_uid = env.swop_uid;
   s.ml_name = node.usrhostname.value_or(profile.groupname + "-" + std::to_string(node.idx));
-  s.sl_env = Layered(environment, {&profile.envvars, &node.slenvvars});
+  // WITH N PEERS is how many SLs the training is for: its first round waits for them all
+  // (without it, a node that starts a little late misses round 1 and only catches up).
+  std::vector<taskdef::KeyValue> derived;
+  bool quorum_set = false;
+  for (char** e = environment; e && *e; ++e) quorum_set |= std::string_view(*e).starts_with("SL_START_QUORUM=");
+  if (env.sl_peers_needed > 0 && !quorum_set) {
+    derived.push_back({"SL_START_QUORUM", std::to_string(env.sl_peers_needed), false});
+  }
+  s.sl_env = Layered(environment, {&derived, &profile.envvars, &node.slenvvars});
   s.entrypoint = body.entrypoint;
   ASSIGN_OR_RETURN(s.command, SplitCommand(body.command));
   char* empty[] = {nullptr};

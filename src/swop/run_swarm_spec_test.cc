@@ -81,6 +81,22 @@ TEST_F(RunSwarmSpecTest, MapsProfileNodeAndTaskBody) {
   EXPECT_EQ(s->view.working_dir, fs::path("/tmp/test"));
 }
 
+// WITH N PEERS becomes the SLs' start quorum, unless the SWOP's environment or the profile
+// says otherwise.
+TEST_F(RunSwarmSpecTest, TheAssignmentsPeersAreTheStartQuorumUnlessTheProfileSetsOne) {
+  env_.sl_peers_needed = 4;
+  EXPECT_THAT(Spec()->sl_env, ElementsAre("PATH=/bin", "SL_LOG_LEVEL=DEBUG", "SL_START_QUORUM=4"));
+  node_.slenvvars.push_back({"SL_START_QUORUM", "2", false});
+  EXPECT_THAT(Spec()->sl_env, Contains("SL_START_QUORUM=2"));
+  EXPECT_THAT(Spec()->sl_env, Not(Contains("SL_START_QUORUM=4")));
+  node_.slenvvars.pop_back();
+  std::string a = "SL_START_QUORUM=3";
+  char* own[] = {a.data(), nullptr};
+  EXPECT_THAT(RunSwarmSpec(body_, task_, node_, env_, own)->sl_env, ElementsAre("SL_START_QUORUM=3", "SL_LOG_LEVEL=DEBUG"));
+  env_.sl_peers_needed = 0;
+  EXPECT_THAT(Spec()->sl_env, ElementsAre("PATH=/bin", "SL_LOG_LEVEL=DEBUG"));
+}
+
 TEST_F(RunSwarmSpecTest, TheProfilesApiServerWinsOverTheSwopsSn) {
   profile_.apisrv.locator.host = "sn1.example";
   profile_.apisrv.locator.port = 16001;

@@ -27,6 +27,10 @@ struct TaskEnv {
   std::filesystem::path swarm_bin;  // the `swarm` binary, for `swarm sl`
   std::string sn_endpoints;         // the SWOP's SNs, host:port[,...], when the profile names none
   std::chrono::milliseconds stop_grace{std::chrono::seconds(10)};
+  // RUN_SWARM: the assignment's WITH N PEERS, the SL peers the task needs. Its SLs get it as
+  // SL_START_QUORUM (the nodes a training's first round waits for), unless the SWOP's own
+  // environment or the profile sets that. 0: not set.
+  uint32_t sl_peers_needed = 0;
 };
 
 // The directory holding the content a MAKE_SWARM_USER_CONTENT task with Outcome `name` made;
