@@ -14,18 +14,22 @@ Status WriterLink::Advertise() {
 }
 
 std::optional<WriterLink::Target> WriterLink::Writer() {
-  MutexLock lock(mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_read_) return writer_;
-  next_read_ = now + kRefresh;
-  auto kv = etcd_->Get(kWriterKey);
-  if (!kv.ok() || !kv->has_value() || (*kv)->value == self_ || (*kv)->value.empty()) {
-    writer_.reset();  // none advertised (or unreadable now), or this SN is the writer
-    return writer_;
+  {
+    // One caller a second reads the advertisement; the others go on with the writer known
+    // until then, rather than waiting behind that read.
+    MutexLock lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_read_) return writer_;
+    next_read_ = now + kRefresh;
   }
-  if (!writer_ || writer_->address != (*kv)->value) {
-    const std::string& address = (*kv)->value;
-    writer_ = Target{address, swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(*identity_, address))};
+  auto kv = etcd_->Get(kWriterKey);
+  std::optional<std::string> address;  // none advertised (or unreadable now), or this SN is the writer
+  if (kv.ok() && kv->has_value() && (*kv)->value != self_ && !(*kv)->value.empty()) address = (*kv)->value;
+  MutexLock lock(mu_);
+  if (!address) {
+    writer_.reset();
+  } else if (!writer_ || writer_->address != *address) {
+    writer_ = Target{*address, swarm::v1::SwarmNetwork::NewStub(pki::MakeSecureChannel(*identity_, *address))};
   }
   return writer_;
 }
