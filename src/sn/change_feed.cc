@@ -29,6 +29,7 @@ uint64_t ChangeFeed::version() {
 void ChangeFeed::Poke() {
   {
     MutexLock lock(mu_);
+    if (waiters_ == 0) return;  // nobody to tell: a probe would only compete with the appends
     poked_ = true;
   }
   wake_.notify_all();

@@ -33,7 +33,7 @@ class ChangeFeed {
   void Stop();
 
   uint64_t version();
-  // Probes at once (this SN just changed what the fingerprint covers).
+  // Probes at once (this SN just changed what the fingerprint covers), if anyone waits.
   void Poke();
   // Waits until the version is past `seen`, `deadline` passes, or `cancelled` says so
   // (asked every 100 ms); returns the version then.

@@ -37,7 +37,6 @@ struct FakeStore {
 TEST(ChangeFeedTest, AWaiterSeesAChangeAndOnlyAChange) {
   FakeStore store;
   ChangeFeed feed(store.Probe(), milliseconds(5));
-  feed.Poke();  // the first probe sets the baseline
   const auto far = steady_clock::now() + std::chrono::seconds(30);
   uint64_t v = feed.WaitPast(0, far, {});
   ASSERT_EQ(v, 1u);
@@ -51,10 +50,30 @@ TEST(ChangeFeedTest, AWaiterSeesAChangeAndOnlyAChange) {
   EXPECT_EQ(feed.WaitPast(v, far, {}), v + 1);
 }
 
+// A poke probes at once, however long the feed's own pause between probes.
+TEST(ChangeFeedTest, APokeWhileSomeoneWaitsProbesAtOnce) {
+  FakeStore store;
+  ChangeFeed feed(store.Probe(), std::chrono::hours(1));
+  const auto far = steady_clock::now() + std::chrono::seconds(30);
+  const uint64_t v = feed.WaitPast(0, far, {});  // the first probe
+  store.Set("b");
+  std::atomic<bool> seen{false};
+  std::thread poker([&] {  // until the waiter is in and has been told: a poke with nobody waiting is dropped
+    while (!seen) {
+      feed.Poke();
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  });
+  EXPECT_EQ(feed.WaitPast(v, far, {}), v + 1);
+  seen = true;
+  poker.join();
+}
+
 TEST(ChangeFeedTest, NobodyWaitingMeansNoReads) {
   FakeStore store;
   ChangeFeed feed(store.Probe(), milliseconds(1));
-  feed.Poke();
+  feed.Poke();  // nobody waits: no probe either
+  EXPECT_EQ(feed.version(), 0u);
   feed.WaitPast(0, steady_clock::now() + std::chrono::seconds(30), {});
   std::this_thread::sleep_for(milliseconds(20));  // let a probe in flight end
   const int before = store.reads.load();
@@ -65,7 +84,6 @@ TEST(ChangeFeedTest, NobodyWaitingMeansNoReads) {
 TEST(ChangeFeedTest, ACancelledWaitEndsBeforeItsDeadline) {
   FakeStore store;
   ChangeFeed feed(store.Probe(), milliseconds(5));
-  feed.Poke();
   const uint64_t v = feed.WaitPast(0, steady_clock::now() + std::chrono::seconds(30), {});
   const auto start = steady_clock::now();
   EXPECT_EQ(feed.WaitPast(v, start + std::chrono::seconds(30), [] { return true; }), v);
