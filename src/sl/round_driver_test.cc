@@ -64,6 +64,20 @@ class RoundDriverTest : public ::testing::Test {
     }
   }
 
+  // Every peer so far syncs once, all at the same time (their first contributions).
+  void SyncOnceEach() {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < peers_.size(); ++i) clock_.Join();
+    for (auto& peer : peers_) {
+      threads.emplace_back([this, p = peer.get()] {
+        auto r = p->driver->Sync(Contribution(*p, 1), false);
+        EXPECT_TRUE(r.ok()) << r.status().message();
+        clock_.Leave();
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+
   // The model peer `p` contributes to its `k`-th sync: every value 10·(index + 1)² + k, so
   // that no merge of several equals any one contribution.
   Digest Contribution(Peer& p, int k) {
@@ -361,16 +375,7 @@ TEST_F(RoundDriverTest, ALateContributionIsMergedIntoTheNextRoundWithHalfItsWeig
 TEST_F(RoundDriverTest, ANodeJoiningATrainingInProgressResumesFromItsLatestMergedModel) {
   AddPeers(2, Options(2));
   EXPECT_FALSE(peers_[0]->driver->Resume(std::chrono::seconds(1)));  // nothing merged yet
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) clock_.Join();
-  for (auto& peer : peers_) {
-    threads.emplace_back([this, p = peer.get()] {
-      auto r = p->driver->Sync(Contribution(*p, 1), false);
-      EXPECT_TRUE(r.ok()) << r.status().message();
-      clock_.Leave();
-    });
-  }
-  for (auto& t : threads) t.join();
+  SyncOnceEach();
   AddPeers(1, Options(2));
   Peer& c = *peers_[2];
   const std::optional<SyncResult> resume = c.driver->Resume(std::chrono::seconds(1));
@@ -402,16 +407,7 @@ class StalledPeers final : public PeerFetcher {
 // not hold the program's start for the fetcher's own 10-minute timeout.
 TEST_F(RoundDriverTest, AResumeGivesUpAtItsDeadlineAlsoInTheMiddleOfAFetch) {
   AddPeers(2, Options(2));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) clock_.Join();
-  for (auto& peer : peers_) {
-    threads.emplace_back([this, p = peer.get()] {
-      auto r = p->driver->Sync(Contribution(*p, 1), false);
-      EXPECT_TRUE(r.ok()) << r.status().message();
-      clock_.Leave();
-    });
-  }
-  for (auto& t : threads) t.join();
+  SyncOnceEach();
   StalledPeers stalled(&clock_);
   BlobStore store(dir_.path() / "late");
   ASSERT_TRUE(store.Init().ok());
