@@ -104,6 +104,34 @@ std::vector<std::string> LeaderOrder(std::vector<std::string> uids, uint64_t num
   return uids;
 }
 
+namespace {
+
+// Fixes the participants (everyone checked in) and the leader order.
+void Close(Round& r, bool final, uint64_t height) {
+  std::vector<std::string> uids;
+  for (const auto& [uid, checkin] : r.checkins) uids.push_back(uid);
+  r.leaders = LeaderOrder(std::move(uids), r.number);
+  r.leader_index = 0;
+  r.closed = true;
+  r.final = final;
+  r.closed_height = height;
+}
+
+// A check-in completes its round when every member of the training is in and the round
+// could close: the one that does may close it at once, final if every member has finished.
+void CloseIfComplete(Training& t, uint64_t height) {
+  Round& r = t.current;
+  if (r.checkins.size() < RequiredPeers(r) || Contributors(r) == 0) return;
+  bool all_finished = true;
+  for (const auto& [uid, finished] : t.members) {
+    if (!r.checkins.count(uid)) return;
+    all_finished = all_finished && finished;
+  }
+  Close(r, all_finished, height);
+}
+
+}  // namespace
+
 Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerIdentity& signer,
                     uint64_t height) {
   RETURN_IF_ERROR(RequireOwnSl(state, c.uid(), signer));
@@ -145,6 +173,7 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
   if (!c.model_digest().empty()) RETURN_IF_ERROR(CheckSchema(*t, c));
   t->current.checkins[c.uid()] = CheckInRecord{c, height};
   t->members.emplace(c.uid(), false);
+  if (c.close_when_complete()) CloseIfComplete(*t, height);
   return Status::Ok();
 }
 
@@ -173,13 +202,7 @@ Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::
         return FailedPrecondition(round + " cannot be final: node " + uid + " is still training");
     }
   }
-  std::vector<std::string> uids;
-  for (const auto& [uid, checkin] : r.checkins) uids.push_back(uid);
-  r.leaders = LeaderOrder(std::move(uids), r.number);
-  r.leader_index = 0;
-  r.closed = true;
-  r.final = c.final();
-  r.closed_height = height;
+  Close(r, c.final(), height);
   return Status::Ok();
 }
 

@@ -147,6 +147,60 @@ TEST_F(TrainingTest, ARoundClosesOnlyWithQuorumAndFixesItsLeaderOrder) {
   ExpectRefused(Close("b", 1), "already closed");
 }
 
+// A check-in that asks for it closes the round when every member of the training is in
+// and CloseRound's rules hold; otherwise the round stays open for CloseRound.
+TEST_F(TrainingTest, ACheckInThatCompletesItsRoundClosesIt) {
+  const auto completing = [](swarm::v1::Transaction tx) {
+    tx.mutable_check_in()->set_close_when_complete(true);
+    return tx;
+  };
+  ASSERT_TRUE(Run(completing(CheckIn("a", 1, Digest('a'), 0, 3))).ok());
+  ASSERT_TRUE(Run(completing(CheckIn("b", 1, Digest('b')))).ok());
+  EXPECT_FALSE(T().current.closed);  // every member is in, but minPeers 3 is not met
+  ASSERT_TRUE(Run(completing(CheckIn("d", 1, Digest('d'))), kSl2).ok());
+  EXPECT_TRUE(T().current.closed);
+  EXPECT_FALSE(T().current.final);
+  EXPECT_THAT(T().current.leaders, ElementsAre("a", "b", "d"));
+  ASSERT_TRUE(Run(Merge("a", 1)).ok());
+
+  // Round 2: member d is missing, so a completing check-in leaves the round open.
+  ASSERT_TRUE(Run(completing(CheckIn("a", 2, Digest('a'), 1))).ok());
+  ASSERT_TRUE(Run(completing(CheckIn("b", 2, Digest('b'), 1, 2))).ok());
+  EXPECT_FALSE(T().current.closed);
+  // A check-in that does not ask for it never closes: old transactions replay as before.
+  ASSERT_TRUE(Run(CheckIn("d", 2, Digest('d'), 1), kSl2).ok());
+  EXPECT_FALSE(T().current.closed);
+  ASSERT_TRUE(Run(Close("b", 2)).ok());
+  ASSERT_TRUE(Run(Merge(T().current.leader(), 2)).ok());
+
+  // Round 3: everyone has finished, so the completing check-in closes it as final; a round
+  // whose participants are all inactive does not close.
+  for (const char* uid : {"a", "b"}) ASSERT_TRUE(Run(Finish(uid)).ok());
+  ASSERT_TRUE(Run(Finish("d"), kSl2).ok());
+  ASSERT_TRUE(Run(completing(CheckIn("a", 3, ""))).ok());
+  ASSERT_TRUE(Run(completing(CheckIn("b", 3, ""))).ok());
+  ASSERT_TRUE(Run(completing(CheckIn("d", 3, "")), kSl2).ok());
+  EXPECT_FALSE(T().current.closed);
+}
+
+TEST_F(TrainingTest, AFinalRoundClosesWithTheCheckInThatCompletesIt) {
+  ASSERT_TRUE(Run(CheckIn("a", 1, Digest('a'))).ok());
+  ASSERT_TRUE(Run(Finish("a")).ok());
+  swarm::v1::Transaction last = CheckIn("b", 1, Digest('b'));
+  last.mutable_check_in()->set_close_when_complete(true);
+  ASSERT_TRUE(Run(last).ok());
+  EXPECT_TRUE(T().current.closed);
+  EXPECT_FALSE(T().current.final);  // b is still training
+  ASSERT_TRUE(Run(Merge(T().current.leader(), 1)).ok());
+  ASSERT_TRUE(Run(Finish("b")).ok());
+  ASSERT_TRUE(Run(CheckIn("a", 2, Digest('a'), 1)).ok());
+  last = CheckIn("b", 2, Digest('b'), 1);
+  last.mutable_check_in()->set_close_when_complete(true);
+  ASSERT_TRUE(Run(last).ok());
+  EXPECT_TRUE(T().current.closed);
+  EXPECT_TRUE(T().current.final);
+}
+
 TEST_F(TrainingTest, LeaderOrderIsDeterministicAndRotatesWithTheRound) {
   EXPECT_THAT(LeaderOrder({"c", "a", "b"}, 1), ElementsAre("a", "b", "c"));
   EXPECT_THAT(LeaderOrder({"c", "a", "b"}, 2), ElementsAre("b", "c", "a"));

@@ -466,6 +466,7 @@ StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
   c->set_start_quorum(o_.start_quorum);
   c->set_base_round(base_round_);
   c->set_merge_method(o_.merge_method);
+  c->set_close_when_complete(true);  // the last member in closes the round: no CloseRound
   if (contribution) RETURN_IF_ERROR(NameSchema(t, *contribution, *c));
   Status s = sn_->Submit(tx).status();
   if (s.ok() || s.code() == StatusCode::kAlreadyExists) {

@@ -64,6 +64,13 @@ class RoundDriverTest : public ::testing::Test {
     }
   }
 
+  // The round `tx` closed, 0 if none: a CloseRound, or the check-in that completed its round.
+  uint64_t RoundClosedBy(const Transaction& tx) {
+    if (tx.has_close_round()) return tx.close_round().round();
+    const auto& cur = sn_.training("c").current;
+    return tx.has_check_in() && cur.closed && cur.number == tx.check_in().round() ? cur.number : 0;
+  }
+
   // Every peer so far syncs once, all at the same time (their first contributions).
   void SyncOnceEach() {
     std::vector<std::thread> threads;
@@ -257,7 +264,7 @@ TEST_F(RoundDriverTest, ALeaderThatDiesBeforeMergingIsReplaced) {
   AddPeers(3, Options(2));
   std::string dead;
   sn_.OnApplied([&](const Transaction& tx) {
-    if (tx.has_close_round() && tx.close_round().round() == 2 && dead.empty()) {
+    if (RoundClosedBy(tx) == 2 && dead.empty()) {
       dead = sn_.training("c").current.leader();
       Kill(dead);
     }
@@ -279,7 +286,7 @@ TEST_F(RoundDriverTest, ALeaderThatMissesItsMergeDeadlineIsReplaced) {
   AddPeers(3, Options(2));
   std::string stuck;
   sn_.OnApplied([&](const Transaction& tx) {
-    if (tx.has_close_round() && tx.close_round().round() == 1 && stuck.empty()) {
+    if (RoundClosedBy(tx) == 1 && stuck.empty()) {
       stuck = sn_.training("c").current.leader();
       sn_.Kill(stuck);  // its client fails, but the ledger still sees its lease
       sn_.SetAlive(stuck, true);
