@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "core/byte_stream.h"
@@ -171,22 +172,65 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
 
 namespace {
 
+// Keeps one channel per peer: a new one per fetch cost a TCP connection, a TLS handshake
+// and a cold HTTP/2 flow-control window, which for a 1 MB model was most of the fetch.
 class TlsFetcher final : public PeerFetcher {
  public:
   TlsFetcher(const pki::TlsIdentity& identity, std::chrono::seconds timeout)
-      : identity_(identity), timeout_(timeout) {}
+      : credentials_(pki::MakeChannelCredentials(identity)), timeout_(timeout) {}
   Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
                std::chrono::milliseconds within) override {
     if (store->Has(digest)) return Status::Ok();
-    return FetchBlob(pki::MakeSecureChannel(identity_, endpoint), endpoint, digest, store,
-                     std::min<std::chrono::milliseconds>(timeout_, within), &canceller_);
+    const std::shared_ptr<grpc::Channel> channel = ChannelTo(endpoint);
+    Status s = FetchBlob(channel, endpoint, digest, store,
+                         std::min<std::chrono::milliseconds>(timeout_, within), &canceller_);
+    // A channel whose peer failed waits out gRPC's reconnect backoff (a second and more)
+    // before it dials again; a peer that restarts should be dialled at the next try.
+    if (!s.ok()) Forget(endpoint, channel);
+    return s;
   }
   void Cancel(std::string reason) override { canceller_.Cancel(std::move(reason)); }
 
  private:
-  const pki::TlsIdentity& identity_;
+  // A leader fetches from every participant; beyond this many peers the least recently used
+  // channel is closed, so that a large swarm does not keep a connection to every node.
+  static constexpr size_t kMaxChannels = 64;
+  struct Cached {
+    std::shared_ptr<grpc::Channel> channel;
+    uint64_t used = 0;  // the fetch count when it was last used
+  };
+
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& endpoint) {
+    MutexLock lock(mu_);
+    Cached& c = channels_[endpoint];
+    if (!c.channel) {
+      if (channels_.size() > kMaxChannels) {
+        auto oldest = channels_.end();
+        for (auto it = channels_.begin(); it != channels_.end(); ++it) {
+          if (it->second.channel && (oldest == channels_.end() || it->second.used < oldest->second.used))
+            oldest = it;
+        }
+        channels_.erase(oldest);
+      }
+      c.channel = grpc::CreateChannel(endpoint, credentials_);
+    }
+    c.used = ++uses_;
+    return c.channel;
+  }
+
+  void Forget(const std::string& endpoint, const std::shared_ptr<grpc::Channel>& channel) {
+    MutexLock lock(mu_);
+    if (auto it = channels_.find(endpoint); it != channels_.end() && it->second.channel == channel) {
+      channels_.erase(it);
+    }
+  }
+
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::chrono::seconds timeout_;
   FetchCanceller canceller_;
+  Mutex mu_;
+  std::map<std::string, Cached> channels_ SWARM_GUARDED_BY(mu_);
+  uint64_t uses_ SWARM_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace
