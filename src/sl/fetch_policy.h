@@ -7,9 +7,12 @@
 // takes part: every SL of the network may fetch it. Nothing else in the store is served
 // (older contributions and models, what the ML program left). "Participant" means the
 // certificate that registered the node on the ledger, so a node cannot be borrowed.
+// A state seen a moment ago may still name a round that has just been merged: its
+// participants may then fetch its contributions a moment longer, never anyone else.
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +30,16 @@ class FetchPolicy {
   FetchPolicy(snapi::SnApi* sn, std::function<std::string()> contract);
 
   // Ok, or why `caller` may not fetch `digest` (PermissionDenied), or Unavailable when the
-  // ledger cannot be read (the caller tries again).
+  // ledger cannot be read (the caller tries again). A fetch that the training state seen
+  // last allows is allowed without asking the SN (a round's fetches come right after this
+  // node's own reads of that state); anything else is judged by a fresh read.
   Status Allow(const pki::PeerIdentity& caller, const Digest& digest);
 
+  // The training state this node's round driver has just read.
+  void Saw(const swarm::v1::TrainingInfo& t);
+
  private:
+  Status Judge(const swarm::v1::TrainingInfo& t, const pki::PeerIdentity& caller, const Digest& digest);
   // Whether a certificate with `fingerprint` registered one of `uids`, from the owners seen
   // so far; the SN's node list is read (once) only when one of them is not known yet.
   StatusOr<bool> OwnsOneOf(const std::string& fingerprint, const std::vector<std::string>& uids);
@@ -40,6 +49,7 @@ class FetchPolicy {
   Mutex mu_;
   // uid -> fingerprint: never changes once registered
   std::map<std::string, std::string> owners_ SWARM_GUARDED_BY(mu_);
+  std::optional<swarm::v1::TrainingInfo> seen_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace swarm::sl

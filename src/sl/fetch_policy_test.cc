@@ -104,6 +104,25 @@ TEST_F(FetchPolicyTest, NothingIsServedBeforeTheSlTakesPartInATraining) {
   EXPECT_THAT(s.message(), HasSubstr("takes part in no training yet"));
 }
 
+// A fetch that the state the node's syncs read last allows is judged by it alone; any other
+// is judged by a fresh read, which here cannot be made.
+TEST_F(FetchPolicyTest, AFetchTheStateSeenLastAllowsNeedsNoReadOfTheLedger) {
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  CheckIn("a", 1, 'A');
+  CheckIn("b", 1, 'B');
+  auto seen = clients_["a"]->GetTraining("c");
+  ASSERT_TRUE(seen.ok());
+  EXPECT_TRUE(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).ok());  // learns the owners
+  policy.Saw(*seen);
+  sn_.Kill("a");
+  EXPECT_TRUE(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).ok());
+  EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("x"), DigestOf('A')).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('Z')).code(), StatusCode::kUnavailable);
+  // A state of another training judges nothing.
+  contract_ = "other";
+  EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).code(), StatusCode::kUnavailable);
+}
+
 TEST_F(FetchPolicyTest, ALedgerThatCannotBeReadIsUnavailableNotARefusal) {
   FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
   sn_.Kill("a");

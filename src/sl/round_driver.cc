@@ -376,6 +376,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       continue;
     }
     const swarm::v1::TrainingInfo& t = *got;
+    if (o_.on_read) o_.on_read(t);
     const auto& cur = t.current();
     if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader());
         now != progress) {

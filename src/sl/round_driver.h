@@ -50,6 +50,8 @@ struct RoundOptions {
   // check-in, a closed or merged round, a new leader) before it fails saying what it waited
   // for. Zero: no deadline, on purpose only.
   std::chrono::milliseconds sync_wait{std::chrono::hours(1)};
+  // Called with every training state a sync reads (the file server judges fetches by it).
+  std::function<void(const swarm::v1::TrainingInfo&)> on_read;
 };
 
 struct SyncResult {

@@ -75,15 +75,17 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   }));
   RETURN_IF_ERROR(node->Register());
 
+  // The file server serves a blob only to whom the ledger says may have it, judged by the
+  // state the syncs read (the bridge exists before any fetch can be served).
+  node->fetch_policy_ =
+      std::make_unique<FetchPolicy>(node->sn_.get(), [n = node.get()] { return n->bridge_->contract(); });
   RoundOptions rounds = o.rounds;
   rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
+  rounds.on_read = [p = node->fetch_policy_.get()](const swarm::v1::TrainingInfo& t) { p->Saw(t); };
   node->peers_ = MakeTlsFetcher(*node->identity_);
   node->bridge_ =
       std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->peers_.get(), node->uid_,
                                       rounds, std::move(view), o.data_dir / "ml-logs");
-  // The file server serves a blob only to whom the ledger says may have it.
-  node->fetch_policy_ =
-      std::make_unique<FetchPolicy>(node->sn_.get(), [b = node->bridge_.get()] { return b->contract(); });
   node->fs_service_->SetAuthorizer(
       [p = node->fetch_policy_.get()](const pki::PeerIdentity& caller, const Digest& d) {
         return p->Allow(caller, d);
