@@ -2,7 +2,8 @@
 // synthetic f32 model of RB_MODEL_BYTES in four tensors, no training. It does a warm-up
 // sync, RB_ROUNDS timed syncs and the final round (on_train_end), and writes the steady-clock
 // start and end of each (nanoseconds, comparable across processes on one machine) to
-// RB_OUT as JSON: {"syncs": [[start, end], ...]}, the warm-up first, the final round last.
+// RB_OUT as JSON: {"syncs": [[start, end], ...]}, the warm-up first, the final round last,
+// with the peak RSS of this program and of its SL (its parent: the SL starts it), in KiB.
 //
 // Node RB_SEED (1..RB_PEERS) fills its model with seed + (j % 1024) / 1024 and, before
 // every sync, sets the first element of each tensor to Marker(seed, sync). Blobs with equal
@@ -10,6 +11,9 @@
 // model, in any round: the markers 2^seed + 1000 sync are unique, and their mean over two
 // or more seeds is none of them. The merged mean is known, so each sync is checked. The
 // final round moves nothing: every node hands in the merged model it already has.
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -73,6 +77,19 @@ void CheckMerged(const std::vector<std::vector<float>>& t, int peers, int sync) 
 
 }  // namespace
 
+// The SL's peak RSS so far (VmHWM of the parent), 0 if the parent is not a `swarm` process.
+int64_t ParentPeakRssKib() {
+  const std::string proc = "/proc/" + std::to_string(::getppid());
+  std::string comm;
+  std::getline(std::ifstream(proc + "/comm"), comm);
+  if (comm != "swarm") return 0;
+  std::ifstream status(proc + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
+}
+
 int main() {
   const int seed = static_cast<int>(EnvInt("RB_SEED", 1));
   const int peers = static_cast<int>(EnvInt("RB_PEERS", 2));
@@ -113,6 +130,9 @@ int main() {
   for (size_t i = 0; i < syncs.size(); ++i) {
     out << (i ? ", " : "") << "[" << syncs[i].first << ", " << syncs[i].second << "]";
   }
-  out << "]}\n";
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &self);
+  out << "], \"ml_peak_rss_kib\": " << self.ru_maxrss << ", \"sl_peak_rss_kib\": " << ParentPeakRssKib()
+      << "}\n";
   return out.good() ? 0 : 5;
 }

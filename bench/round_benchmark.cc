@@ -7,7 +7,8 @@
 // also the slowest node's whole sync call, which includes waiting for the stragglers of the
 // previous round. Bytes: counted by the SLs' file servers and fetches (their log lines),
 // payload only, per node per round. Floor: the busiest node's bytes, and one model, pushed
-// through one TLS 1.3 connection on 127.0.0.1. Prints one JSON document.
+// through one TLS 1.3 connection on 127.0.0.1. Peak RSS: of the busiest SL and ML program
+// over the row, as the programs read it at their end. Prints one JSON document.
 //
 //   round_benchmark [--sizes 1,100,400] [--sls 2,4,8] [--rounds 3] [--keep]
 //
@@ -140,21 +141,30 @@ StatusOr<TlsPush> Floor(uint64_t bytes, const pki::TlsFiles& tls) {
 
 using Timings = std::vector<std::vector<std::pair<int64_t, int64_t>>>;  // node, sync: [start, end] ns
 
-StatusOr<Timings> ReadTimings(const fs::path& dir, int n, int syncs) {
-  Timings t(n);
+// What the programs wrote: their syncs' times, and the largest peak RSS of a program and of an SL.
+struct Outputs {
+  Timings t;
+  int64_t ml_peak_rss_kib = 0, sl_peak_rss_kib = 0;
+};
+
+StatusOr<Outputs> ReadOutputs(const fs::path& dir, int n, int syncs) {
+  Outputs o{Timings(n)};
   for (int i = 0; i < n; ++i) {
     const fs::path p = dir / ("out" + std::to_string(i + 1) + ".json");
     try {
-      t[i] = Json::parse(testing::ReadAll(p)).at("syncs").get<std::vector<std::pair<int64_t, int64_t>>>();
+      const Json j = Json::parse(testing::ReadAll(p));
+      o.t[i] = j.at("syncs").get<std::vector<std::pair<int64_t, int64_t>>>();
+      o.ml_peak_rss_kib = std::max(o.ml_peak_rss_kib, j.at("ml_peak_rss_kib").get<int64_t>());
+      o.sl_peak_rss_kib = std::max(o.sl_peak_rss_kib, j.at("sl_peak_rss_kib").get<int64_t>());
     } catch (const std::exception& e) {
       return DataLoss("cannot read " + p.string() + ": " + e.what());
     }
-    if (static_cast<int>(t[i].size()) != syncs) {
-      return DataLoss(p.string() + " has " + std::to_string(t[i].size()) + " syncs, not " +
+    if (static_cast<int>(o.t[i].size()) != syncs) {
+      return DataLoss(p.string() + " has " + std::to_string(o.t[i].size()) + " syncs, not " +
                       std::to_string(syncs));
     }
   }
-  return t;
+  return o;
 }
 
 // Generous: 50 MB/s for every node's bytes in every round, and two minutes to start.
@@ -279,9 +289,14 @@ StatusOr<Json> RunRow(const Config& c, int mb, int n) {
     if (!log.ok()) return log.status().WithContext("the log of SL " + std::to_string(i + 1));
     logs.push_back(*std::move(log));
   }
-  ASSIGN_OR_RETURN(const Timings t, ReadTimings(dir.path(), n, c.rounds + 2));
-  ASSIGN_OR_RETURN(Json row, Summarize(c, mb, t, logs, ports));
+  ASSIGN_OR_RETURN(const Outputs out, ReadOutputs(dir.path(), n, c.rounds + 2));
+  ASSIGN_OR_RETURN(Json row, Summarize(c, mb, out.t, logs, ports));
   row["row_wall_seconds"] = Round4(wall);
+  // Peak RSS of the busiest SL over the whole row, also as a multiple of the model.
+  row["sl_peak_rss_mib"] = Round4(static_cast<double>(out.sl_peak_rss_kib) / 1024);
+  row["sl_peak_rss_over_model"] =
+      Round4(static_cast<double>(out.sl_peak_rss_kib) * 1024 / static_cast<double>(bytes));
+  row["ml_peak_rss_mib"] = Round4(static_cast<double>(out.ml_peak_rss_kib) / 1024);
   return row;
 }
 

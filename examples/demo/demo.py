@@ -69,6 +69,17 @@ class Demo:
                 "--capath", self.cert("ca/capath")]
 
     def run(self):
+        shards, swarm_results = self.run_swarm()
+        self.say("training the local-only models (each node's shard alone, the same way) ...")
+        local = self.train_alone([(f"local{i + 1}", shards[i]) for i in range(self.args.nodes)])
+        self.say("training the central model (all the data in one place, the same epochs) ...")
+        central = self.train_alone([("central", list(range(10)))])[0]
+        self.report(shards, swarm_results, local, central)
+        return 0
+
+    def run_swarm(self):
+        """Certificates, a sentinel SN and the SL+ML pairs; returns each node's classes and
+        result once all have the final model and agree on it."""
         a = self.args
         if os.path.exists(self.ws) and os.listdir(self.ws):
             raise DemoError(f"the workspace {self.ws} exists and is not empty; name a new one with --workspace")
@@ -103,13 +114,7 @@ class Demo:
         shutil.copytree(os.path.join(self.ws, "node1", "model"), os.path.join(self.ws, "final_model"),
                         ignore=shutil.ignore_patterns("*.log"))
         sn.stop()
-
-        self.say("training the local-only models (each node's shard alone, the same way) ...")
-        local = self.train_alone([(f"local{i + 1}", shards[i]) for i in range(a.nodes)])
-        self.say("training the central model (all the data in one place, the same epochs) ...")
-        central = self.train_alone([("central", list(range(10)))])[0]
-        self.report(shards, swarm_results, local, central)
-        return 0
+        return shards, swarm_results
 
     def ml_env(self, i, classes, model_dir):
         a = self.args
@@ -163,12 +168,12 @@ class Demo:
             text += ", done"
         return text
 
-    def train_alone(self, runs):
-        """Trains each (name, classes) with SWARM_LOOPBACK=TRUE, two at a time."""
+    def train_alone(self, runs, at_once=2):
+        """Trains each (name, classes) with SWARM_LOOPBACK=TRUE, `at_once` at a time."""
         results, pending, running = {}, list(runs), []
         deadline = time.monotonic() + self.args.timeout
         while pending or running:
-            while pending and len(running) < 2:
+            while pending and len(running) < at_once:
                 name, classes = pending.pop(0)
                 model_dir = os.path.join(self.ws, name)
                 env = dict(os.environ, SWARM_LOOPBACK="TRUE", **self.ml_env(0, classes, model_dir))
@@ -237,7 +242,7 @@ def positive(text):
     return value
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=positive, default=4, help="SL+ML pairs (default 4)")
@@ -251,7 +256,12 @@ def main():
     parser.add_argument("--swarm", default=os.path.join(ROOT, "build", "src", "cli", "swarm"),
                         help="the swarm binary (default build/src/cli/swarm)")
     parser.add_argument("--timeout", type=positive, default=1200, help="seconds before giving up (default 1200)")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def check_and_prepare(args):
+    """Exits with the reason if the binary or the data is missing; points PYTHONPATH at the
+    checkout's swarmlearning package."""
     if not os.access(args.swarm, os.X_OK):
         sys.exit(f"demo: {args.swarm} is not there; run scripts/setup first (it builds swarm)")
     if not os.path.exists(os.path.join(args.data_dir, "train-images-idx3-ubyte.gz")):
@@ -262,6 +272,11 @@ def main():
     if os.path.isdir(package):
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.normpath(package),
                                                                  os.environ.get("PYTHONPATH")]))
+
+
+def main():
+    args = parse_args()
+    check_and_prepare(args)
     signal.signal(signal.SIGTERM, on_sigterm)
     demo = Demo(args)
     try:

@@ -18,6 +18,7 @@ import json
 import os
 import struct
 import sys
+import time
 
 import numpy as np
 import torch
@@ -84,6 +85,7 @@ def main():
                           totalEpochs=epochs, lossFunction="CrossEntropyLoss", metricFunction="Accuracy",
                           model=model)
     generator = torch.Generator().manual_seed(env_int("SEED", 1))
+    began = time.monotonic()
     swarm.on_train_begin()
     progress_every = env_int("PROGRESS_EVERY", 0)
     for epoch in range(epochs):
@@ -111,6 +113,7 @@ def main():
         swarm.on_epoch_end(epoch)
         swarm.logger.info(f"epoch {epoch + 1}/{epochs}: training loss {total / len(order):.4f}")
     swarm.on_train_end()
+    train_seconds = time.monotonic() - began  # the training loop with its syncs, from the first batch
 
     with torch.no_grad():
         accuracy = float((model(x_test).argmax(dim=1) == y_test).float().mean())
@@ -119,7 +122,8 @@ def main():
             f.write(p.detach().numpy().tobytes())
     torch.save(model.state_dict(), os.path.join(model_dir, "fashion_mnist.pt"))
     with open(os.path.join(model_dir, "result.json"), "w") as f:
-        json.dump({"test_accuracy": accuracy, "epochs": epochs, "rounds": swarm.rounds}, f)
+        json.dump({"test_accuracy": accuracy, "epochs": epochs, "rounds": swarm.rounds,
+                   "train_seconds": round(train_seconds, 3)}, f)
     print(f"fashion_mnist: classes {classes}, test accuracy {accuracy:.4f}, {swarm.rounds} Swarm rounds")
 
 
