@@ -11,6 +11,7 @@
 #include "core/blob_writer.h"
 #include "core/log.h"
 #include "core/merge.h"
+#include "core/merge_files.h"
 #include "ledger/round_rules.h"
 #include "ledger/transaction.h"
 #include "sl/file_server.h"
@@ -250,11 +251,10 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   // Late contributions weigh less (ledger/round_rules.h MergeWeight).
   const bool any_stale =
       std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
-  std::vector<Model> models;
+  std::vector<std::filesystem::path> paths;
   std::vector<uint32_t> weights;
   for (const auto* c : inputs) {
-    ASSIGN_OR_RETURN(Model m, ReadModelFile(store_->PathOf(*Digest::FromBytes(c->model_digest()))));
-    models.push_back(std::move(m));
+    paths.push_back(store_->PathOf(*Digest::FromBytes(c->model_digest())));
     weights.push_back(ledger::MergeWeight(*c, any_stale));
     if (const uint64_t late = ledger::Staleness(*c); late > 0) {
       Log("round " + std::to_string(round.number()) + ": node " + c->uid() +
@@ -263,15 +263,25 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
           std::to_string(1 + late));
     }
   }
-  std::vector<const Model*> ptrs;
-  for (const auto& m : models) ptrs.push_back(&m);
   // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
   MergeOptions options;
   options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
   if (any_stale) options.max_weight = kMaxWeight * ledger::kStaleScale;
-  ASSIGN_OR_RETURN(Model merged, MergeModels(ptrs, weights, options));
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
-  RETURN_IF_ERROR(WriteModelFile(merged, tmp).status());
+  if (MergesByRange(options.method)) {
+    // A range of every contribution at a time, never N whole models in memory.
+    RETURN_IF_ERROR(MergeBlobFiles(paths, weights, options, tmp).status());
+  } else {
+    std::vector<Model> models;
+    for (const auto& p : paths) {
+      ASSIGN_OR_RETURN(Model m, ReadModelFile(p));
+      models.push_back(std::move(m));
+    }
+    std::vector<const Model*> ptrs;
+    for (const auto& m : models) ptrs.push_back(&m);
+    ASSIGN_OR_RETURN(Model merged, MergeModels(ptrs, weights, options));
+    RETURN_IF_ERROR(WriteModelFile(merged, tmp).status());
+  }
   return store_->Adopt(tmp);
 }
 
