@@ -24,9 +24,9 @@ namespace swarm {
 bool MergesByRange(MergeMethod method);
 
 // Writes the merge of `inputs` (weights[i] for inputs[i]) to `out` atomically and returns
-// its digest; `range_coords` coordinates of each input at a time.
+// its digest; `range_coords` coordinates of each input at a time (1 MiB of f32).
 StatusOr<Digest> MergeBlobFiles(std::span<const std::filesystem::path> inputs,
                                 std::span<const uint32_t> weights, const MergeOptions& options,
-                                const std::filesystem::path& out, uint64_t range_coords = uint64_t{1} << 20);
+                                const std::filesystem::path& out, uint64_t range_coords = uint64_t{1} << 18);
 
 }  // namespace swarm

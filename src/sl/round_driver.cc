@@ -269,7 +269,7 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   if (any_stale) options.max_weight = kMaxWeight * ledger::kStaleScale;
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   if (MergesByRange(options.method)) {
-    // A range of every contribution at a time, never N whole models in memory.
+    // A range of every contribution at a time (1 MiB of f32 each), never N whole models.
     RETURN_IF_ERROR(MergeBlobFiles(paths, weights, options, tmp).status());
   } else {
     std::vector<Model> models;
