@@ -102,6 +102,10 @@ def main():
                 report["flower"] = "Flower 1.4.0 FedAvg, zero-compute clients, loopback, insecure (its harness)"
         bench = subprocess.run([os.path.join(ROOT, "build", "bench", "round_benchmark"), "--sizes", a.sizes,
                                 "--sls", a.sls, "--rounds", str(a.rounds)], stdout=subprocess.PIPE, text=True)
+        if not bench.stdout.strip():
+            print(f"round_report: build/bench/round_benchmark exited with {bench.returncode} and printed nothing",
+                  file=sys.stderr)
+            return 1
         swarm = json.loads(bench.stdout)
         report["floor"] = swarm["floor"]
         for r in swarm["rows"]:

@@ -109,12 +109,14 @@ TEST_F(FetchPolicyTest, NothingIsServedBeforeTheSlTakesPartInATraining) {
 TEST_F(FetchPolicyTest, AFetchTheStateSeenLastAllowsNeedsNoReadOfTheLedger) {
   FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
   CheckIn("a", 1, 'A');
+  // b is no participant yet: refused, by a read that also teaches the policy every owner.
+  EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).code(), StatusCode::kPermissionDenied);
   CheckIn("b", 1, 'B');
   auto seen = clients_["a"]->GetTraining("c");
   ASSERT_TRUE(seen.ok());
-  EXPECT_TRUE(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).ok());  // learns the owners
   policy.Saw(*seen);
   sn_.Kill("a");
+  // Only the state handed to Saw has b as a participant.
   EXPECT_TRUE(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).ok());
   EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("x"), DigestOf('A')).code(), StatusCode::kUnavailable);
   EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('Z')).code(), StatusCode::kUnavailable);
