@@ -45,6 +45,10 @@ StatusOr<Digest> BlobStore::AdoptIncoming(const std::string& given) {
 
 StatusOr<Digest> BlobStore::Adopt(const fs::path& path) {
   ASSIGN_OR_RETURN(Digest d, CheckBlobFile(path));
+  return AdoptWritten(path, d);
+}
+
+StatusOr<Digest> BlobStore::AdoptWritten(const fs::path& path, const Digest& d) {
   std::error_code ec;
   fs::rename(path, PathOf(d), ec);
   if (ec) {  // another file system: copy, then remove

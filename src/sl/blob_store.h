@@ -26,6 +26,9 @@ class BlobStore {
   // Checks the blob at `path` completely (every CRC, the format) and moves it into the
   // store under its digest. The error names the file and what is wrong with it.
   StatusOr<Digest> Adopt(const std::filesystem::path& path);
+  // Moves a blob that this node wrote itself into the store under `digest`, which its
+  // BlobWriter computed while writing, without reading it again (a merged model).
+  StatusOr<Digest> AdoptWritten(const std::filesystem::path& path, const Digest& digest);
   // Where an ML program writes the blobs it hands over (Hello's blob_dir).
   std::filesystem::path incoming() const { return dir_ / "incoming"; }
   // Adopt for a path an ML program gave: only a regular file directly in incoming() is

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "core/blob_reader.h"
 #include "core/blob_writer.h"
 #include "core/model.h"
 #include "core/test_util.h"
@@ -53,6 +54,23 @@ TEST_F(BlobStoreTest, PruneRemovesAllButTheKeptBlobsAndLeavesOtherFilesAlone) {
 
 // What an ML program hands over is taken only from the incoming dir: a blob elsewhere on
 // disk, a path that climbs out, or a link stays where it is.
+// A blob the node wrote itself goes in under its writer's digest: the same name Adopt's
+// full check gives it.
+TEST_F(BlobStoreTest, AdoptWrittenStoresABlobUnderItsWritersDigest) {
+  Model m(ModelSchema{{"w", DType::kF32, {3}}});
+  const fs::path tmp = dir_ / "merged.tmp";
+  auto written = WriteModelFile(m, tmp);
+  ASSERT_TRUE(written.ok());
+  auto d = store_->AdoptWritten(tmp, *written);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(*d, *written);
+  EXPECT_TRUE(store_->Has(*d));
+  EXPECT_FALSE(fs::exists(tmp));
+  auto checked = CheckBlobFile(store_->PathOf(*d));
+  ASSERT_TRUE(checked.ok());
+  EXPECT_EQ(*checked, *d);
+}
+
 TEST_F(BlobStoreTest, AdoptIncomingTakesOnlyRegularFilesOfTheIncomingDir) {
   fs::create_directories(store_->incoming());
   const Digest outside = Put(1.0f);  // a valid blob, in the store

@@ -268,9 +268,10 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
   if (any_stale) options.max_weight = kMaxWeight * ledger::kStaleScale;
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
+  Digest digest;
   if (MergesByRange(options.method)) {
     // A range of every contribution at a time (1 MiB of f32 each), never N whole models.
-    RETURN_IF_ERROR(MergeBlobFiles(paths, weights, options, tmp).status());
+    ASSIGN_OR_RETURN(digest, MergeBlobFiles(paths, weights, options, tmp));
   } else {
     std::vector<Model> models;
     for (const auto& p : paths) {
@@ -280,9 +281,9 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
     std::vector<const Model*> ptrs;
     for (const auto& m : models) ptrs.push_back(&m);
     ASSIGN_OR_RETURN(Model merged, MergeModels(ptrs, weights, options));
-    RETURN_IF_ERROR(WriteModelFile(merged, tmp).status());
+    ASSIGN_OR_RETURN(digest, WriteModelFile(merged, tmp));
   }
-  return store_->Adopt(tmp);
+  return store_->AdoptWritten(tmp, digest);  // written here: no second pass to check it
 }
 
 namespace {
