@@ -75,8 +75,6 @@ void CheckMerged(const std::vector<std::vector<float>>& t, int peers, int sync) 
   }
 }
 
-}  // namespace
-
 // The SL's peak RSS so far (VmHWM of the parent), 0 if the parent is not a `swarm` process.
 int64_t ParentPeakRssKib() {
   const std::string proc = "/proc/" + std::to_string(::getppid());
@@ -89,6 +87,8 @@ int64_t ParentPeakRssKib() {
   }
   return 0;
 }
+
+}  // namespace
 
 int main() {
   const int seed = static_cast<int>(EnvInt("RB_SEED", 1));
