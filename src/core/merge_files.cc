@@ -107,25 +107,21 @@ StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<cons
   std::vector<std::byte> out_bytes;
   for (uint64_t begin = 0; begin < total; begin += range_coords) {
     ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(schema, {begin, std::min(total, begin + range_coords)}));
-    uint64_t bytes = 0;
-    for (const Segment& s : plan.segments) bytes += BytesOf(s);
+    // Each segment's place in a range's buffer: the same for every input and the output.
+    std::vector<uint64_t> at = {0};
+    for (const Segment& s : plan.segments) at.push_back(at.back() + BytesOf(s));
     std::vector<ConstSlice> slices(blobs.size());
     for (size_t i = 0; i < blobs.size(); ++i) {
-      in_bytes[i].resize(bytes);
-      uint64_t at = 0;
-      for (const Segment& s : plan.segments) {
-        RETURN_IF_ERROR(blobs[i].Read(s, std::span(in_bytes[i]).subspan(at, BytesOf(s))));
-        slices[i].segments.push_back(in_bytes[i].data() + at);
-        at += BytesOf(s);
+      in_bytes[i].resize(at.back());
+      for (size_t k = 0; k < plan.segments.size(); ++k) {
+        const std::span<std::byte> dst = std::span(in_bytes[i]).subspan(at[k], at[k + 1] - at[k]);
+        RETURN_IF_ERROR(blobs[i].Read(plan.segments[k], dst));
+        slices[i].segments.push_back(dst.data());
       }
     }
-    out_bytes.resize(bytes);
+    out_bytes.resize(at.back());
     MutableSlice merged;
-    uint64_t at = 0;
-    for (const Segment& s : plan.segments) {
-      merged.segments.push_back(out_bytes.data() + at);
-      at += BytesOf(s);
-    }
+    for (size_t k = 0; k < plan.segments.size(); ++k) merged.segments.push_back(out_bytes.data() + at[k]);
     RETURN_IF_ERROR(MergeRange(plan, slices, weights, merged, options).status());
     RETURN_IF_ERROR(writer.Append(out_bytes));
   }

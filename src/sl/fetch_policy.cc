@@ -34,8 +34,9 @@ StatusOr<bool> FetchPolicy::OwnsOneOf(const std::string& fingerprint, const std:
 }
 
 void FetchPolicy::Saw(const swarm::v1::TrainingInfo& t) {
+  auto copy = std::make_shared<const swarm::v1::TrainingInfo>(t);
   MutexLock lock(mu_);
-  seen_ = t;
+  seen_ = std::move(copy);
 }
 
 Status FetchPolicy::Allow(const pki::PeerIdentity& caller, const Digest& digest) {
@@ -44,7 +45,7 @@ Status FetchPolicy::Allow(const pki::PeerIdentity& caller, const Digest& digest)
     return PermissionDenied("this SL takes part in no training yet, so it serves no blob to '" +
                             caller.common_name + "'");
   }
-  std::optional<swarm::v1::TrainingInfo> seen;
+  std::shared_ptr<const swarm::v1::TrainingInfo> seen;
   {
     MutexLock lock(mu_);
     if (seen_ && seen_->contract() == contract) seen = seen_;

@@ -12,7 +12,7 @@
 
 #include <functional>
 #include <map>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,7 +49,8 @@ class FetchPolicy {
   Mutex mu_;
   // uid -> fingerprint: never changes once registered
   std::map<std::string, std::string> owners_ SWARM_GUARDED_BY(mu_);
-  std::optional<swarm::v1::TrainingInfo> seen_ SWARM_GUARDED_BY(mu_);
+  // Shared, so that a fetch takes the state without copying it (it has every member's check-in).
+  std::shared_ptr<const swarm::v1::TrainingInfo> seen_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace swarm::sl

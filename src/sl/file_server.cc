@@ -1,5 +1,6 @@
 #include "sl/file_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -202,20 +203,17 @@ class TlsFetcher final : public PeerFetcher {
 
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& endpoint) {
     MutexLock lock(mu_);
-    Cached& c = channels_[endpoint];
-    if (!c.channel) {
-      if (channels_.size() > kMaxChannels) {
-        auto oldest = channels_.end();
-        for (auto it = channels_.begin(); it != channels_.end(); ++it) {
-          if (it->second.channel && (oldest == channels_.end() || it->second.used < oldest->second.used))
-            oldest = it;
-        }
-        channels_.erase(oldest);
+    auto it = channels_.find(endpoint);
+    if (it == channels_.end()) {
+      if (channels_.size() >= kMaxChannels) {
+        channels_.erase(
+            std::min_element(channels_.begin(), channels_.end(),
+                             [](const auto& a, const auto& b) { return a.second.used < b.second.used; }));
       }
-      c.channel = grpc::CreateChannel(endpoint, credentials_);
+      it = channels_.emplace(endpoint, Cached{grpc::CreateChannel(endpoint, credentials_)}).first;
     }
-    c.used = ++uses_;
-    return c.channel;
+    it->second.used = ++uses_;
+    return it->second.channel;
   }
 
   void Forget(const std::string& endpoint, const std::shared_ptr<grpc::Channel>& channel) {
