@@ -77,8 +77,11 @@ bool MergesByRange(MergeMethod method) {
   return method == MergeMethod::kMean || method == MergeMethod::kCoordMedian;
 }
 
-StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
-                                const MergeOptions& options, const fs::path& out, uint64_t range_coords) {
+namespace {
+
+// The inputs, opened, checked against each other's schema.
+StatusOr<std::vector<InputBlob>> OpenInputs(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
+                                            const MergeOptions& options) {
   if (!MergesByRange(options.method)) {
     return InvalidArgument(std::string(MergeMethodName(options.method)) +
                            " needs every coordinate in each pass: it merges whole models (MergeModels)");
@@ -97,16 +100,22 @@ StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<cons
     }
     blobs.push_back(std::move(b));
   }
+  return blobs;
+}
+
+Status MergeOpened(const std::vector<InputBlob>& blobs, std::span<const uint32_t> weights,
+                   const MergeOptions& options, CoordRange range, uint64_t range_coords,
+                   const std::function<Status(std::span<const std::byte>)>& emit) {
   const ModelSchema& schema = blobs[0].schema();
-  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(out));
-  BlobWriter writer(sink.get(), schema);
-  RETURN_IF_ERROR(writer.Begin());
-  const uint64_t total = TotalElements(schema);
+  if (range.begin > range.end || range.end > TotalElements(schema)) {
+    return InvalidArgument("coordinates [" + std::to_string(range.begin) + ", " + std::to_string(range.end) +
+                           ") are not within the model's " + std::to_string(TotalElements(schema)));
+  }
   range_coords = std::max<uint64_t>(range_coords, 1);
   std::vector<std::vector<std::byte>> in_bytes(blobs.size());
   std::vector<std::byte> out_bytes;
-  for (uint64_t begin = 0; begin < total; begin += range_coords) {
-    ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(schema, {begin, std::min(total, begin + range_coords)}));
+  for (uint64_t begin = range.begin; begin < range.end; begin += range_coords) {
+    ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(schema, {begin, std::min(range.end, begin + range_coords)}));
     // Each segment's place in a range's buffer: the same for every input and the output.
     std::vector<uint64_t> at = {0};
     for (const Segment& s : plan.segments) at.push_back(at.back() + BytesOf(s));
@@ -123,7 +132,81 @@ StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<cons
     MutableSlice merged;
     for (size_t k = 0; k < plan.segments.size(); ++k) merged.segments.push_back(out_bytes.data() + at[k]);
     RETURN_IF_ERROR(MergeRange(plan, slices, weights, merged, options).status());
-    RETURN_IF_ERROR(writer.Append(out_bytes));
+    RETURN_IF_ERROR(emit(out_bytes));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
+                                const MergeOptions& options, const fs::path& out, uint64_t range_coords) {
+  ASSIGN_OR_RETURN(const std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
+  const ModelSchema& schema = blobs[0].schema();
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(out));
+  BlobWriter writer(sink.get(), schema);
+  RETURN_IF_ERROR(writer.Begin());
+  RETURN_IF_ERROR(MergeOpened(blobs, weights, options, {0, TotalElements(schema)}, range_coords,
+                              [&](std::span<const std::byte> b) { return writer.Append(b); }));
+  ASSIGN_OR_RETURN(const Digest digest, writer.Finish());
+  RETURN_IF_ERROR(sink->Commit());
+  return digest;
+}
+
+Status MergeBlobRange(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
+                      const MergeOptions& options, CoordRange range,
+                      const std::function<Status(std::span<const std::byte>)>& emit, uint64_t range_coords) {
+  ASSIGN_OR_RETURN(const std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
+  return MergeOpened(blobs, weights, options, range, range_coords, emit);
+}
+
+CoordRange ShardRange(uint64_t total, size_t k, size_t i) {
+  // 128-bit products: total · i does not overflow for any model that fits on a disk.
+  const auto cut = [&](size_t j) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * j / std::max<size_t>(k, 1));
+  };
+  return {cut(i), cut(i + 1)};
+}
+
+StatusOr<uint64_t> RangeBytes(const ModelSchema& schema, CoordRange range) {
+  ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(schema, range));
+  uint64_t bytes = 0;
+  for (const Segment& s : plan.segments) bytes += BytesOf(s);
+  return bytes;
+}
+
+StatusOr<std::pair<uint64_t, uint64_t>> BlobSpan(const BlobLayout& layout, CoordRange range) {
+  ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(layout.schema, range));
+  if (plan.segments.empty()) return std::pair<uint64_t, uint64_t>{layout.payload_offset, layout.payload_offset};
+  const auto at = [&](const Segment& s, uint64_t element) {
+    return layout.payload_offset + layout.tensor_offsets[s.tensor] + element * DTypeSize(s.dtype);
+  };
+  const Segment& first = plan.segments.front();
+  const Segment& last = plan.segments.back();
+  return std::pair<uint64_t, uint64_t>{at(first, first.first), at(last, last.first + last.count)};
+}
+
+StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<const fs::path> shards,
+                                const fs::path& out) {
+  const uint64_t total = TotalElements(schema);
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(out));
+  BlobWriter writer(sink.get(), schema);
+  RETURN_IF_ERROR(writer.Begin());
+  std::vector<std::byte> buf(size_t{1} << 20);
+  for (size_t i = 0; i < shards.size(); ++i) {
+    ASSIGN_OR_RETURN(const uint64_t want, RangeBytes(schema, ShardRange(total, shards.size(), i)));
+    ASSIGN_OR_RETURN(std::unique_ptr<FileSource> in, FileSource::Open(shards[i]));
+    if (in->Size() != want) {
+      return DataLoss("shard " + std::to_string(i) + " '" + shards[i].string() + "' has " +
+                      std::to_string(in->Size().value_or(0)) + " bytes; its range of the model has " +
+                      std::to_string(want));
+    }
+    for (uint64_t done = 0; done < want;) {
+      ASSIGN_OR_RETURN(const size_t n, in->Read(buf));
+      if (n == 0) return DataLoss("shard '" + shards[i].string() + "' ended early");
+      RETURN_IF_ERROR(writer.Append(std::span(buf).first(n)));
+      done += n;
+    }
   }
   ASSIGN_OR_RETURN(const Digest digest, writer.Finish());
   RETURN_IF_ERROR(sink->Commit());

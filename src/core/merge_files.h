@@ -14,8 +14,11 @@
 // between inputs, is an error naming the file.
 
 #include <filesystem>
+#include <functional>
 #include <span>
+#include <utility>
 
+#include "core/blob_format.h"
 #include "core/merge.h"
 #include "core/sha256.h"
 
@@ -28,5 +31,29 @@ bool MergesByRange(MergeMethod method);
 StatusOr<Digest> MergeBlobFiles(std::span<const std::filesystem::path> inputs,
                                 std::span<const uint32_t> weights, const MergeOptions& options,
                                 const std::filesystem::path& out, uint64_t range_coords = uint64_t{1} << 18);
+
+// Merges only coordinates `range` of the inputs and hands the merged bytes, in coordinate
+// order and `range_coords` coordinates at a time, to `emit`. An input need hold only its
+// header, its table and that range's bytes (BlobSpan): the rest is never read.
+Status MergeBlobRange(std::span<const std::filesystem::path> inputs, std::span<const uint32_t> weights,
+                      const MergeOptions& options, CoordRange range,
+                      const std::function<Status(std::span<const std::byte>)>& emit,
+                      uint64_t range_coords = uint64_t{1} << 18);
+
+// --- Sharded merge (docs/rounds.md): shard i of k merges coordinates ShardRange(total, k, i)
+// of every contribution; the merged shards, concatenated in order, are the merged payload.
+
+// Shard `i` of `k` of `total` coordinates: [i·total/k, (i+1)·total/k).
+CoordRange ShardRange(uint64_t total, size_t k, size_t i);
+// The bytes a coordinate range's merge emits (the segments' bytes, without padding).
+StatusOr<uint64_t> RangeBytes(const ModelSchema& schema, CoordRange range);
+// The file offsets [first, second) of a blob of `layout` that hold `range`'s bytes (with
+// the padding between the tensors it spans): what a shard merger fetches of a contribution.
+StatusOr<std::pair<uint64_t, uint64_t>> BlobSpan(const BlobLayout& layout, CoordRange range);
+// Writes the blob whose payload is the concatenation of `shards` (files of merged shard
+// bytes, in order) to `out` atomically and returns its digest: the same bytes as the
+// merge of the whole model. A shard whose size is not its range's is an error naming it.
+StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<const std::filesystem::path> shards,
+                                const std::filesystem::path& out);
 
 }  // namespace swarm

@@ -105,5 +105,82 @@ TEST_F(MergeFilesTest, BadInputsAreNamedAndNothingIsWritten) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// Writes a copy of `src` that holds only its header, table and bytes [span.first,
+// span.second): zeros (a hole) everywhere else, as a shard merger's fetched input.
+void WritePartial(const fs::path& src, const fs::path& dst, std::pair<uint64_t, uint64_t> span,
+                  uint64_t payload_offset) {
+  const std::string whole = Bytes(src);
+  std::string part(whole.size(), '\0');
+  part.replace(0, payload_offset, whole, 0, payload_offset);
+  part.replace(span.first, span.second - span.first, whole, span.first, span.second - span.first);
+  std::ofstream(dst, std::ios::binary) << part;
+}
+
+// Shards merged from inputs that hold only their shard's span, then assembled: the same
+// blob as the whole-model merge, for every shard count, both methods, weights and a
+// staleness-scaled weight limit.
+TEST_F(MergeFilesTest, ShardsMergedApartAndAssembledEqualTheWholeMergeBitForBit) {
+  const ModelSchema schema = MixedSchema();
+  const std::vector<fs::path> in = Inputs(schema, 4);
+  const std::vector<uint32_t> weights = {3, 1, 100, 7};
+  auto layout = ComputeBlobLayout(schema);
+  ASSERT_TRUE(layout.ok());
+  const uint64_t total = TotalElements(schema);
+  for (MergeMethod method : {MergeMethod::kMean, MergeMethod::kCoordMedian}) {
+    for (uint32_t max_weight : {uint32_t{0}, uint32_t{400}}) {
+      MergeOptions o;
+      o.method = method;
+      if (max_weight) o.max_weight = max_weight;
+      const std::string reference = Reference(weights, o);
+      for (size_t k : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}}) {
+        std::vector<fs::path> shards;
+        uint64_t covered = 0;
+        for (size_t i = 0; i < k; ++i) {
+          const CoordRange range = ShardRange(total, k, i);
+          EXPECT_EQ(range.begin, covered);
+          covered = range.end;
+          auto span = BlobSpan(*layout, range);
+          ASSERT_TRUE(span.ok()) << span.status().message();
+          std::vector<fs::path> partial;
+          for (size_t j = 0; j < in.size(); ++j) {
+            partial.push_back(dir_.path() / ("part" + std::to_string(j)));
+            WritePartial(in[j], partial.back(), *span, layout->payload_offset);
+          }
+          shards.push_back(dir_.path() / ("shard" + std::to_string(i)));
+          std::ofstream out(shards.back(), std::ios::binary);
+          ASSERT_TRUE(MergeBlobRange(partial, weights, o, range, [&](std::span<const std::byte> b) {
+                        out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+                        return Status::Ok();
+                      }, 5).ok());
+          out.close();
+          EXPECT_EQ(fs::file_size(shards.back()), *RangeBytes(schema, range));
+        }
+        EXPECT_EQ(covered, total);
+        const fs::path assembled = dir_.path() / "assembled";
+        auto digest = AssembleShards(schema, shards, assembled);
+        ASSERT_TRUE(digest.ok()) << digest.status().message();
+        EXPECT_TRUE(Bytes(assembled) == reference) << MergeMethodName(method) << ", " << k << " shards";
+        EXPECT_EQ(*CheckBlobFile(assembled), *digest);
+      }
+    }
+  }
+}
+
+TEST_F(MergeFilesTest, AShardOfTheWrongSizeIsNamedAndNothingIsAssembled) {
+  const ModelSchema schema = MixedSchema();
+  const uint64_t total = TotalElements(schema);
+  std::vector<fs::path> shards;
+  for (size_t i = 0; i < 2; ++i) {
+    shards.push_back(dir_.path() / ("shard" + std::to_string(i)));
+    std::ofstream(shards.back(), std::ios::binary)
+        << std::string(*RangeBytes(schema, ShardRange(total, 2, i)) - (i == 1 ? 1 : 0), 'x');
+  }
+  const fs::path out = dir_.path() / "out";
+  auto r = AssembleShards(schema, shards, out);
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(r.status().message(), HasSubstr("shard 1 '" + shards[1].string() + "' has"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
 }  // namespace
 }  // namespace swarm

@@ -152,6 +152,7 @@ Status Apply(State& state, const Transaction& tx, const pki::PeerIdentity& signe
     case Transaction::kReplaceLeader: return ApplyReplaceLeader(state, tx.replace_leader(), signer);
     case Transaction::kRecordMerge: return ApplyRecordMerge(state, tx.record_merge(), signer, height);
     case Transaction::kRedoRound: return ApplyRedoRound(state, tx.redo_round(), signer);
+    case Transaction::kRecordShard: return ApplyRecordShard(state, tx.record_shard(), signer);
     case Transaction::kFinishTraining: return ApplyFinishTraining(state, tx.finish_training(), signer);
     case Transaction::kCreateTask: return ApplyCreateTask(state, tx.create_task(), signer, at);
     case Transaction::kAppendTaskBody: return ApplyAppendTaskBody(state, tx.append_task_body(), signer);

@@ -34,6 +34,12 @@ struct CheckInRecord {
 
 // A sync round: open (check-ins arrive), closed (participants and leader order fixed,
 // the leader merges), then merged (its result recorded; the next round opens).
+// One coordinate range of a sharded round (ledger/training.h ShardCount) and its merge.
+struct Shard {
+  size_t step = 0;  // its merger is leaders[(index + step) % leaders.size()]
+  std::string digest, endpoint, merged_by;  // once recorded
+};
+
 struct Round {
   uint64_t number = 1;
   std::map<std::string, CheckInRecord> checkins;  // by uid
@@ -46,8 +52,12 @@ struct Round {
   uint64_t merged_height = 0;
   uint32_t redos = 0;  // times its merged model was lost and it was merged again
   std::vector<swarm::v1::LeftOut> left_out;  // contributions its merge left out, and why
+  // Sharded rounds: the shards, fixed at close, and the method every shard is merged with.
+  std::vector<Shard> shards;
+  std::string merge_method;
 
   const std::string& leader() const { return leaders[leader_index]; }
+  const std::string& ShardMerger(size_t i) const { return leaders[(i + shards[i].step) % leaders.size()]; }
 };
 
 // The sync-round state of one training contract.

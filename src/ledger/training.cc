@@ -106,8 +106,38 @@ std::vector<std::string> LeaderOrder(std::vector<std::string> uids, uint64_t num
 
 namespace {
 
-// Fixes the participants (everyone checked in) and the leader order.
-void Close(Round& r, bool final, uint64_t height) {
+uint64_t PayloadBytes(const swarm::v1::ModelSchema& schema) {
+  uint64_t total = 0;
+  for (const auto& tensor : schema.tensors()) {
+    uint64_t n = 1;
+    for (uint64_t d : tensor.shape()) n *= d;
+    const uint64_t size = tensor.dtype() == swarm::v1::DTYPE_F64                                  ? 8
+                          : tensor.dtype() == swarm::v1::DTYPE_F16 || tensor.dtype() == swarm::v1::DTYPE_BF16 ? 2
+                                                                                                  : 4;
+    total += n * size;
+  }
+  return total;
+}
+
+}  // namespace
+
+size_t ShardCount(const Training& t, const Round& r, const std::string& method) {
+  if (method != "mean" && method != "coordmedian") return 1;
+  uint64_t piece = 0;
+  for (const auto& [uid, c] : r.checkins) {
+    if (c.checkin.shard_bytes() == 0) return 1;
+    piece = std::max(piece, c.checkin.shard_bytes());
+  }
+  if (piece == 0) return 1;
+  const uint64_t by_size = (PayloadBytes(t.schema) + piece - 1) / piece;
+  return static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>({by_size, r.checkins.size(), kMaxShards})));
+}
+
+namespace {
+
+// Fixes the participants (everyone checked in), the leader order and the shards.
+void Close(Training& t, bool final, uint64_t height) {
+  Round& r = t.current;
   std::vector<std::string> uids;
   for (const auto& [uid, checkin] : r.checkins) uids.push_back(uid);
   r.leaders = LeaderOrder(std::move(uids), r.number);
@@ -115,6 +145,28 @@ void Close(Round& r, bool final, uint64_t height) {
   r.closed = true;
   r.final = final;
   r.closed_height = height;
+  const std::string& method = r.checkins.at(r.leaders[0]).checkin.merge_method();
+  if (const size_t k = ShardCount(t, r, method); k > 1) {
+    r.shards.assign(k, Shard{});
+    r.merge_method = method;
+  }
+}
+
+// What a transaction naming `uid` of `round` as a contributor it left out must satisfy.
+Status CheckLeftOut(const Round& r, const std::string& round,
+                    const google::protobuf::RepeatedPtrField<swarm::v1::LeftOut>& left_out) {
+  for (const auto& l : left_out) {
+    auto c = r.checkins.find(l.uid());
+    if (c == r.checkins.end() || c->second.checkin.model_digest().empty()) {
+      return InvalidArgument("the merge of " + round + " says it left out node " + l.uid() +
+                             ", which did not contribute to it");
+    }
+    if (l.reason().size() > 1024) {
+      return InvalidArgument("a left-out reason is at most 1024 bytes; got " +
+                             std::to_string(l.reason().size()));
+    }
+  }
+  return Status::Ok();
 }
 
 // A check-in completes its round when every member of the training is in and the round
@@ -127,7 +179,7 @@ void CloseIfComplete(Training& t, uint64_t height) {
     if (!r.checkins.count(uid)) return;
     all_finished = all_finished && finished;
   }
-  Close(r, all_finished, height);
+  Close(t, all_finished, height);
 }
 
 }  // namespace
@@ -202,7 +254,7 @@ Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::
         return FailedPrecondition(round + " cannot be final: node " + uid + " is still training");
     }
   }
-  Close(r, c.final(), height);
+  Close(*t, c.final(), height);
   return Status::Ok();
 }
 
@@ -215,6 +267,22 @@ Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& rl, cons
   if (!r.closed) return FailedPrecondition(round + " is not closed yet: it has no leader");
   if (!r.checkins.count(rl.uid()))
     return PermissionDenied("node " + rl.uid() + " is not a participant of " + round);
+  if (rl.has_shard()) {
+    if (rl.shard() >= r.shards.size()) {
+      return FailedPrecondition(round + " has no shard " + std::to_string(rl.shard()) + " (it has " +
+                                std::to_string(r.shards.size()) + ")");
+    }
+    if (rl.failed_leader() != r.ShardMerger(rl.shard())) {
+      return FailedPrecondition("the merger of shard " + std::to_string(rl.shard()) + " of " + round +
+                                " is now " + r.ShardMerger(rl.shard()) + ", not " + rl.failed_leader());
+    }
+    Shard& shard = r.shards[rl.shard()];
+    ++shard.step;
+    shard.digest.clear();  // a recorded shard whose merger is gone is merged again
+    shard.endpoint.clear();
+    shard.merged_by.clear();
+    return Status::Ok();
+  }
   if (rl.failed_leader() != r.leader()) {
     return FailedPrecondition("the leader of " + round + " is now " + r.leader() + ", not " +
                               rl.failed_leader());
@@ -231,24 +299,25 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
   Round& r = t->current;
   const std::string round = RoundName(m.contract(), m.round());
   if (!r.closed) return FailedPrecondition(round + " is not closed yet: nothing to merge");
-  if (m.uid() != r.leader()) {
+  if (!r.shards.empty()) {
+    if (!r.checkins.count(m.uid()))
+      return PermissionDenied("node " + m.uid() + " is not a participant of " + round);
+    for (size_t i = 0; i < r.shards.size(); ++i) {
+      if (r.shards[i].digest.empty()) {
+        return FailedPrecondition("shard " + std::to_string(i) + " of " + round + " (merger " +
+                                  r.ShardMerger(i) + ") is not recorded yet");
+      }
+    }
+    if (m.left_out_size() > 0)
+      return InvalidArgument("a sharded round's merge leaves nothing out: its shards merged every contribution");
+  } else if (m.uid() != r.leader()) {
     return PermissionDenied("only the leader of " + round + " (" + r.leader() + ") records its merge, not " +
                             m.uid());
   }
   if (!IsDigest(m.model_digest())) return InvalidArgument("a model digest is 32 bytes (SHA-256)");
   if (m.fs_endpoint().empty())
     return InvalidArgument("the merged model needs the file server that serves it");
-  for (const auto& l : m.left_out()) {
-    auto c = r.checkins.find(l.uid());
-    if (c == r.checkins.end() || c->second.checkin.model_digest().empty()) {
-      return InvalidArgument("the merge of " + round + " says it left out node " + l.uid() +
-                             ", which did not contribute to it");
-    }
-    if (l.reason().size() > 1024) {
-      return InvalidArgument("a left-out reason is at most 1024 bytes; got " +
-                             std::to_string(l.reason().size()));
-    }
-  }
+  RETURN_IF_ERROR(CheckLeftOut(r, round, m.left_out()));
   r.left_out.assign(m.left_out().begin(), m.left_out().end());
   r.merged_digest = m.model_digest();
   r.merged_endpoint = m.fs_endpoint();
@@ -260,6 +329,40 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
   t->last = std::move(r);
   t->current = Round{};
   t->current.number = next;
+  return Status::Ok();
+}
+
+Status ApplyRecordShard(State& state, const swarm::v1::RecordShard& m, const pki::PeerIdentity& signer) {
+  RETURN_IF_ERROR(RequireOwnSl(state, m.uid(), signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, m.contract()));
+  RETURN_IF_ERROR(RequireCurrent(*t, m.contract(), m.round()));
+  Round& r = t->current;
+  const std::string round = RoundName(m.contract(), m.round());
+  if (!r.closed) return FailedPrecondition(round + " is not closed yet: nothing to merge");
+  if (r.shards.empty()) return FailedPrecondition(round + " is not sharded: its leader merges it whole");
+  if (m.shard() >= r.shards.size()) {
+    return InvalidArgument(round + " has " + std::to_string(r.shards.size()) + " shards; there is no shard " +
+                           std::to_string(m.shard()));
+  }
+  if (m.uid() != r.ShardMerger(m.shard())) {
+    return PermissionDenied("only the merger of shard " + std::to_string(m.shard()) + " of " + round + " (" +
+                            r.ShardMerger(m.shard()) + ") records it, not " + m.uid());
+  }
+  Shard& shard = r.shards[m.shard()];
+  if (!shard.digest.empty())
+    return AlreadyExists("shard " + std::to_string(m.shard()) + " of " + round + " is already recorded");
+  if (m.left_out_size() > 0) {
+    // Every shard must merge the same contributions: the leader merges the round whole.
+    RETURN_IF_ERROR(CheckLeftOut(r, round, m.left_out()));
+    r.shards.clear();
+    r.merge_method.clear();
+    return Status::Ok();
+  }
+  if (!IsDigest(m.digest())) return InvalidArgument("a shard digest is 32 bytes (SHA-256)");
+  if (m.fs_endpoint().empty()) return InvalidArgument("a merged shard needs the file server that serves it");
+  shard.digest = m.digest();
+  shard.endpoint = m.fs_endpoint();
+  shard.merged_by = m.uid();
   return Status::Ok();
 }
 
@@ -303,6 +406,8 @@ Status ApplyRedoRound(State& state, const swarm::v1::RedoRound& rr, const pki::P
   last.merged_by.clear();
   last.merged_height = 0;
   last.left_out.clear();
+  last.shards.clear();  // merged again whole, by the next leader
+  last.merge_method.clear();
   ++last.redos;
   t.current = std::move(last);
   t.last = std::move(t.previous);

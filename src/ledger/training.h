@@ -19,8 +19,12 @@ Status ApplyCheckIn(State& state, const swarm::v1::CheckIn& c, const pki::PeerId
 Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::PeerIdentity& signer,
                        uint64_t height);
 Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& r, const pki::PeerIdentity& signer);
+// In a sharded round every participant that has gathered all the shards may record the
+// merged model (the first one does; the others find it merged); else only the leader.
 Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki::PeerIdentity& signer,
                         uint64_t height);
+// A shard's merge, by its current merger. With left_out, the round stops being sharded.
+Status ApplyRecordShard(State& state, const swarm::v1::RecordShard& m, const pki::PeerIdentity& signer);
 // Opens the latest merged round again when its merged model is lost (its leader gone, no
 // participant serving it): only a participant other than its merger may ask, naming the
 // lost digest, and only while no node but the merger contributes to the next round (one
@@ -38,6 +42,13 @@ uint32_t RequiredPeers(const Round& round);
 bool StartQuorumRules(const Round& round);
 // How many check-ins contribute a model.
 size_t Contributors(const Round& round);
+
+// How many shards a round that closes now is cut in (1: none, the leader merges). Only when
+// every participant merges shards (CheckIn.shard_bytes > 0) and the round's method, its
+// first leader's, works coordinate by coordinate (mean, coordmedian): then one shard per
+// at least the largest shard_bytes of payload, at most one per participant and kMaxShards.
+inline constexpr size_t kMaxShards = 64;
+size_t ShardCount(const Training& t, const Round& r, const std::string& method);
 
 // The leader order of round `number` among `uids` (sorted): rotated by the round number,
 // so leadership moves around the participants from round to round.

@@ -109,6 +109,34 @@ class TrainingTest : public ::testing::Test {
     m->set_fs_endpoint(uid + ":30305");
     return tx;
   }
+  static swarm::v1::Transaction Sharding(swarm::v1::Transaction tx, uint64_t shard_bytes = 16,
+                                         const std::string& method = "mean") {
+    tx.mutable_check_in()->set_shard_bytes(shard_bytes);
+    tx.mutable_check_in()->set_merge_method(method);
+    return tx;
+  }
+  static swarm::v1::Transaction Shard(const std::string& uid, uint64_t round, uint32_t shard, char digest,
+                                      const std::string& left_out = "") {
+    swarm::v1::Transaction tx;
+    auto* m = tx.mutable_record_shard();
+    m->set_contract(kDefaultContract);
+    m->set_round(round);
+    m->set_uid(uid);
+    m->set_shard(shard);
+    m->set_digest(Digest(digest));
+    m->set_fs_endpoint(uid + ":30305");
+    if (!left_out.empty()) {
+      m->add_left_out()->set_uid(left_out);
+      m->mutable_left_out(0)->set_reason("its file server is gone");
+    }
+    return tx;
+  }
+  static swarm::v1::Transaction ReplaceShard(const std::string& uid, uint64_t round, uint32_t shard,
+                                             const std::string& failed) {
+    swarm::v1::Transaction tx = Replace(uid, round, failed);
+    tx.mutable_replace_leader()->set_shard(shard);
+    return tx;
+  }
   static swarm::v1::Transaction Redo(const std::string& uid, uint64_t round, char lost = 'M') {
     swarm::v1::Transaction tx;
     auto* r = tx.mutable_redo_round();
@@ -199,6 +227,100 @@ TEST_F(TrainingTest, AFinalRoundClosesWithTheCheckInThatCompletesIt) {
   ASSERT_TRUE(Run(last).ok());
   EXPECT_TRUE(T().current.closed);
   EXPECT_TRUE(T().current.final);
+}
+
+// Schema(3) has 48 payload bytes: with shard_bytes 16, three participants merge a shard each.
+TEST_F(TrainingTest, AShardedRoundIsMergedShardByShardAndRecordedByAnyParticipant) {
+  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(Sharding(CheckIn(uid, 1, Digest(uid[0]), 0, 3))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  const Round& r = T().current;
+  ASSERT_EQ(r.shards.size(), 3u);
+  EXPECT_EQ(r.merge_method, "mean");
+  EXPECT_EQ(r.ShardMerger(0), "a");
+  EXPECT_EQ(r.ShardMerger(1), "b");
+  EXPECT_EQ(r.ShardMerger(2), "c");
+  ExpectRefused(Shard("b", 1, 0, '0'), "only the merger of shard 0 of round 1");
+  ExpectRefused(Shard("a", 1, 3, '0'), "has 3 shards; there is no shard 3");
+  ASSERT_TRUE(Run(Shard("a", 1, 0, '0')).ok());
+  ExpectRefused(Shard("a", 1, 0, '0'), "shard 0 of round 1 of contract 'defaultbb.cqdb.sml.hpe' is already recorded");
+  ASSERT_TRUE(Run(Shard("b", 1, 1, '1')).ok());
+  ExpectRefused(Merge("a", 1), "shard 2 of round 1 of contract 'defaultbb.cqdb.sml.hpe' (merger c) is not recorded yet");
+  // c died: the next participant in shard 2's order merges it.
+  ExpectRefused(ReplaceShard("a", 1, 2, "b"), "the merger of shard 2 of round 1");
+  ASSERT_TRUE(Run(ReplaceShard("a", 1, 2, "c")).ok());
+  EXPECT_EQ(T().current.ShardMerger(2), "a");
+  ExpectRefused(Shard("c", 1, 2, '2'), "only the merger of shard 2");
+  ASSERT_TRUE(Run(Shard("a", 1, 2, '2')).ok());
+  // a died after recording shard 0 and no one has it: it is merged again, by b.
+  ASSERT_TRUE(Run(ReplaceShard("b", 1, 0, "a")).ok());
+  EXPECT_TRUE(T().current.shards[0].digest.empty());
+  EXPECT_EQ(T().current.ShardMerger(0), "b");
+  ASSERT_TRUE(Run(Shard("b", 1, 0, '0')).ok());
+  // Every shard is in: any participant records the merged model, leaving nothing out.
+  swarm::v1::Transaction leaving = Merge("c", 1);
+  leaving.mutable_record_merge()->add_left_out()->set_uid("a");
+  ExpectRefused(leaving, "a sharded round's merge leaves nothing out");
+  ExpectRefused(Merge("d", 1), "node d is not a participant", kSl2);
+  ASSERT_TRUE(Run(Merge("c", 1)).ok());
+  ASSERT_TRUE(T().last.has_value());
+  EXPECT_EQ(T().last->merged_by, "c");
+  EXPECT_EQ(T().last->shards.size(), 3u);
+}
+
+TEST_F(TrainingTest, ARoundIsShardedOnlyWhenEveryParticipantShardsAndItsMethodIsCoordinateWise) {
+  // b does not merge shards (an older SL): the leader merges whole.
+  ASSERT_TRUE(Run(Sharding(CheckIn("a", 1, Digest('a')))).ok());
+  ASSERT_TRUE(Run(CheckIn("b", 1, Digest('b'))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  EXPECT_TRUE(T().current.shards.empty());
+  ExpectRefused(Shard("a", 1, 0, '0'), "is not sharded: its leader merges it whole");
+  ASSERT_TRUE(Run(Merge("a", 1)).ok());
+  // The first leader (b in round 2) merges with geomedian: not by coordinates.
+  ASSERT_TRUE(Run(Sharding(CheckIn("a", 2, Digest('a'), 1))).ok());
+  ASSERT_TRUE(Run(Sharding(CheckIn("b", 2, Digest('b'), 1), 16, "geomedian")).ok());
+  ASSERT_TRUE(Run(Close("a", 2)).ok());
+  EXPECT_TRUE(T().current.shards.empty());
+  ASSERT_TRUE(Run(Merge("b", 2)).ok());
+  // The model is no larger than the largest shard_bytes: one piece, no shards.
+  ASSERT_TRUE(Run(Sharding(CheckIn("a", 3, Digest('a'), 2), 16)).ok());
+  ASSERT_TRUE(Run(Sharding(CheckIn("b", 3, Digest('b'), 2), 48, "coordmedian")).ok());
+  ASSERT_TRUE(Run(Close("a", 3)).ok());
+  EXPECT_TRUE(T().current.shards.empty());
+  ASSERT_TRUE(Run(Merge("a", 3)).ok());
+  // Two participants, 48 bytes in pieces of 16: two shards, one per participant.
+  ASSERT_TRUE(Run(Sharding(CheckIn("a", 4, Digest('a'), 3))).ok());
+  ASSERT_TRUE(Run(Sharding(CheckIn("b", 4, Digest('b'), 3))).ok());
+  ASSERT_TRUE(Run(Close("a", 4)).ok());
+  EXPECT_EQ(T().current.shards.size(), 2u);
+}
+
+// A shard merger that cannot fetch a contribution gives the round back to its leader,
+// which leaves that contribution out; a lost sharded round is merged again whole.
+TEST_F(TrainingTest, AShardedRoundFallsBackToItsLeaderWhenAContributionCannotBeFetched) {
+  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(Sharding(CheckIn(uid, 1, Digest(uid[0]), 0, 3))).ok());
+  ASSERT_TRUE(Run(Close("a", 1)).ok());
+  ASSERT_TRUE(Run(Shard("a", 1, 0, '0')).ok());
+  ExpectRefused(Shard("b", 1, 1, '1', "d"), "left out node d, which did not contribute");
+  ASSERT_TRUE(Run(Shard("b", 1, 1, '1', "c")).ok());
+  EXPECT_TRUE(T().current.shards.empty());
+  ExpectRefused(Merge("b", 1), "only the leader of round 1");
+  swarm::v1::Transaction merge = Merge("a", 1);
+  merge.mutable_record_merge()->add_left_out()->set_uid("c");
+  ASSERT_TRUE(Run(merge).ok());
+
+  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(Sharding(CheckIn(uid, 2, Digest(uid[0]), 1, 3))).ok());
+  ASSERT_TRUE(Run(Close("a", 2)).ok());
+  ASSERT_EQ(T().current.shards.size(), 3u);
+  const std::string merger0 = T().current.ShardMerger(0), merger1 = T().current.ShardMerger(1),
+                    merger2 = T().current.ShardMerger(2);
+  ASSERT_TRUE(Run(Shard(merger0, 2, 0, '0')).ok());
+  ASSERT_TRUE(Run(Shard(merger1, 2, 1, '1')).ok());
+  ASSERT_TRUE(Run(Shard(merger2, 2, 2, '2')).ok());
+  ASSERT_TRUE(Run(Merge("b", 2)).ok());
+  ASSERT_TRUE(Run(Redo("a", 2)).ok());
+  EXPECT_EQ(T().current.number, 2u);
+  EXPECT_TRUE(T().current.shards.empty());
+  EXPECT_TRUE(T().current.merge_method.empty());
 }
 
 TEST_F(TrainingTest, LeaderOrderIsDeterministicAndRotatesWithTheRound) {

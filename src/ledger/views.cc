@@ -20,6 +20,15 @@ void Fill(const Round& r, swarm::v1::RoundInfo* out) {
   out->set_contributors(static_cast<uint32_t>(Contributors(r)));
   out->set_redos(r.redos);
   for (const auto& l : r.left_out) *out->add_left_out() = l;
+  for (size_t i = 0; i < r.shards.size(); ++i) {
+    auto* s = out->add_shards();
+    s->set_index(static_cast<uint32_t>(i));
+    s->set_merger(r.ShardMerger(i));
+    s->set_digest(r.shards[i].digest);
+    s->set_fs_endpoint(r.shards[i].endpoint);
+    s->set_merged_by(r.shards[i].merged_by);
+  }
+  out->set_merge_method(r.merge_method);
 }
 
 swarm::v1::TaskState ToProto(std::optional<AssignmentState> s) {
