@@ -66,15 +66,23 @@ Status FetchPolicy::Judge(const swarm::v1::TrainingInfo& t, const pki::PeerIdent
   const std::string who = "'" + caller.common_name + "'";
   const std::string bytes(digest.view());
   if (t.has_last() && t.last().merged_digest() == bytes) return Status::Ok();
-  const auto& round = t.current();
-  const bool contribution = std::any_of(round.checkins().begin(), round.checkins().end(),
-                                        [&](const auto& c) { return c.model_digest() == bytes; });
-  if (!contribution) {
+  const auto has_shard = [&](const swarm::v1::RoundInfo& r) {
+    return std::any_of(r.shards().begin(), r.shards().end(), [&](const auto& s) { return s.digest() == bytes; });
+  };
+  const auto has_contribution = [&](const swarm::v1::RoundInfo& r) {
+    return std::any_of(r.checkins().begin(), r.checkins().end(),
+                       [&](const auto& c) { return c.model_digest() == bytes; });
+  };
+  // A contribution to the current round, or a merged shard of it or of the round just
+  // merged (its participants may still be gathering it): for that round's participants.
+  const bool current = has_contribution(t.current()) || has_shard(t.current());
+  if (!current && !(t.has_last() && has_shard(t.last()))) {
     return PermissionDenied("blob " + digest.Hex() +
-                            " is neither a contribution to the current round nor the latest merged model of "
-                            "training '" +
+                            " is neither a contribution to the current round, nor a merged shard, nor the latest "
+                            "merged model of training '" +
                             contract + "': this file server does not serve it");
   }
+  const auto& round = current ? t.current() : t.last();
   std::vector<std::string> participants;
   for (const auto& c : round.checkins()) participants.push_back(c.uid());
   ASSIGN_OR_RETURN(const bool participant, OwnsOneOf(caller.fingerprint, participants));

@@ -21,7 +21,7 @@ class FetchPolicyTest : public ::testing::Test {
     ASSERT_TRUE(sn_.CreateContract("c").ok());
     for (const char* uid : {"a", "b", "x"}) clients_[uid] = sn_.AddSl(uid);
   }
-  void CheckIn(const std::string& uid, uint64_t round, char digest) {
+  void CheckIn(const std::string& uid, uint64_t round, char digest, uint64_t shard_bytes = 0) {
     Transaction tx;
     auto* c = tx.mutable_check_in();
     c->set_contract("c");
@@ -33,6 +33,8 @@ class FetchPolicyTest : public ::testing::Test {
     c->set_min_peers(2);
     c->set_base_round(round - 1);
     c->set_merge_method("mean");
+    c->set_shard_bytes(shard_bytes);
+    c->set_close_when_complete(shard_bytes > 0);
     swarm::v1::ModelSchema schema;
     auto* t = schema.add_tensors();
     t->set_name("w");
@@ -68,7 +70,7 @@ TEST_F(FetchPolicyTest, AContributionGoesOnlyToTheParticipantsOfItsRound) {
   s = allow("b", 'Z');
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
   EXPECT_THAT(s.message(),
-              HasSubstr("is neither a contribution to the current round nor the latest merged model"));
+              HasSubstr("is neither a contribution to the current round, nor a merged shard, nor the latest merged model"));
 }
 
 TEST_F(FetchPolicyTest, TheLatestMergedModelGoesToEverySlAndOldContributionsToNoOne) {
@@ -94,6 +96,44 @@ TEST_F(FetchPolicyTest, TheLatestMergedModelGoesToEverySlAndOldContributionsToNo
   EXPECT_TRUE(allow("x", 'M').ok());  // a node joining late catches up with it
   EXPECT_TRUE(allow("b", 'M').ok());
   EXPECT_EQ(allow("b", 'A').code(), StatusCode::kPermissionDenied);  // round 1 is merged
+}
+
+// A merged shard goes to the participants of its round, also for a while after the round
+// was merged (a slower participant may still gather it); to no one else.
+TEST_F(FetchPolicyTest, AMergedShardGoesOnlyToTheParticipantsOfItsRound) {
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  CheckIn("a", 1, 'A', 1);
+  CheckIn("b", 1, 'B', 1);  // completes the round: two shards of the 4-byte model
+  auto t = clients_["a"]->GetTraining("c");
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->current().shards_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    Transaction shard;
+    auto* r = shard.mutable_record_shard();
+    r->set_contract("c");
+    r->set_round(1);
+    r->set_uid(t->current().shards(i).merger());
+    r->set_shard(static_cast<uint32_t>(i));
+    r->set_digest(std::string(32, static_cast<char>('0' + i)));
+    r->set_fs_endpoint(r->uid() + ":1");
+    Submit(r->uid(), shard);
+  }
+  const auto allow = [&](const std::string& caller, char d) {
+    return policy.Allow(MemorySn::IdentityOf(caller), DigestOf(d));
+  };
+  EXPECT_TRUE(allow("b", '0').ok());
+  EXPECT_EQ(allow("x", '1').code(), StatusCode::kPermissionDenied);
+  Transaction merge;
+  auto* m = merge.mutable_record_merge();
+  m->set_contract("c");
+  m->set_round(1);
+  m->set_uid("b");  // any participant records a sharded round's merge
+  m->set_model_digest(std::string(32, 'M'));
+  m->set_fs_endpoint("b:1");
+  Submit("b", merge);
+  EXPECT_TRUE(allow("a", '1').ok());
+  EXPECT_EQ(allow("x", '1').code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(allow("a", 'B').code(), StatusCode::kPermissionDenied);  // its contributions are not
 }
 
 TEST_F(FetchPolicyTest, NothingIsServedBeforeTheSlTakesPartInATraining) {

@@ -1,12 +1,14 @@
 #include "sl/round_driver.h"
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
 #include <tuple>
 #include <utility>
 
+#include "core/blob_format.h"
 #include "core/blob_reader.h"
 #include "core/blob_writer.h"
 #include "core/log.h"
@@ -199,15 +201,34 @@ Status RoundDriver::Finish() {
   return sn_->Submit(tx).status();
 }
 
-StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
-                                    std::vector<swarm::v1::LeftOut>* left_out) {
-  // Fetch every contribution in parallel (each verified against its digest), then merge.
-  // A participant that died after checking in cannot serve its model: after a few tries,
-  // its contribution is left out, so that the round still completes.
+namespace {
+
+// The merge weights of `inputs` and the options to merge them with `method`: late
+// contributions weigh less (ledger/round_rules.h MergeWeight).
+std::pair<std::vector<uint32_t>, MergeOptions> WeighInputs(const std::vector<const swarm::v1::CheckIn*>& inputs,
+                                                          const std::string& method) {
+  const bool any_stale =
+      std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
+  std::vector<uint32_t> weights;
+  for (const auto* c : inputs) weights.push_back(ledger::MergeWeight(*c, any_stale));
+  MergeOptions options;
+  options.method = ParseMergeMethod(method).value_or(MergeMethod::kMean);
+  if (any_stale) options.max_weight = kMaxWeight * ledger::kStaleScale;
+  return {std::move(weights), options};
+}
+
+std::vector<const swarm::v1::CheckIn*> Contributions(const swarm::v1::RoundInfo& round) {
   std::vector<const swarm::v1::CheckIn*> inputs;
   for (const auto& c : round.checkins()) {
     if (!c.model_digest().empty()) inputs.push_back(&c);
   }
+  return inputs;
+}
+
+}  // namespace
+
+std::vector<Status> RoundDriver::FetchEach(const std::vector<const swarm::v1::CheckIn*>& inputs,
+                                           const std::function<Status(size_t, const std::string&)>& fetch) {
   // Every fetch of a pass runs in parallel; those that failed are tried again after a pause
   // (on this thread, so that the pause is on the driver's clock).
   std::vector<Status> result(inputs.size(), Unavailable("not fetched"));
@@ -225,14 +246,23 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
     const auto current = attempt == 0 ? std::map<std::string, std::string>() : CurrentEndpoints();
     std::vector<std::future<Status>> fetches;
     for (size_t i : todo) {
-      const auto* c = inputs[i];
-      fetches.push_back(
-          std::async(std::launch::async, [this, c, e = EndpointOf(current, c->uid(), c->fs_endpoint())] {
-            return Fetch(e, c->model_digest());
-          }));
+      fetches.push_back(std::async(std::launch::async, fetch, i,
+                                   EndpointOf(current, inputs[i]->uid(), inputs[i]->fs_endpoint())));
     }
     for (size_t k = 0; k < todo.size(); ++k) result[todo[k]] = fetches[k].get();
   }
+  return result;
+}
+
+StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
+                                    std::vector<swarm::v1::LeftOut>* left_out) {
+  // Fetch every contribution in parallel (each verified against its digest), then merge.
+  // A participant that died after checking in cannot serve its model: after a few tries,
+  // its contribution is left out, so that the round still completes.
+  std::vector<const swarm::v1::CheckIn*> inputs = Contributions(round);
+  const std::vector<Status> result = FetchEach(inputs, [&](size_t i, const std::string& endpoint) {
+    return Fetch(endpoint, inputs[i]->model_digest());
+  });
   std::vector<const swarm::v1::CheckIn*> fetched;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!result[i].ok()) {
@@ -248,14 +278,11 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
   }
   if (fetched.empty()) return Unavailable("no participant's model could be fetched");
   inputs = std::move(fetched);
-  // Late contributions weigh less (ledger/round_rules.h MergeWeight).
-  const bool any_stale =
-      std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
   std::vector<std::filesystem::path> paths;
-  std::vector<uint32_t> weights;
+  for (const auto* c : inputs) paths.push_back(store_->PathOf(*Digest::FromBytes(c->model_digest())));
+  // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
+  auto [weights, options] = WeighInputs(inputs, o_.merge_method);
   for (const auto* c : inputs) {
-    paths.push_back(store_->PathOf(*Digest::FromBytes(c->model_digest())));
-    weights.push_back(ledger::MergeWeight(*c, any_stale));
     if (const uint64_t late = ledger::Staleness(*c); late > 0) {
       Log("round " + std::to_string(round.number()) + ": node " + c->uid() +
           "'s contribution builds on round " + std::to_string(c->base_round()) + "'s model, " +
@@ -263,10 +290,6 @@ StatusOr<Digest> RoundDriver::Merge(const swarm::v1::RoundInfo& round,
           std::to_string(1 + late));
     }
   }
-  // The leader merges with its own mergeMethod (HPE's rule), validated on Hello.
-  MergeOptions options;
-  options.method = ParseMergeMethod(o_.merge_method).value_or(MergeMethod::kMean);
-  if (any_stale) options.max_weight = kMaxWeight * ledger::kStaleScale;
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   Digest digest;
   if (MergesByRange(options.method)) {
@@ -300,6 +323,12 @@ std::string QuorumName(const swarm::v1::RoundInfo& round) {
 
 struct RoundDriver::Watch {
   uint64_t checked_in = 0;  // the round this Sync checked in to
+  // Sharded rounds: the shards this node merges now and has tried to merge; per shard, the
+  // merger watched and its deadline; the recorded shards that no source served, and when.
+  std::set<uint32_t> merging;
+  std::map<uint32_t, std::pair<std::string, Clock::TimePoint>> shard_deadline;
+  std::map<uint32_t, std::pair<std::string, Clock::TimePoint>> unreachable;  // digest, when
+  bool assembled = false;  // this node assembled the merged model of its round
   std::optional<Clock::TimePoint> quorum_since;
   std::string leader;                // the leader being watched
   Clock::Duration leader_wait{};     // its merge deadline, from when it was first seen
@@ -330,6 +359,15 @@ std::string RoundDriver::WaitingFor(const swarm::v1::TrainingInfo& t, const Watc
            (uids.empty() ? "" : ": " + uids) +
            (cur.contributors() > 0 ? "" : ", and none contributes a model");
   }
+  if (cur.shards_size() > 0) {
+    std::string open;
+    for (const auto& s : cur.shards()) {
+      if (s.digest().empty()) open += (open.empty() ? "" : ", ") + std::to_string(s.index()) + " (merger " + s.merger() + ")";
+    }
+    return head + "for the merged shards of round " + std::to_string(cur.number()) + where +
+           (open.empty() ? ": every shard is recorded, none is merged into the model yet" : ": shards " + open +
+                                                                                               " are not recorded");
+  }
   return head + "for the merged model of round " + std::to_string(cur.number()) + where + " (leader " +
          cur.leader() + ")";
 }
@@ -340,7 +378,13 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   w.last_log = clock_->Now() - o_.wait_log_every;
   // The deadline counts from the last progress seen on the ledger, not from the call.
   auto started = clock_->Now();
-  std::tuple<uint64_t, int, bool, std::string> progress;  // round, check-ins, closed, leader
+  // round, check-ins, closed, leader, and each shard's merger and whether it is recorded
+  std::tuple<uint64_t, int, bool, std::string, std::string> progress;
+  const auto shard_progress = [](const swarm::v1::RoundInfo& r) {
+    std::string out;
+    for (const auto& s : r.shards()) out += s.merger() + (s.digest().empty() ? "-" : "+");
+    return out;
+  };
   const auto waited = [&] {
     return std::chrono::duration_cast<std::chrono::seconds>(clock_->Now() - started);
   };
@@ -362,6 +406,10 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     if (contribution) Retain(recent_own_, *contribution, kKeepOwn);
     std::vector<Digest> keep = recent_merged_;
     keep.insert(keep.end(), recent_own_.begin(), recent_own_.end());
+    // Its shards too: a slower participant may still be gathering them from here.
+    for (const auto& shard : merged.shards()) {
+      if (auto d = Digest::FromBytes(shard.digest())) keep.push_back(*d);
+    }
     store_->Prune(keep);
     return SyncResult{*Digest::FromBytes(merged.merged_digest()), merged.number(), contributed,
                       merged.final()};
@@ -389,7 +437,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     const swarm::v1::TrainingInfo& t = *got;
     if (o_.on_read) o_.on_read(t);
     const auto& cur = t.current();
-    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader());
+    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader(), shard_progress(cur));
         now != progress) {
       progress = std::move(now);
       started = clock_->Now();
@@ -438,6 +486,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       acted = CheckIn(t, contribution, w);
     } else if (!cur.closed()) {
       acted = MaybeClose(t, finished, w);
+    } else if (cur.shards_size() > 0) {
+      acted = Shards(t, contribution, w);
     } else if (cur.leader() == uid_) {
       acted = Lead(cur, w);
     } else {
@@ -479,6 +529,7 @@ StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
   c->set_base_round(base_round_);
   c->set_merge_method(o_.merge_method);
   c->set_close_when_complete(true);  // the last member in closes the round: no CloseRound
+  c->set_shard_bytes(o_.shard_bytes);
   if (contribution) RETURN_IF_ERROR(NameSchema(t, *contribution, *c));
   Status s = sn_->Submit(tx).status();
   if (s.ok() || s.code() == StatusCode::kAlreadyExists) {
@@ -609,6 +660,222 @@ StatusOr<bool> RoundDriver::WatchLeader(const swarm::v1::TrainingInfo& t,
   RETURN_IF_ERROR(SubmitRacing(tx));
   w.leader_deadline = clock_->Now() + w.leader_wait;
   return true;
+}
+
+// --- Sharded rounds (docs/rounds.md) -----------------------------------------------------
+
+StatusOr<bool> RoundDriver::Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
+                                   Watch& w) {
+  for (const auto& shard : t.current().shards()) {
+    if (shard.merger() != uid_) {
+      w.merging.erase(shard.index());
+      continue;
+    }
+    if (!shard.digest().empty() || !w.merging.insert(shard.index()).second) continue;
+    if (Status s = MergeShard(t, shard.index()); !s.ok()) {
+      // Its deadline passes the shard on to the next merger.
+      NoteError(user_log_, "merge of shard " + std::to_string(shard.index()) + " of round " +
+                               std::to_string(t.current().number()) + " failed: " + s.message());
+    }
+    return true;
+  }
+  ASSIGN_OR_RETURN(const bool gathered, GatherShards(t, w));
+  if (gathered) return true;
+  return WatchShards(t, contribution, w);
+}
+
+Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index) {
+  namespace fs = std::filesystem;
+  const auto& round = t.current();
+  ASSIGN_OR_RETURN(const BlobLayout layout, ComputeBlobLayout(FromProto(t.schema())));
+  const CoordRange range = ShardRange(TotalElements(layout.schema), round.shards_size(), index);
+  ASSIGN_OR_RETURN(const auto span, BlobSpan(layout, range));
+  const std::vector<const swarm::v1::CheckIn*> inputs = Contributions(round);
+  // Each contribution's span of bytes goes into a sparse copy of it (its header and table
+  // written here from the training's schema): the merge reads that span alone. This node's
+  // own contribution is read where it is.
+  const std::vector<std::byte> prefix = EncodeBlobPrefix(layout);
+  std::vector<fs::path> paths, parts;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Digest d = *Digest::FromBytes(inputs[i]->model_digest());
+    if (store_->Has(d)) {
+      paths.push_back(store_->PathOf(d));
+      continue;
+    }
+    paths.push_back(store_->dir() / ("shard-" + std::to_string(index) + "-of-" + inputs[i]->uid() + ".part"));
+    parts.push_back(paths.back());
+    std::ofstream part(paths.back(), std::ios::binary | std::ios::trunc);
+    part.write(reinterpret_cast<const char*>(prefix.data()), static_cast<std::streamsize>(prefix.size()));
+    part.close();
+    std::error_code ec;
+    fs::resize_file(paths.back(), layout.file_bytes(), ec);
+    if (!part || ec) return Internal("cannot prepare '" + paths.back().string() + "' for a shard's input");
+  }
+  struct Remove {
+    const std::vector<fs::path>& parts;
+    ~Remove() {
+      std::error_code ec;
+      for (const auto& p : parts) fs::remove(p, ec);
+    }
+  } remove_parts{parts};
+  const std::vector<Status> fetched = FetchEach(inputs, [&](size_t i, const std::string& endpoint) {
+    const Digest d = *Digest::FromBytes(inputs[i]->model_digest());
+    if (paths[i] == store_->PathOf(d)) return Status::Ok();
+    return peers_->FetchRange(endpoint, d, span.first, span.second - span.first, paths[i],
+                              std::chrono::milliseconds::max());
+  });
+  swarm::v1::Transaction tx;
+  auto* r = tx.mutable_record_shard();
+  r->set_contract(o_.contract);
+  r->set_round(round.number());
+  r->set_uid(uid_);
+  r->set_shard(index);
+  r->set_fs_endpoint(o_.fs_endpoint);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (fetched[i].ok()) continue;
+    // Every shard must merge the same contributions: the round goes back to its leader,
+    // which leaves this one out.
+    NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": shard " + std::to_string(index) +
+                               " cannot fetch the model of node " + inputs[i]->uid() + " (" + fetched[i].message() +
+                               "); the round's leader merges it whole instead");
+    auto* l = r->add_left_out();
+    l->set_uid(inputs[i]->uid());
+    l->set_reason(("its model cannot be fetched: " + fetched[i].message()).substr(0, 1024));
+  }
+  if (r->left_out_size() == 0) {
+    auto [weights, options] = WeighInputs(inputs, round.merge_method());
+    const fs::path tmp = store_->dir() / ("shard-" + uid_ + ".tmp");
+    ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(tmp));
+    Sha256 hash;
+    RETURN_IF_ERROR(MergeBlobRange(paths, weights, options, range, [&](std::span<const std::byte> bytes) {
+      hash.Update(bytes);
+      return sink->Write(bytes);
+    }));
+    RETURN_IF_ERROR(sink->Commit());
+    ASSIGN_OR_RETURN(const Digest digest, store_->AdoptWritten(tmp, hash.Finish()));
+    r->set_digest(std::string(digest.view()));
+  }
+  Status s = sn_->Submit(tx).status();
+  // PermissionDenied: this node was replaced as the shard's merger while it merged.
+  if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;
+  return Status::Ok();
+}
+
+StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch& w) {
+  const auto& round = t.current();
+  std::vector<const swarm::v1::ShardInfo*> missing;
+  bool all_in = true;
+  for (const auto& shard : round.shards()) {
+    if (shard.digest().empty()) {
+      all_in = false;
+      continue;
+    }
+    if (store_->Has(*Digest::FromBytes(shard.digest()))) continue;
+    all_in = false;
+    // One that no source served is tried again a second later (or merged anew, WatchShards).
+    auto failed = w.unreachable.find(shard.index());
+    if (failed != w.unreachable.end() && failed->second.first == shard.digest() &&
+        clock_->Now() - failed->second.second < std::chrono::seconds(1)) {
+      continue;
+    }
+    missing.push_back(&shard);
+  }
+  if (!missing.empty()) {
+    // Each from its merger, else from the participants that gathered it already; in parallel.
+    std::vector<std::future<Status>> fetches;
+    for (const auto* shard : missing) {
+      std::vector<std::string> sources{shard->fs_endpoint()};
+      for (const auto& c : round.checkins()) {
+        if (c.uid() != uid_ && c.uid() != shard->merged_by() && !c.fs_endpoint().empty())
+          sources.push_back(c.fs_endpoint());
+      }
+      fetches.push_back(std::async(std::launch::async, [this, shard, sources] {
+        Status first;
+        for (const auto& endpoint : sources) {
+          Status s = Fetch(endpoint, shard->digest());
+          if (s.ok()) return s;
+          if (first.ok()) first = s;
+        }
+        return first;
+      }));
+    }
+    for (size_t i = 0; i < missing.size(); ++i) {
+      if (Status s = fetches[i].get(); !s.ok()) {
+        w.unreachable[missing[i]->index()] = {missing[i]->digest(), clock_->Now()};
+        Log("shard " + std::to_string(missing[i]->index()) + " of round " + std::to_string(round.number()) +
+            " cannot be fetched yet from its merger " + missing[i]->merged_by() + ": " + s.message());
+      }
+    }
+    return true;
+  }
+  if (!all_in || w.assembled) return false;
+  std::vector<std::filesystem::path> paths;
+  for (const auto& shard : round.shards()) paths.push_back(store_->PathOf(*Digest::FromBytes(shard.digest())));
+  const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
+  ASSIGN_OR_RETURN(const Digest assembled, AssembleShards(FromProto(t.schema()), paths, tmp));
+  RETURN_IF_ERROR(store_->AdoptWritten(tmp, assembled).status());
+  w.assembled = true;
+  // The first participant to assemble it records it; the others find the round merged.
+  swarm::v1::Transaction tx;
+  auto* m = tx.mutable_record_merge();
+  m->set_contract(o_.contract);
+  m->set_round(round.number());
+  m->set_uid(uid_);
+  m->set_model_digest(std::string(assembled.view()));
+  m->set_fs_endpoint(o_.fs_endpoint);
+  Status s = sn_->Submit(tx).status();
+  if (s.ok()) {
+    Log("recorded the merge of round " + std::to_string(round.number()) + " (" +
+        std::to_string(round.contributors()) + " contributions merged in " + std::to_string(round.shards_size()) +
+        " shards)");
+  }
+  if (!s.ok() && !Refused(s)) return s;
+  return true;
+}
+
+// Passes a shard on when its merger died or missed its deadline, or when it was recorded
+// but no one serves it.
+StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
+                                        Watch& w) {
+  const auto& round = t.current();
+  std::error_code ec;
+  const double model_bytes =
+      contribution ? static_cast<double>(std::filesystem::file_size(store_->PathOf(*contribution), ec)) : 0;
+  // A merger moves a shard's share of every contribution in and of the merged model out.
+  const auto wait = o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
+                                            1000 * model_bytes * (round.checkins_size() + 1) /
+                                            std::max(1, round.shards_size()) / o_.leader_bytes_per_second));
+  bool acted = false;
+  for (const auto& shard : round.shards()) {
+    const bool recorded = !shard.digest().empty();
+    if (shard.merger() == uid_ || (recorded && store_->Has(*Digest::FromBytes(shard.digest())))) continue;
+    auto& [merger, deadline] = w.shard_deadline[shard.index()];
+    if (merger != shard.merger()) {
+      merger = shard.merger();
+      deadline = clock_->Now() + wait;
+    }
+    bool alive = false;
+    for (const auto& m : t.members()) {
+      if (m.uid() == merger) alive = m.alive();
+    }
+    // A recorded shard that its living merger does not serve yet is fetched again until then.
+    if (alive && clock_->Now() <= deadline) continue;
+    Log("merger " + merger + " of shard " + std::to_string(shard.index()) + " of round " +
+        std::to_string(round.number()) +
+        (!alive ? " is no longer alive" : recorded ? " does not serve it" : " missed its merge deadline") +
+        "; passing the shard on");
+    swarm::v1::Transaction tx;
+    auto* r = tx.mutable_replace_leader();
+    r->set_contract(o_.contract);
+    r->set_round(round.number());
+    r->set_uid(uid_);
+    r->set_failed_leader(merger);
+    r->set_shard(shard.index());
+    RETURN_IF_ERROR(SubmitRacing(tx));
+    deadline = clock_->Now() + wait;
+    acted = true;
+  }
+  return acted;
 }
 
 }  // namespace swarm::sl

@@ -50,6 +50,9 @@ struct RoundOptions {
   // check-in, a closed or merged round, a new leader) before it fails saying what it waited
   // for. Zero: no deadline, on purpose only.
   std::chrono::milliseconds sync_wait{std::chrono::hours(1)};
+  // SL_SHARD_MIN_MB: this node merges shards of a round (docs/rounds.md, sharded merge) of at
+  // least this many payload bytes; 0: it never does, and no round it takes part in is sharded.
+  uint64_t shard_bytes = uint64_t{16} << 20;
   // Called with every training state a sync reads (the file server judges fetches by it).
   std::function<void(const swarm::v1::TrainingInfo&)> on_read;
 };
@@ -108,6 +111,18 @@ class RoundDriver {
   StatusOr<bool> Lead(const swarm::v1::RoundInfo& round, Watch& w);
   StatusOr<bool> WatchLeader(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
                              Watch& w);
+  // A sharded round: merges this node's shards, gathers the recorded ones (and assembles and
+  // records the merged model once it has them all), replaces the mergers that failed.
+  StatusOr<bool> Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution, Watch& w);
+  Status MergeShard(const swarm::v1::TrainingInfo& t, uint32_t shard);
+  StatusOr<bool> GatherShards(const swarm::v1::TrainingInfo& t, Watch& w);
+  StatusOr<bool> WatchShards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
+                             Watch& w);
+  // Runs `fetch(i, endpoint)` for every input in parallel, then again after a pause (at the
+  // endpoints the nodes' latest registrations name) for those that failed, kFetchAttempts
+  // passes in all. A wrong digest (DataLoss) or a cut fetch (Cancelled) is not tried again.
+  std::vector<Status> FetchEach(const std::vector<const swarm::v1::CheckIn*>& inputs,
+                                const std::function<Status(size_t, const std::string&)>& fetch);
   // Submits `tx`; a refusal that only means another node acted first is not an error.
   Status SubmitRacing(const swarm::v1::Transaction& tx);
   // Merges the round's contributions; those that cannot be fetched go to `left_out`, with why.

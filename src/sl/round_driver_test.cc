@@ -13,6 +13,7 @@
 
 #include "core/blob_reader.h"
 #include "core/blob_writer.h"
+#include "core/merge_files.h"
 #include "core/sim_clock.h"
 #include "core/test_util.h"
 #include "ledger/transaction.h"
@@ -182,6 +183,139 @@ TEST_F(RoundDriverTest, ThreePeersMergeEveryRoundAndEndWithTheSameFinalModel) {
   EXPECT_EQ(sn_.Count(Transaction::kRedoRound), 0);
   // Every live member checks in at once, so no round waited out the 30 s grace period.
   EXPECT_LT(clock_.elapsed(), std::chrono::seconds(10));
+}
+
+// Sharded rounds (docs/rounds.md): every participant merges one coordinate range of every
+// contribution; the merged model is the same bit for bit as one leader's whole merge.
+class ShardedRoundTest : public RoundDriverTest {
+ protected:
+  RoundOptions Sharded(uint32_t min_peers) {
+    RoundOptions o = Options(min_peers);
+    o.shard_bytes = 1;  // the 16-byte model in one shard per participant
+    return o;
+  }
+  // The digest one leader's merge of round `r`'s contributions gives.
+  Digest WholeMerge(const ledger::Round& r) {
+    std::vector<std::filesystem::path> paths;
+    std::vector<uint32_t> weights;
+    for (const auto& [uid, c] : r.checkins) {
+      if (c.checkin.model_digest().empty()) continue;
+      paths.push_back(peers_[uid[0] - 'a']->store->PathOf(*Digest::FromBytes(c.checkin.model_digest())));
+      weights.push_back(c.checkin.weight());
+    }
+    MergeOptions o;
+    auto d = MergeBlobFiles(paths, weights, o, dir_.path() / "whole.blob");
+    EXPECT_TRUE(d.ok()) << d.status().message();
+    return d.ok() ? *d : Digest();
+  }
+  // Checks each merge recorded against WholeMerge; counts the sharded ones.
+  void CheckEveryMerge() {
+    sn_.OnApplied([this](const Transaction& tx) { Check(tx); });
+  }
+  void Check(const Transaction& tx) {
+    if (!tx.has_record_merge()) return;
+    const ledger::Round r = *sn_.training("c").last;
+    if (!r.shards.empty()) ++sharded_merges_;
+    if (r.left_out.empty()) {
+      EXPECT_EQ(Digest::FromBytes(tx.record_merge().model_digest())->Hex(), WholeMerge(r).Hex())
+          << "round " << r.number;
+    }
+  }
+  int sharded_merges_ = 0;
+};
+
+TEST_F(ShardedRoundTest, ThreePeersMergeShardByShardTheSameModelAsOneLeader) {
+  AddPeers(3, Sharded(3));
+  CheckEveryMerge();
+  Train(3);
+  for (auto& p : peers_) {
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    ASSERT_EQ(p->results.size(), 4u) << p->uid;
+    EXPECT_TRUE(p->results.back().final);
+    for (size_t k = 0; k < 4; ++k) EXPECT_EQ(p->results[k].merged, peers_[0]->results[k].merged);
+  }
+  EXPECT_FLOAT_EQ(ValueOf(*peers_[0], peers_[0]->results[1].merged), 146.0f / 3);
+  EXPECT_EQ(sharded_merges_, 4);
+  EXPECT_EQ(sn_.Count(Transaction::kRecordShard), 4 * 3);
+  EXPECT_EQ(sn_.Count(Transaction::kRecordMerge), 4);  // one per round: the first to assemble it
+  // Each merger fetched its range of the two other contributions, every round.
+  EXPECT_EQ(peers_fs_.range_fetches(), 4 * 3 * 2);
+  EXPECT_LT(clock_.elapsed(), std::chrono::seconds(10));
+}
+
+// A shard merger that stays alive but never records its shard is replaced once its deadline
+// passed; the next merger in the shard's order merges it from every contribution.
+TEST_F(ShardedRoundTest, AShardMergerThatMissesItsDeadlineIsReplacedByTheNext) {
+  AddPeers(3, Sharded(2));
+  std::string stuck;
+  uint32_t stuck_shard = 0;
+  sn_.OnApplied([&](const Transaction& tx) {
+    Check(tx);
+    if (RoundClosedBy(tx) == 2 && stuck.empty()) {
+      const auto& cur = sn_.training("c").current;
+      ASSERT_EQ(cur.shards.size(), 3u);
+      stuck_shard = 1;
+      stuck = cur.ShardMerger(stuck_shard);
+      sn_.Kill(stuck);  // its client fails, but the ledger still sees its lease, and it serves
+      sn_.SetAlive(stuck, true);
+    }
+    if (tx.has_replace_leader() && tx.replace_leader().has_shard()) {
+      EXPECT_EQ(tx.replace_leader().failed_leader(), stuck);
+      EXPECT_EQ(tx.replace_leader().shard(), stuck_shard);
+    }
+    // Its shard was merged by another: its lease runs out (else it would hold off the final round).
+    if (tx.has_record_shard() && tx.record_shard().round() == 2 && tx.record_shard().shard() == stuck_shard) {
+      EXPECT_NE(tx.record_shard().uid(), stuck);
+      EXPECT_EQ(tx.record_shard().left_out_size(), 0);
+      sn_.SetAlive(stuck, false);
+    }
+  });
+  Train(3);
+  ASSERT_FALSE(stuck.empty());
+  EXPECT_EQ(sn_.Count(Transaction::kReplaceLeader), 1);
+  for (auto& p : peers_) {
+    if (p->uid == stuck) continue;
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    EXPECT_TRUE(p->results.back().final) << p->uid;
+  }
+  EXPECT_GE(clock_.elapsed(), std::chrono::seconds(60));
+  EXPECT_GE(sharded_merges_, 3);
+}
+
+// A shard merger dies as its round closes: the other mergers cannot fetch its contribution,
+// so the round goes back to its leader, which merges it whole without that model.
+TEST_F(ShardedRoundTest, AShardMergerThatDiesHasItsRoundMergedByTheLeaderWithoutItsModel) {
+  AddPeers(3, Sharded(2));
+  std::string dead;
+  int fell_back = 0;
+  sn_.OnApplied([&](const Transaction& tx) {
+    Check(tx);
+    if (RoundClosedBy(tx) == 2 && dead.empty()) {
+      dead = sn_.training("c").current.ShardMerger(2);
+      Kill(dead);
+    }
+    if (tx.has_record_shard() && tx.record_shard().left_out_size() > 0) {
+      EXPECT_EQ(tx.record_shard().left_out(0).uid(), dead);
+      ++fell_back;
+    }
+    if (tx.has_record_merge() && tx.record_merge().round() == 2) {
+      ASSERT_EQ(tx.record_merge().left_out_size(), 1);
+      EXPECT_EQ(tx.record_merge().left_out(0).uid(), dead);
+    }
+  });
+  Train(3);
+  ASSERT_FALSE(dead.empty());
+  EXPECT_GE(fell_back, 1);
+  std::vector<Peer*> survivors;
+  for (auto& p : peers_) {
+    if (p->uid == dead) continue;
+    survivors.push_back(p.get());
+    ASSERT_TRUE(p->error.ok()) << p->uid << ": " << p->error.message();
+    EXPECT_TRUE(p->results.back().final) << p->uid;
+  }
+  EXPECT_EQ(survivors[0]->results.back().merged, survivors[1]->results.back().merged);
+  // Rounds 3 and the final one have two participants: sharded again.
+  EXPECT_GE(sharded_merges_, 3);
 }
 
 // The leader of round 3 records its merge and its file server goes before anyone fetched
@@ -402,6 +536,10 @@ class StalledPeers final : public PeerFetcher {
     allowed.push_back(within);
     clock_->SleepFor(std::min<std::chrono::milliseconds>(within, std::chrono::minutes(10)));
     return DeadlineExceeded("fetch from " + endpoint + ": no bytes within the deadline");
+  }
+  Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t, uint64_t,
+                    const std::filesystem::path&, std::chrono::milliseconds within) override {
+    return Fetch(endpoint, digest, nullptr, within);
   }
   void Cancel(std::string) override {}
   std::vector<std::chrono::milliseconds> allowed;

@@ -65,6 +65,10 @@ class MemoryPeers final : public PeerFetcher {
   void StopServing(const std::string& endpoint);
   Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
                std::chrono::milliseconds within) override;
+  Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t offset, uint64_t length,
+                    const std::filesystem::path& into, std::chrono::milliseconds within) override;
+  // How many FetchRange calls succeeded (a sharded round's merges).
+  int range_fetches();
   // A copy in memory is over at once: later fetches are refused.
   void Cancel(std::string reason) override;
 
@@ -73,6 +77,9 @@ class MemoryPeers final : public PeerFetcher {
   std::map<std::string, BlobStore*> stores_;
   std::set<std::string> stopped_;
   std::string cancelled_;
+  int range_fetches_ = 0;
+  // The store serving `endpoint`, or why none does.
+  StatusOr<BlobStore*> From(const std::string& endpoint, const Digest& digest);
 };
 
 }  // namespace swarm::sl::testing
