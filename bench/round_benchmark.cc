@@ -193,8 +193,11 @@ StatusOr<RoundStats> StatsOf(int k, const Timings& t, const std::vector<SlLog>& 
   r.slowest = static_cast<double>(longest) / 1e9;
   const uint64_t round = logs[0].rounds[k];
   const std::vector<uint64_t> moved = BytesMoved(logs, ports, round);
-  const auto led = std::find_if(logs.begin(), logs.end(), [&](const SlLog& l) { return l.led.count(round); });
-  if (led == logs.end()) return Internal("no SL says it led round " + std::to_string(round));
+  // A sharded round has no leader: the node that recorded its merged model stands for one.
+  auto led = std::find_if(logs.begin(), logs.end(), [&](const SlLog& l) { return l.led.count(round); });
+  if (led == logs.end())
+    led = std::find_if(logs.begin(), logs.end(), [&](const SlLog& l) { return l.recorded.count(round); });
+  if (led == logs.end()) return Internal("no SL says it led round " + std::to_string(round) + " or recorded its merge");
   const size_t leader = static_cast<size_t>(led - logs.begin());
   for (size_t i = 0; i < logs.size(); ++i) {
     r.max_bytes = std::max(r.max_bytes, static_cast<double>(moved[i]));

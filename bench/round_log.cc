@@ -27,6 +27,8 @@ StatusOr<SlLog> ParseSlLog(const std::string& text) {
       log.rounds.push_back(round);
     } else if (const char* p = After(line, "leading the merge of round ")) {
       log.led.insert(std::strtoull(p, nullptr, 10));
+    } else if (const char* p = After(line, "recorded the merge of round ")) {
+      log.recorded.insert(std::strtoull(p, nullptr, 10));
     } else if (const char* p = After(line, "SL : INFO : fetched ")) {
       if (std::sscanf(p, "%llu bytes of blob %*s from %*[^:]:%d in %lf s (%*s MB/s; %lf", &a, &f.from_port,
                       &f.seconds, &f.sync_seconds) != 4) {
@@ -42,7 +44,7 @@ StatusOr<SlLog> ParseSlLog(const std::string& text) {
       log.served_bytes = a;
       log.fetched_bytes = c;
       closed = true;
-    } else if (After(line, "choosing the next leader")) {
+    } else if (After(line, "choosing the next leader") || After(line, "passing the shard on")) {
       log.leader_replaced = true;
     }
   }

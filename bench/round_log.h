@@ -2,7 +2,8 @@
 
 // What one SL's log says about a benchmark run: the bytes it fetched in each round (the
 // file server's "fetched N bytes of blob ... from HOST:PORT in S s" lines, attributed to
-// the round it last checked in to), the rounds it led, and its closing totals.
+// the round it last checked in to; ranges of a sharded merge too), the rounds it led or
+// whose merge it recorded, and its closing totals.
 
 #include <cstdint>
 #include <set>
@@ -25,6 +26,7 @@ struct SlLog {
   std::vector<uint64_t> rounds;  // checked in to, in order
   std::vector<LoggedFetch> fetches;
   std::set<uint64_t> led;                        // rounds whose merge this node led
+  std::set<uint64_t> recorded;                   // rounds whose merged model this node recorded
   uint64_t served_bytes = 0, fetched_bytes = 0;  // the closing "file server: ..." line
   bool leader_replaced = false;                  // a leader failed or missed its deadline
 };

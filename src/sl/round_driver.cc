@@ -672,6 +672,9 @@ StatusOr<bool> RoundDriver::Shards(const swarm::v1::TrainingInfo& t, const std::
       continue;
     }
     if (!shard.digest().empty() || !w.merging.insert(shard.index()).second) continue;
+    Log("merging shard " + std::to_string(shard.index()) + " of round " + std::to_string(t.current().number()) +
+        " (" + std::to_string(t.current().shards_size()) + " shards, " +
+        std::to_string(t.current().contributors()) + " contributions)");
     if (Status s = MergeShard(t, shard.index()); !s.ok()) {
       // Its deadline passes the shard on to the next merger.
       NoteError(user_log_, "merge of shard " + std::to_string(shard.index()) + " of round " +

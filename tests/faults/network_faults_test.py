@@ -78,16 +78,18 @@ class NetworkFaultsTest(unittest.TestCase):
     def out(self, i):
         return os.path.join(self.root, f"model-{i + 1}.txt")
 
-    def start_training(self, epochs=8, min_peers=3, ballast_mb=0, batches=20, log_suffix=""):
+    def start_training(self, epochs=8, min_peers=3, ballast_mb=0, batches=20, log_suffix="", sl_env=None):
         """Three SLs; with minPeers 3 every round has all three, so none can finish the
         training before the last one has joined. `ballast_mb` makes the model that much larger.
-        Started again, the SLs keep their data dirs and log to sl<N><log_suffix>.log."""
+        Started again, the SLs keep their data dirs and log to sl<N><log_suffix>.log. `sl_env`
+        is added to the SLs' environment."""
+        env_of_sl = dict(os.environ, **sl_env) if sl_env else None
         self.sls = []
         for i in range(3):
             env = {"TOY_SEED": str(i + 1), "TOY_MIN_PEERS": str(min_peers), "TOY_EPOCHS": str(epochs),
                    "TOY_OUT": self.out(i), "TOY_BALLAST_MB": str(ballast_mb), "TOY_BATCHES": str(batches)}
-            self.sls.append(self.net.start_sl(i + 1, f"sl{i + 1}", [TOY_ML], env, sn_ip=self.sn_list(i),
-                                              log=f"sl{i + 1}{log_suffix}.log"))
+            self.sls.append(self.net.start_sl(i + 1, f"sl{i + 1}", [TOY_ML], env, env=env_of_sl,
+                                              sn_ip=self.sn_list(i), log=f"sl{i + 1}{log_suffix}.log"))
 
     def wait_merged(self, sl, round_number, timeout):
         """Whether `sl` loads the merged model of `round_number` or a later one (an SL that
@@ -178,13 +180,15 @@ class NetworkFaultsTest(unittest.TestCase):
     def test_sigkill_of_the_etcd_member_under_an_sn_stops_it_and_its_sl_fails_over(self):
         self.kill_sn_during_training(1, etcd_only=True)
 
-    def kill_member_mid_transfer(self, leader_says):
+    def kill_member_mid_transfer(self, leader_says, sharded=False):
         """With 192 MiB models, SIGKILL of an SL and its program as soon as the leader of a
         round (round 2 or later) says `leader_says`: a member whose model the leader is fetching,
         or one fetching the merged model. The two others (minPeers 2) go on and end alike. What
         the kill hit is printed: the leader leaving the victim's model out, or the victim not
-        having loaded the merged model yet."""
-        self.start_training(epochs=2, min_peers=2, ballast_mb=192, batches=10)
+        having loaded the merged model yet. Unless `sharded`, the rounds are merged by one
+        leader (SL_SHARD_MIN_MB=0); sharded, every SL merges a 64 MiB shard of each round."""
+        self.start_training(epochs=2, min_peers=2, ballast_mb=192, batches=10,
+                            sl_env=None if sharded else {"SL_SHARD_MIN_MB": "0"})
         found = {}
 
         def leader_speaks():
@@ -197,7 +201,8 @@ class NetworkFaultsTest(unittest.TestCase):
 
         self.assertTrue(self.sls[0].wait_until(leader_speaks, STEP_TIMEOUT * 2),
                         f"no leader said '{leader_says}' of a round from 2 on")
-        victim = (found["leader"] + 1) % 3
+        # Sharded, the one that said it is a shard merger in the middle of its merge.
+        victim = found["leader"] if sharded else (found["leader"] + 1) % 3
         self.sls[victim].kill(signal.SIGKILL)
         killed = time.monotonic()
         loaded = f"merged model of round {found['round']} loaded" in self.sls[victim].log()
@@ -214,7 +219,8 @@ class NetworkFaultsTest(unittest.TestCase):
         with open(outs[0]) as a, open(outs[1]) as b:
             self.assertEqual(a.read(), b.read())
         said = [line for sl in survivors for line in sl.log().splitlines()
-                if "leaving out the model of node" in line or "is no longer alive" in line]
+                if any(words in line for words in ("leaving out the model of node", "is no longer alive",
+                                                   "cannot fetch the model of node", "passing the shard on"))]
         print(f"\nSL {victim + 1} killed when leader SL {found['leader'] + 1} said '{leader_says}' of round "
               f"{found['round']} (it had {'' if loaded else 'not '}loaded that round's merged model): the others "
               f"merged round {found['round'] + 1} {took:.1f} s later; they said: {said[:2]}", file=sys.stderr)
@@ -224,6 +230,9 @@ class NetworkFaultsTest(unittest.TestCase):
 
     def test_sigkill_of_a_member_while_it_fetches_the_merged_model(self):
         self.kill_member_mid_transfer("recorded the merge")
+
+    def test_sigkill_of_a_shard_merger_in_the_middle_of_its_merge(self):
+        self.kill_member_mid_transfer("merging shard [0-9]+", sharded=True)
 
     def test_sigterm_to_an_sl_ends_it_and_its_ml_program_and_the_others_carry_on(self):
         self.start_training(min_peers=2)  # the two others go on without it
