@@ -328,7 +328,7 @@ struct RoundDriver::Watch {
   std::set<uint32_t> merging;
   std::map<uint32_t, std::pair<std::string, Clock::TimePoint>> shard_deadline;
   std::map<uint32_t, std::pair<std::string, Clock::TimePoint>> unreachable;  // digest, when
-  bool assembled = false;  // this node assembled the merged model of its round
+  std::optional<Digest> assembled;  // the merged model this node assembled from its round's shards
   std::optional<Clock::TimePoint> quorum_since;
   std::string leader;                // the leader being watched
   Clock::Duration leader_wait{};     // its merge deadline, from when it was first seen
@@ -459,10 +459,22 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     }
     // The round we took part in (or a later one) has been merged.
     if (w.checked_in != 0 && t.has_last() && t.last().number() >= w.checked_in) {
+      // Any participant may record a sharded round's merge: each of them assembles it from
+      // the shards itself (if it can get them) and takes no other model.
+      if (t.last().shards_size() > 0 && t.last().number() == w.checked_in && !w.assembled) {
+        FetchShards(t.last(), w);
+        RETURN_IF_ERROR(AssembleFromShards(t, t.last(), w).status());
+      }
+      if (w.assembled && t.last().number() == w.checked_in && t.last().merged_digest() != w.assembled->view()) {
+        return DataLoss("node " + t.last().merged_by() + " recorded a merged model of round " +
+                        std::to_string(w.checked_in) + " that is not the one this node assembled from its shards (" +
+                        w.assembled->Hex().substr(0, 12) + "): it is not taken");
+      }
       auto taken = take(t.last(), contribution.has_value());
       if (taken.ok() || !moved_on) return taken;
       w.led = 0;  // the round is merged again: take part in that, as leader too
       w.leader.clear();
+      w.assembled.reset();
       continue;
     }
     if (t.done()) {
@@ -764,17 +776,10 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
   return Status::Ok();
 }
 
-StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch& w) {
-  const auto& round = t.current();
+bool RoundDriver::FetchShards(const swarm::v1::RoundInfo& round, Watch& w) {
   std::vector<const swarm::v1::ShardInfo*> missing;
-  bool all_in = true;
   for (const auto& shard : round.shards()) {
-    if (shard.digest().empty()) {
-      all_in = false;
-      continue;
-    }
-    if (store_->Has(*Digest::FromBytes(shard.digest()))) continue;
-    all_in = false;
+    if (shard.digest().empty() || store_->Has(*Digest::FromBytes(shard.digest()))) continue;
     // One that no source served is tried again a second later (or merged anew, WatchShards).
     auto failed = w.unreachable.find(shard.index());
     if (failed != w.unreachable.end() && failed->second.first == shard.digest() &&
@@ -783,48 +788,63 @@ StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch
     }
     missing.push_back(&shard);
   }
-  if (!missing.empty()) {
-    // Each from its merger, else from the participants that gathered it already; in parallel.
-    std::vector<std::future<Status>> fetches;
-    for (const auto* shard : missing) {
-      std::vector<std::string> sources{shard->fs_endpoint()};
-      for (const auto& c : round.checkins()) {
-        if (c.uid() != uid_ && c.uid() != shard->merged_by() && !c.fs_endpoint().empty())
-          sources.push_back(c.fs_endpoint());
-      }
-      fetches.push_back(std::async(std::launch::async, [this, shard, sources] {
-        Status first;
-        for (const auto& endpoint : sources) {
-          Status s = Fetch(endpoint, shard->digest());
-          if (s.ok()) return s;
-          if (first.ok()) first = s;
-        }
-        return first;
-      }));
+  // Each from its merger, else from the participants that gathered it already; in parallel.
+  std::vector<std::future<Status>> fetches;
+  for (const auto* shard : missing) {
+    std::vector<std::string> sources{shard->fs_endpoint()};
+    for (const auto& c : round.checkins()) {
+      if (c.uid() != uid_ && c.uid() != shard->merged_by() && !c.fs_endpoint().empty())
+        sources.push_back(c.fs_endpoint());
     }
-    for (size_t i = 0; i < missing.size(); ++i) {
-      if (Status s = fetches[i].get(); !s.ok()) {
-        w.unreachable[missing[i]->index()] = {missing[i]->digest(), clock_->Now()};
-        Log("shard " + std::to_string(missing[i]->index()) + " of round " + std::to_string(round.number()) +
-            " cannot be fetched yet from its merger " + missing[i]->merged_by() + ": " + s.message());
+    fetches.push_back(std::async(std::launch::async, [this, shard, sources] {
+      Status first;
+      for (const auto& endpoint : sources) {
+        Status s = Fetch(endpoint, shard->digest());
+        if (s.ok()) return s;
+        if (first.ok()) first = s;
       }
-    }
-    return true;
+      return first;
+    }));
   }
-  if (!all_in || w.assembled) return false;
+  for (size_t i = 0; i < missing.size(); ++i) {
+    if (Status s = fetches[i].get(); !s.ok()) {
+      w.unreachable[missing[i]->index()] = {missing[i]->digest(), clock_->Now()};
+      Log("shard " + std::to_string(missing[i]->index()) + " of round " + std::to_string(round.number()) +
+          " cannot be fetched yet from its merger " + missing[i]->merged_by() + ": " + s.message());
+    }
+  }
+  return !missing.empty();
+}
+
+StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round,
+                                               Watch& w) {
+  if (w.assembled) return true;
   std::vector<std::filesystem::path> paths;
-  for (const auto& shard : round.shards()) paths.push_back(store_->PathOf(*Digest::FromBytes(shard.digest())));
+  for (const auto& shard : round.shards()) {
+    const auto d = Digest::FromBytes(shard.digest());
+    if (!d || !store_->Has(*d)) return false;
+    paths.push_back(store_->PathOf(*d));
+  }
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   ASSIGN_OR_RETURN(const Digest assembled, AssembleShards(FromProto(t.schema()), paths, tmp));
   RETURN_IF_ERROR(store_->AdoptWritten(tmp, assembled).status());
-  w.assembled = true;
+  w.assembled = assembled;
+  return true;
+}
+
+StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch& w) {
+  const auto& round = t.current();
+  if (FetchShards(round, w)) return true;
+  if (w.assembled) return false;  // recorded, or refused: the next state says which
+  ASSIGN_OR_RETURN(const bool assembled, AssembleFromShards(t, round, w));
+  if (!assembled) return false;
   // The first participant to assemble it records it; the others find the round merged.
   swarm::v1::Transaction tx;
   auto* m = tx.mutable_record_merge();
   m->set_contract(o_.contract);
   m->set_round(round.number());
   m->set_uid(uid_);
-  m->set_model_digest(std::string(assembled.view()));
+  m->set_model_digest(std::string(w.assembled->view()));
   m->set_fs_endpoint(o_.fs_endpoint);
   Status s = sn_->Submit(tx).status();
   if (s.ok()) {

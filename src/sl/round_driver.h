@@ -116,6 +116,12 @@ class RoundDriver {
   StatusOr<bool> Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution, Watch& w);
   Status MergeShard(const swarm::v1::TrainingInfo& t, uint32_t shard);
   StatusOr<bool> GatherShards(const swarm::v1::TrainingInfo& t, Watch& w);
+  // One pass, in parallel, over the recorded shards of `round` this node lacks; true if it
+  // tried any. Those that no source served are noted in `w` and left alone for a second.
+  bool FetchShards(const swarm::v1::RoundInfo& round, Watch& w);
+  // Writes the merged model from `round`'s shards once this node has them all (the digest
+  // goes to `w`); false while some are missing.
+  StatusOr<bool> AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round, Watch& w);
   StatusOr<bool> WatchShards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
                              Watch& w);
   // Runs `fetch(i, endpoint)` for every input in parallel, then again after a pause (at the

@@ -243,6 +243,36 @@ TEST_F(ShardedRoundTest, ThreePeersMergeShardByShardTheSameModelAsOneLeader) {
   EXPECT_LT(clock_.elapsed(), std::chrono::seconds(10));
 }
 
+// In a sharded round any participant may record the merged model; every other one assembles
+// the model from the recorded shards itself and refuses a recorded digest that differs.
+TEST_F(ShardedRoundTest, AMergedModelThatIsNotTheShardsIsRefusedByEveryoneWhoAssembledThem) {
+  AddPeers(3, Sharded(3));
+  bool forged = false;
+  sn_.OnApplied([&](const Transaction& tx) {
+    if (forged || !tx.has_record_shard()) return;
+    const ledger::Training t = sn_.training("c");
+    for (const auto& shard : t.current.shards) {
+      if (shard.digest.empty()) return;
+    }
+    forged = true;  // as soon as the last shard is in, before anyone could assemble them
+    Transaction f;
+    auto* m = f.mutable_record_merge();
+    m->set_contract("c");
+    m->set_round(t.current.number);
+    m->set_uid("a");
+    m->set_model_digest(std::string(32, 'F'));
+    m->set_fs_endpoint(peers_[0]->endpoint());
+    ASSERT_TRUE(sn_.Submit("a", {f}).ok());
+  });
+  Train(1);
+  ASSERT_TRUE(forged);
+  for (auto& p : peers_) {
+    EXPECT_EQ(p->error.code(), StatusCode::kDataLoss) << p->uid << ": " << p->error.message();
+    EXPECT_THAT(p->error.message(),
+                HasSubstr("node a recorded a merged model of round 1 that is not the one this node assembled"));
+  }
+}
+
 // A shard merger that stays alive but never records its shard is replaced once its deadline
 // passed; the next merger in the shard's order merges it from every contribution.
 TEST_F(ShardedRoundTest, AShardMergerThatMissesItsDeadlineIsReplacedByTheNext) {
