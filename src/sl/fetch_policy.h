@@ -37,6 +37,12 @@ class FetchPolicy {
 
   // The training state this node's round driver has just read.
   void Saw(const swarm::v1::TrainingInfo& t);
+  // A blob this node has just recorded on the ledger, before its driver reads the state
+  // again: a merged model (served to every SL, as the latest merged model) or a merged shard
+  // of the round seen last (served to that round's participants). Peers ask for it the
+  // moment they see the record, often before this node has read it back: without this,
+  // each such fetch cost a read of the ledger.
+  void Recorded(const Digest& digest, bool shard, uint64_t round);
 
  private:
   Status Judge(const swarm::v1::TrainingInfo& t, const pki::PeerIdentity& caller, const Digest& digest);
@@ -51,6 +57,14 @@ class FetchPolicy {
   std::map<std::string, std::string> owners_ SWARM_GUARDED_BY(mu_);
   // Shared, so that a fetch takes the state without copying it (it has every member's check-in).
   std::shared_ptr<const swarm::v1::TrainingInfo> seen_ SWARM_GUARDED_BY(mu_);
+  // What Recorded said, with its round, until a state seen later is at or past that round
+  // (a read started before the record may end after it: it does not count).
+  struct Record {
+    std::string digest;
+    bool shard = false;
+    uint64_t round = 0;
+  };
+  std::vector<Record> recorded_ SWARM_GUARDED_BY(mu_);
 };
 
 }  // namespace swarm::sl

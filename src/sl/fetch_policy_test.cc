@@ -165,6 +165,40 @@ TEST_F(FetchPolicyTest, AFetchTheStateSeenLastAllowsNeedsNoReadOfTheLedger) {
   EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("b"), DigestOf('A')).code(), StatusCode::kUnavailable);
 }
 
+// What the node has just recorded is served before its syncs read the record back: a merged
+// model to every SL, a merged shard to the participants of the round seen. A state at or
+// past the record's round judges it from then on.
+TEST_F(FetchPolicyTest, ABlobThisNodeJustRecordedIsServedWithoutAReadOfTheLedger) {
+  FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
+  CheckIn("a", 1, 'A');
+  CheckIn("b", 1, 'B');
+  EXPECT_EQ(policy.Allow(MemorySn::IdentityOf("x"), DigestOf('A')).code(), StatusCode::kPermissionDenied);
+  auto seen = clients_["a"]->GetTraining("c");
+  ASSERT_TRUE(seen.ok());
+  policy.Saw(*seen);
+  sn_.Kill("a");  // from here on every fresh read fails: Unavailable
+  const auto allow = [&](const std::string& caller, char d) {
+    return policy.Allow(MemorySn::IdentityOf(caller), DigestOf(d)).code();
+  };
+  EXPECT_EQ(allow("x", 'M'), StatusCode::kUnavailable);
+  policy.Recorded(DigestOf('M'), false, 1);
+  policy.Recorded(DigestOf('S'), true, 1);
+  policy.Recorded(DigestOf('T'), true, 2);  // a round other than the one seen
+  EXPECT_EQ(allow("x", 'M'), StatusCode::kOk);
+  EXPECT_EQ(allow("b", 'S'), StatusCode::kOk);
+  EXPECT_EQ(allow("x", 'S'), StatusCode::kUnavailable);  // no participant: judged by a read
+  EXPECT_EQ(allow("b", 'T'), StatusCode::kUnavailable);
+  // A state read later that has round 1 merged judges it (here: M is no longer the latest).
+  swarm::v1::TrainingInfo later = *seen;
+  later.mutable_last()->set_number(1);
+  later.mutable_last()->set_merged_digest(std::string(32, 'N'));
+  later.mutable_current()->set_number(2);
+  policy.Saw(later);
+  EXPECT_EQ(allow("x", 'M'), StatusCode::kUnavailable);
+  EXPECT_EQ(allow("b", 'S'), StatusCode::kUnavailable);
+  EXPECT_EQ(allow("x", 'N'), StatusCode::kOk);
+}
+
 TEST_F(FetchPolicyTest, ALedgerThatCannotBeReadIsUnavailableNotARefusal) {
   FetchPolicy policy(clients_["a"].get(), [this] { return contract_; });
   sn_.Kill("a");

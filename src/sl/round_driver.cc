@@ -631,6 +631,7 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
   m->set_fs_endpoint(o_.fs_endpoint);
   for (auto& l : left_out) *m->add_left_out() = std::move(l);
   Status s = sn_->Submit(tx).status();
+  if (s.ok() && o_.on_record) o_.on_record(*merged, false, round.number());
   if (s.ok()) {
     Log("recorded the merge of round " + std::to_string(round.number()) + " (" +
         std::to_string(round.contributors() - left_out.size()) + " contributions merged, " +
@@ -771,6 +772,7 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
     r->set_digest(std::string(digest.view()));
   }
   Status s = sn_->Submit(tx).status();
+  if (s.ok() && r->left_out_size() == 0 && o_.on_record) o_.on_record(*Digest::FromBytes(r->digest()), true, round.number());
   // PermissionDenied: this node was replaced as the shard's merger while it merged.
   if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;
   return Status::Ok();
@@ -847,6 +849,7 @@ StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch
   m->set_model_digest(std::string(w.assembled->view()));
   m->set_fs_endpoint(o_.fs_endpoint);
   Status s = sn_->Submit(tx).status();
+  if (s.ok() && o_.on_record) o_.on_record(*w.assembled, false, round.number());
   if (s.ok()) {
     Log("recorded the merge of round " + std::to_string(round.number()) + " (" +
         std::to_string(round.contributors()) + " contributions merged in " + std::to_string(round.shards_size()) +

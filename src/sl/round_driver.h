@@ -55,6 +55,9 @@ struct RoundOptions {
   uint64_t shard_bytes = uint64_t{16} << 20;
   // Called with every training state a sync reads (the file server judges fetches by it).
   std::function<void(const swarm::v1::TrainingInfo&)> on_read;
+  // Called with each blob this node has just recorded on the ledger, before the sync reads
+  // the state again: a merged model (shard false) or a merged shard (true).
+  std::function<void(const Digest&, bool shard, uint64_t round)> on_record;
 };
 
 struct SyncResult {

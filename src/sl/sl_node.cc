@@ -82,6 +82,9 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   RoundOptions rounds = o.rounds;
   rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
   rounds.on_read = [p = node->fetch_policy_.get()](const swarm::v1::TrainingInfo& t) { p->Saw(t); };
+  rounds.on_record = [p = node->fetch_policy_.get()](const Digest& d, bool shard, uint64_t round) {
+    p->Recorded(d, shard, round);
+  };
   node->peers_ = MakeTlsFetcher(*node->identity_);
   node->bridge_ =
       std::make_unique<BridgeService>(node->sn_.get(), node->store_.get(), node->peers_.get(), node->uid_,
