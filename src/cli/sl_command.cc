@@ -1,5 +1,7 @@
 #include "cli/sl_command.h"
 
+#include <malloc.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +43,11 @@ uint32_t EnvCount(const char* name, uint32_t fallback, uint32_t max) {
 }
 
 void RunSl(sl::SlOptions o) {
+  // The file server's and fetches' threads each move 1 MiB chunks; glibc gives every thread
+  // an arena of its own and keeps what it frees there, so at 100 MB x 8 an SL peaked at 3.4x
+  // its model with the default arenas and at 2.2x with two (same round time). Before any
+  // thread starts; MALLOC_ARENA_MAX, if set, decides instead.
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
   if (o.data_dir.empty()) {
     std::fprintf(stderr,
                  "swarm: error: --data-dir is required: the SL keeps its uid and model blobs there\n");

@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // An input blob: its layout, and its file open for reads at offsets.
-class InputBlob {
+class InputBlob final : public RangeSource {
  public:
   static StatusOr<InputBlob> Open(const fs::path& path) {
     InputBlob in(path);
@@ -37,24 +37,22 @@ class InputBlob {
     o.fd_ = -1;
   }
   InputBlob& operator=(InputBlob&&) = delete;
-  ~InputBlob() {
+  ~InputBlob() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
   const fs::path& path() const { return path_; }
   const ModelSchema& schema() const { return layout_.schema; }
 
-  // Reads the bytes of `s` (a segment of the plan) into `dst`.
-  Status Read(const Segment& s, std::span<std::byte> dst) const {
-    uint64_t offset =
-        layout_.payload_offset + layout_.tensor_offsets[s.tensor] + s.first * DTypeSize(s.dtype);
+  const BlobLayout& layout() const { return layout_; }
+
+  Status ReadAt(uint64_t offset, std::span<std::byte> dst) override {
     for (size_t done = 0; done < dst.size();) {
       const ssize_t n = ::pread(fd_, dst.data() + done, dst.size() - done, static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        return DataLoss("merge input '" + path_.string() + "' ends or fails at offset " +
-                        std::to_string(offset) + " (tensor '" + s.name +
-                        "'): " + (n < 0 ? std::strerror(errno) : "end of file"));
+        return DataLoss("merge input '" + path_.string() + "' ends or fails at offset " + std::to_string(offset) +
+                        ": " + (n < 0 ? std::strerror(errno) : "end of file"));
       }
       done += static_cast<size_t>(n);
       offset += static_cast<uint64_t>(n);
@@ -103,28 +101,40 @@ StatusOr<std::vector<InputBlob>> OpenInputs(std::span<const fs::path> inputs, st
   return blobs;
 }
 
-Status MergeOpened(const std::vector<InputBlob>& blobs, std::span<const uint32_t> weights,
-                   const MergeOptions& options, CoordRange range, uint64_t range_coords,
-                   const std::function<Status(std::span<const std::byte>)>& emit) {
-  const ModelSchema& schema = blobs[0].schema();
+}  // namespace
+
+Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const> inputs,
+                         std::span<const uint32_t> weights, const MergeOptions& options, CoordRange range,
+                         const std::function<Status(std::span<const std::byte>)>& emit, uint64_t range_coords) {
+  if (!MergesByRange(options.method)) {
+    return InvalidArgument(std::string(MergeMethodName(options.method)) +
+                           " needs every coordinate in each pass: it merges whole models (MergeModels)");
+  }
+  if (inputs.empty() || weights.size() != inputs.size()) {
+    return InvalidArgument("merge has " + std::to_string(inputs.size()) + " inputs and " +
+                           std::to_string(weights.size()) + " weights; it needs one weight per input, at least one");
+  }
+  const ModelSchema& schema = layout.schema;
   if (range.begin > range.end || range.end > TotalElements(schema)) {
     return InvalidArgument("coordinates [" + std::to_string(range.begin) + ", " + std::to_string(range.end) +
                            ") are not within the model's " + std::to_string(TotalElements(schema)));
   }
   range_coords = std::max<uint64_t>(range_coords, 1);
-  std::vector<std::vector<std::byte>> in_bytes(blobs.size());
+  std::vector<std::vector<std::byte>> in_bytes(inputs.size());
   std::vector<std::byte> out_bytes;
   for (uint64_t begin = range.begin; begin < range.end; begin += range_coords) {
     ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(schema, {begin, std::min(range.end, begin + range_coords)}));
     // Each segment's place in a range's buffer: the same for every input and the output.
     std::vector<uint64_t> at = {0};
     for (const Segment& s : plan.segments) at.push_back(at.back() + BytesOf(s));
-    std::vector<ConstSlice> slices(blobs.size());
-    for (size_t i = 0; i < blobs.size(); ++i) {
+    std::vector<ConstSlice> slices(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
       in_bytes[i].resize(at.back());
       for (size_t k = 0; k < plan.segments.size(); ++k) {
+        const Segment& s = plan.segments[k];
         const std::span<std::byte> dst = std::span(in_bytes[i]).subspan(at[k], at[k + 1] - at[k]);
-        RETURN_IF_ERROR(blobs[i].Read(plan.segments[k], dst));
+        const uint64_t offset = layout.payload_offset + layout.tensor_offsets[s.tensor] + s.first * DTypeSize(s.dtype);
+        RETURN_IF_ERROR(inputs[i]->ReadAt(offset, dst).WithContext("tensor '" + s.name + "'"));
         slices[i].segments.push_back(dst.data());
       }
     }
@@ -137,11 +147,21 @@ Status MergeOpened(const std::vector<InputBlob>& blobs, std::span<const uint32_t
   return Status::Ok();
 }
 
+namespace {
+
+Status MergeOpened(std::vector<InputBlob>& blobs, std::span<const uint32_t> weights, const MergeOptions& options,
+                   CoordRange range, uint64_t range_coords,
+                   const std::function<Status(std::span<const std::byte>)>& emit) {
+  std::vector<RangeSource*> sources;
+  for (InputBlob& b : blobs) sources.push_back(&b);
+  return MergeRangeSources(blobs[0].layout(), sources, weights, options, range, emit, range_coords);
+}
+
 }  // namespace
 
 StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
                                 const MergeOptions& options, const fs::path& out, uint64_t range_coords) {
-  ASSIGN_OR_RETURN(const std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
+  ASSIGN_OR_RETURN(std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
   const ModelSchema& schema = blobs[0].schema();
   ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(out));
   BlobWriter writer(sink.get(), schema);
@@ -156,8 +176,14 @@ StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<cons
 Status MergeBlobRange(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
                       const MergeOptions& options, CoordRange range,
                       const std::function<Status(std::span<const std::byte>)>& emit, uint64_t range_coords) {
-  ASSIGN_OR_RETURN(const std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
+  ASSIGN_OR_RETURN(std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
   return MergeOpened(blobs, weights, options, range, range_coords, emit);
+}
+
+StatusOr<std::unique_ptr<RangeSource>> OpenRangeSource(const fs::path& path, const ModelSchema& schema) {
+  ASSIGN_OR_RETURN(InputBlob b, InputBlob::Open(path));
+  RETURN_IF_ERROR(CompareSchemas(schema, b.schema(), "the training's model", "'" + path.string() + "'"));
+  return std::unique_ptr<RangeSource>(std::make_unique<InputBlob>(std::move(b)));
 }
 
 CoordRange ShardRange(uint64_t total, size_t k, size_t i) {

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <utility>
 
@@ -39,6 +40,24 @@ Status MergeBlobRange(std::span<const std::filesystem::path> inputs, std::span<c
                       const MergeOptions& options, CoordRange range,
                       const std::function<Status(std::span<const std::byte>)>& emit,
                       uint64_t range_coords = uint64_t{1} << 18);
+
+// Where a range merge reads an input's bytes: by file offset of the input's blob, the
+// offsets growing from call to call (a blob file, or a range of one streaming in).
+class RangeSource {
+ public:
+  virtual ~RangeSource() = default;
+  virtual Status ReadAt(uint64_t offset, std::span<std::byte> dst) = 0;
+};
+
+// MergeBlobRange over sources laid out as `layout` says (their schema, checked before).
+Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const> inputs,
+                         std::span<const uint32_t> weights, const MergeOptions& options, CoordRange range,
+                         const std::function<Status(std::span<const std::byte>)>& emit,
+                         uint64_t range_coords = uint64_t{1} << 18);
+
+// Opens the blob file at `path` as a RangeSource; its header and table must parse and its
+// schema be `schema`.
+StatusOr<std::unique_ptr<RangeSource>> OpenRangeSource(const std::filesystem::path& path, const ModelSchema& schema);
 
 // --- Sharded merge (docs/rounds.md): shard i of k merges coordinates ShardRange(total, k, i)
 // of every contribution; the merged shards, concatenated in order, are the merged payload.

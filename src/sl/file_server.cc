@@ -1,11 +1,6 @@
 #include "sl/file_server.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -177,20 +172,15 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
 }
 
 Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                      const Digest& digest, uint64_t offset, uint64_t length, const std::filesystem::path& into,
+                      const Digest& digest, uint64_t offset, uint64_t length, const RangeSink& sink,
                       std::chrono::milliseconds timeout, FetchCanceller* canceller) {
   const std::string what = "bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
                            " of blob " + digest.Hex().substr(0, 12) + " from " + endpoint;
-  const int fd = ::open(into.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return NotFound("cannot open '" + into.string() + "' for " + what + ": " + std::strerror(errno));
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } close_fd{fd};
   auto stub = swarm::v1::FileServer::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-  if (canceller && !canceller->Register(&ctx)) return Cancelled("the fetch of " + what + " was cut short: " + canceller->reason());
+  const auto cut = [&] { return Cancelled("the fetch of " + what + " was cut short: " + canceller->reason()); };
+  if (canceller && !canceller->Register(&ctx)) return cut();
   struct Unregister {
     FetchCanceller* c;
     grpc::ClientContext* ctx;
@@ -202,38 +192,32 @@ Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::
   req.set_digest(std::string(digest.view()));
   req.set_offset(offset);
   req.set_length(length);
+  const auto start = std::chrono::steady_clock::now();
   auto reader = stub->Fetch(&ctx, req);
   swarm::v1::Chunk chunk;
-  uint64_t at = offset;
-  const auto start = std::chrono::steady_clock::now();
-  Status written;
-  while (written.ok() && reader->Read(&chunk)) {
-    const std::string& data = chunk.data();
-    g_counters.fetched_bytes.fetch_add(data.size());
-    if (at + data.size() > offset + length) {
-      written = DataLoss(endpoint + " sent more than the " + std::to_string(length) + " bytes asked for");
+  uint64_t received = 0;
+  Status sunk;
+  while (reader->Read(&chunk)) {
+    const auto bytes = std::as_bytes(std::span(chunk.data().data(), chunk.data().size()));
+    g_counters.fetched_bytes.fetch_add(bytes.size());
+    if (received + bytes.size() > length) {
+      sunk = DataLoss(endpoint + " sent more than the " + std::to_string(length) + " bytes asked for");
+    } else {
+      sunk = sink(bytes);
+    }
+    received += bytes.size();
+    if (!sunk.ok()) {
+      ctx.TryCancel();
       break;
     }
-    for (size_t done = 0; done < data.size();) {
-      const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(at + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        written = Internal("writing " + what + " to '" + into.string() + "': " + std::strerror(errno));
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
-    at += data.size();
   }
-  if (!written.ok()) ctx.TryCancel();
   const grpc::Status finished = reader->Finish();
   g_counters.fetches.fetch_add(1);
-  if (canceller && !canceller->reason().empty())
-    return Cancelled("the fetch of " + what + " was cut short: " + canceller->reason());
-  RETURN_IF_ERROR(written);
+  if (canceller && !canceller->reason().empty()) return cut();
+  RETURN_IF_ERROR(sunk);
   RETURN_IF_ERROR(pki::CheckCall(finished, "FileServer/Fetch", endpoint));
-  if (at != offset + length) {
-    return DataLoss(endpoint + " sent " + std::to_string(at - offset) + " of the " + std::to_string(length) +
+  if (received != length) {
+    return DataLoss(endpoint + " sent " + std::to_string(received) + " of the " + std::to_string(length) +
                     " bytes asked for (" + what + ")");
   }
   // The same line as a whole fetch's (the round benchmark counts both); nothing is synced.
@@ -266,9 +250,9 @@ class TlsFetcher final : public PeerFetcher {
     return s;
   }
   Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t offset, uint64_t length,
-                    const std::filesystem::path& into, std::chrono::milliseconds within) override {
+                    const RangeSink& sink, std::chrono::milliseconds within) override {
     const std::shared_ptr<grpc::Channel> channel = ChannelTo(endpoint);
-    Status s = FetchBlobRange(channel, endpoint, digest, offset, length, into,
+    Status s = FetchBlobRange(channel, endpoint, digest, offset, length, sink,
                               std::min<std::chrono::milliseconds>(timeout_, within), &canceller_);
     if (!s.ok()) Forget(endpoint, channel);
     return s;

@@ -72,13 +72,15 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
                  const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
                  FetchCanceller* canceller = nullptr);
 
+// Where a range fetch hands its bytes, in order, as they arrive; an error stops the fetch.
+using RangeSink = std::function<Status(std::span<const std::byte>)>;
+
 // Fetches bytes [offset, offset + length) of blob `digest` from the file server behind
-// `channel` and writes them at the same offsets of the existing file `into` (a shard
-// merger's sparse copy of a contribution). A range cannot be checked against the blob's
-// digest: it comes over mutual TLS from the node whose contribution it is. Exactly
-// `length` bytes, or an error (nothing promised about what was written).
+// `channel` into `sink` (a shard merger's merge, sl/range_stream.h). A range cannot be
+// checked against the blob's digest: it comes over mutual TLS from the node whose
+// contribution it is. Exactly `length` bytes, or an error.
 Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                      const Digest& digest, uint64_t offset, uint64_t length, const std::filesystem::path& into,
+                      const Digest& digest, uint64_t offset, uint64_t length, const RangeSink& sink,
                       std::chrono::milliseconds timeout, FetchCanceller* canceller = nullptr);
 
 // How an SL gets a blob from a peer's file server: FetchBlob over mutual TLS in production
@@ -93,7 +95,7 @@ class PeerFetcher {
                        std::chrono::milliseconds within) = 0;
   // FetchBlobRange from the file server at `endpoint`.
   virtual Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t offset, uint64_t length,
-                            const std::filesystem::path& into, std::chrono::milliseconds within) = 0;
+                            const RangeSink& sink, std::chrono::milliseconds within) = 0;
   // Ends the fetches in flight and refuses later ones, Cancelled with `reason`.
   virtual void Cancel(std::string reason) = 0;
 };

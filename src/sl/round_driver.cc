@@ -1,7 +1,6 @@
 #include "sl/round_driver.h"
 
 #include <algorithm>
-#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "ledger/transaction.h"
 #include "sl/file_server.h"
 #include "sl/model_schema.h"
+#include "sl/range_stream.h"
 
 namespace swarm::sl {
 namespace {
@@ -700,46 +700,85 @@ StatusOr<bool> RoundDriver::Shards(const swarm::v1::TrainingInfo& t, const std::
   return WatchShards(t, contribution, w);
 }
 
-Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index) {
-  namespace fs = std::filesystem;
-  const auto& round = t.current();
-  ASSIGN_OR_RETURN(const BlobLayout layout, ComputeBlobLayout(FromProto(t.schema())));
-  const CoordRange range = ShardRange(TotalElements(layout.schema), round.shards_size(), index);
+StatusOr<Digest> RoundDriver::StreamShard(const BlobLayout& layout, CoordRange range,
+                                           const std::vector<const swarm::v1::CheckIn*>& inputs,
+                                           const std::string& method,
+                                           const std::map<std::string, std::string>& endpoints,
+                                           std::vector<Status>* fetched) {
   ASSIGN_OR_RETURN(const auto span, BlobSpan(layout, range));
-  const std::vector<const swarm::v1::CheckIn*> inputs = Contributions(round);
-  // Each contribution's span of bytes goes into a sparse copy of it (its header and table
-  // written here from the training's schema): the merge reads that span alone. This node's
-  // own contribution is read where it is.
-  const std::vector<std::byte> prefix = EncodeBlobPrefix(layout);
-  std::vector<fs::path> paths, parts;
+  // This node's own contribution is read where it is; every other one's span streams in
+  // from its file server and is merged as it arrives (sl/range_stream.h).
+  std::vector<std::unique_ptr<RangeSource>> sources;
+  std::vector<RangeStream*> streams(inputs.size(), nullptr);
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Digest d = *Digest::FromBytes(inputs[i]->model_digest());
     if (store_->Has(d)) {
-      paths.push_back(store_->PathOf(d));
-      continue;
+      ASSIGN_OR_RETURN(std::unique_ptr<RangeSource> own, OpenRangeSource(store_->PathOf(d), layout.schema));
+      sources.push_back(std::move(own));
+    } else {
+      auto stream = std::make_unique<RangeStream>(span.first);
+      streams[i] = stream.get();
+      sources.push_back(std::move(stream));
     }
-    paths.push_back(store_->dir() / ("shard-" + std::to_string(index) + "-of-" + inputs[i]->uid() + ".part"));
-    parts.push_back(paths.back());
-    std::ofstream part(paths.back(), std::ios::binary | std::ios::trunc);
-    part.write(reinterpret_cast<const char*>(prefix.data()), static_cast<std::streamsize>(prefix.size()));
-    part.close();
-    std::error_code ec;
-    fs::resize_file(paths.back(), layout.file_bytes(), ec);
-    if (!part || ec) return Internal("cannot prepare '" + paths.back().string() + "' for a shard's input");
   }
-  struct Remove {
-    const std::vector<fs::path>& parts;
-    ~Remove() {
-      std::error_code ec;
-      for (const auto& p : parts) fs::remove(p, ec);
-    }
-  } remove_parts{parts};
-  const std::vector<Status> fetched = FetchEach(inputs, [&](size_t i, const std::string& endpoint) {
-    const Digest d = *Digest::FromBytes(inputs[i]->model_digest());
-    if (paths[i] == store_->PathOf(d)) return Status::Ok();
-    return peers_->FetchRange(endpoint, d, span.first, span.second - span.first, paths[i],
-                              std::chrono::milliseconds::max());
-  });
+  fetched->assign(inputs.size(), Status::Ok());
+  std::vector<std::thread> fetches;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!streams[i]) continue;
+    fetches.emplace_back([&, i, endpoint = EndpointOf(endpoints, inputs[i]->uid(), inputs[i]->fs_endpoint())] {
+      RangeStream* stream = streams[i];
+      Status s = peers_->FetchRange(
+          endpoint, *Digest::FromBytes(inputs[i]->model_digest()), span.first, span.second - span.first,
+          [stream](std::span<const std::byte> bytes) { return stream->Push(bytes); },
+          std::chrono::milliseconds::max());
+      (*fetched)[i] = s;
+      stream->Close(std::move(s));
+    });
+  }
+  std::vector<RangeSource*> ptrs;
+  for (const auto& source : sources) ptrs.push_back(source.get());
+  auto [weights, options] = WeighInputs(inputs, method);
+  const auto tmp = store_->dir() / ("shard-" + uid_ + ".tmp");
+  StatusOr<Digest> digest = [&]() -> StatusOr<Digest> {
+    ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(tmp));
+    Sha256 hash;
+    RETURN_IF_ERROR(MergeRangeSources(layout, ptrs, weights, options, range, [&](std::span<const std::byte> bytes) {
+      hash.Update(bytes);
+      return sink->Write(bytes);
+    }));
+    RETURN_IF_ERROR(sink->Commit());
+    return hash.Finish();
+  }();
+  for (RangeStream* stream : streams) {
+    if (stream) stream->Abandon();  // a merge that failed leaves fetches waiting to push
+  }
+  for (auto& f : fetches) f.join();
+  if (!digest.ok()) return digest.status();
+  return store_->AdoptWritten(tmp, *digest);
+}
+
+Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index) {
+  const auto& round = t.current();
+  ASSIGN_OR_RETURN(const BlobLayout layout, ComputeBlobLayout(FromProto(t.schema())));
+  const CoordRange range = ShardRange(TotalElements(layout.schema), round.shards_size(), index);
+  const std::vector<const swarm::v1::CheckIn*> inputs = Contributions(round);
+  // A fetch that fails fails the merge: it is tried again, every range afresh, after a pause
+  // and at the endpoints the nodes' latest registrations name; kFetchAttempts in all.
+  std::vector<Status> fetched;
+  StatusOr<Digest> merged = Unavailable("not merged");
+  for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
+    if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
+    merged = StreamShard(layout, range, inputs, round.merge_method(),
+                         attempt == 0 ? std::map<std::string, std::string>() : CurrentEndpoints(), &fetched);
+    const bool fetch_failed =
+        std::any_of(fetched.begin(), fetched.end(), [](const Status& s) { return !s.ok() && s.code() != StatusCode::kCancelled; });
+    if (merged.ok() || !fetch_failed) break;
+  }
+  if (!merged.ok() && std::all_of(fetched.begin(), fetched.end(), [](const Status& s) {
+        return s.ok() || s.code() == StatusCode::kCancelled;
+      })) {
+    return merged.status();  // not a fetch: the merge or the disk
+  }
   swarm::v1::Transaction tx;
   auto* r = tx.mutable_record_shard();
   r->set_contract(o_.contract);
@@ -747,8 +786,8 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
   r->set_uid(uid_);
   r->set_shard(index);
   r->set_fs_endpoint(o_.fs_endpoint);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (fetched[i].ok()) continue;
+  for (size_t i = 0; i < inputs.size() && !merged.ok(); ++i) {
+    if (fetched[i].ok() || fetched[i].code() == StatusCode::kCancelled) continue;
     // Every shard must merge the same contributions: the round goes back to its leader,
     // which leaves this one out.
     NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": shard " + std::to_string(index) +
@@ -758,19 +797,7 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
     l->set_uid(inputs[i]->uid());
     l->set_reason(("its model cannot be fetched: " + fetched[i].message()).substr(0, 1024));
   }
-  if (r->left_out_size() == 0) {
-    auto [weights, options] = WeighInputs(inputs, round.merge_method());
-    const fs::path tmp = store_->dir() / ("shard-" + uid_ + ".tmp");
-    ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(tmp));
-    Sha256 hash;
-    RETURN_IF_ERROR(MergeBlobRange(paths, weights, options, range, [&](std::span<const std::byte> bytes) {
-      hash.Update(bytes);
-      return sink->Write(bytes);
-    }));
-    RETURN_IF_ERROR(sink->Commit());
-    ASSIGN_OR_RETURN(const Digest digest, store_->AdoptWritten(tmp, hash.Finish()));
-    r->set_digest(std::string(digest.view()));
-  }
+  if (merged.ok()) r->set_digest(std::string(merged->view()));
   Status s = sn_->Submit(tx).status();
   if (s.ok() && r->left_out_size() == 0 && o_.on_record) o_.on_record(*Digest::FromBytes(r->digest()), true, round.number());
   // PermissionDenied: this node was replaced as the shard's merger while it merged.

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "core/blob_format.h"
 #include "core/clock.h"
+#include "core/merge.h"
 #include "core/sha256.h"
 #include "sl/blob_store.h"
 #include "sl/file_server.h"
@@ -118,6 +120,11 @@ class RoundDriver {
   // records the merged model once it has them all), replaces the mergers that failed.
   StatusOr<bool> Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution, Watch& w);
   Status MergeShard(const swarm::v1::TrainingInfo& t, uint32_t shard);
+  // One try at merging coordinates `range` of `inputs` (the other nodes' ranges streamed in)
+  // into the store; `fetched` gets each input's fetch outcome (Ok for this node's own).
+  StatusOr<Digest> StreamShard(const BlobLayout& layout, CoordRange range,
+                               const std::vector<const swarm::v1::CheckIn*>& inputs, const std::string& method,
+                               const std::map<std::string, std::string>& endpoints, std::vector<Status>* fetched);
   StatusOr<bool> GatherShards(const swarm::v1::TrainingInfo& t, Watch& w);
   // One pass, in parallel, over the recorded shards of `round` this node lacks; true if it
   // tried any. Those that no source served are noted in `w` and left alone for a second.

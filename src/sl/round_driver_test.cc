@@ -567,8 +567,8 @@ class StalledPeers final : public PeerFetcher {
     clock_->SleepFor(std::min<std::chrono::milliseconds>(within, std::chrono::minutes(10)));
     return DeadlineExceeded("fetch from " + endpoint + ": no bytes within the deadline");
   }
-  Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t, uint64_t,
-                    const std::filesystem::path&, std::chrono::milliseconds within) override {
+  Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t, uint64_t, const RangeSink&,
+                    std::chrono::milliseconds within) override {
     return Fetch(endpoint, digest, nullptr, within);
   }
   void Cancel(std::string) override {}

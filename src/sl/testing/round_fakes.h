@@ -66,7 +66,7 @@ class MemoryPeers final : public PeerFetcher {
   Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
                std::chrono::milliseconds within) override;
   Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t offset, uint64_t length,
-                    const std::filesystem::path& into, std::chrono::milliseconds within) override;
+                    const RangeSink& sink, std::chrono::milliseconds within) override;
   // How many FetchRange calls succeeded (a sharded round's merges).
   int range_fetches();
   // A copy in memory is over at once: later fetches are refused.
