@@ -115,6 +115,31 @@ void FetchCanceller::Unregister(grpc::ClientContext* ctx) {
   active_.erase(ctx);
 }
 
+namespace {
+
+// A fetch's context registered with its canceller (if any) for the fetch's life.
+class Registration {
+ public:
+  Registration(FetchCanceller* canceller, grpc::ClientContext* ctx)
+      : canceller_(canceller && canceller->Register(ctx) ? canceller : nullptr),
+        ctx_(ctx),
+        refused_(canceller && !canceller_) {}
+  ~Registration() {
+    if (canceller_) canceller_->Unregister(ctx_);
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  // The canceller had already been cancelled: the fetch must not start.
+  bool refused() const { return refused_; }
+
+ private:
+  FetchCanceller* canceller_;
+  grpc::ClientContext* ctx_;
+  bool refused_;
+};
+
+}  // namespace
+
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
                  const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
                  FetchCanceller* canceller) {
@@ -127,14 +152,8 @@ Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::strin
     return Cancelled("the fetch of blob " + digest.Hex().substr(0, 12) + " from " + endpoint +
                      " was cut short: " + canceller->reason());
   };
-  if (canceller && !canceller->Register(&ctx)) return cut();
-  struct Unregister {
-    FetchCanceller* c;
-    grpc::ClientContext* ctx;
-    ~Unregister() {
-      if (c) c->Unregister(ctx);
-    }
-  } unregister{canceller, &ctx};
+  const Registration registered(canceller, &ctx);
+  if (registered.refused()) return cut();
   swarm::v1::FetchRequest req;
   req.set_digest(std::string(digest.view()));
   auto reader = stub->Fetch(&ctx, req);
@@ -180,14 +199,8 @@ Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   const auto cut = [&] { return Cancelled("the fetch of " + what + " was cut short: " + canceller->reason()); };
-  if (canceller && !canceller->Register(&ctx)) return cut();
-  struct Unregister {
-    FetchCanceller* c;
-    grpc::ClientContext* ctx;
-    ~Unregister() {
-      if (c) c->Unregister(ctx);
-    }
-  } unregister{canceller, &ctx};
+  const Registration registered(canceller, &ctx);
+  if (registered.refused()) return cut();
   swarm::v1::FetchRequest req;
   req.set_digest(std::string(digest.view()));
   req.set_offset(offset);

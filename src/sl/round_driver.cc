@@ -737,7 +737,10 @@ StatusOr<Digest> RoundDriver::StreamShard(const BlobLayout& layout, CoordRange r
   }
   std::vector<RangeSource*> ptrs;
   for (const auto& source : sources) ptrs.push_back(source.get());
-  auto [weights, options] = WeighInputs(inputs, method);
+  // Not a structured binding: the lambda below uses them (clang 14 cannot capture those).
+  const std::pair<std::vector<uint32_t>, MergeOptions> weighed = WeighInputs(inputs, method);
+  const std::vector<uint32_t>& weights = weighed.first;
+  const MergeOptions& options = weighed.second;
   const auto tmp = store_->dir() / ("shard-" + uid_ + ".tmp");
   StatusOr<Digest> digest = [&]() -> StatusOr<Digest> {
     ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(tmp));
