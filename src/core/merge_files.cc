@@ -212,26 +212,70 @@ StatusOr<std::pair<uint64_t, uint64_t>> BlobSpan(const BlobLayout& layout, Coord
   return std::pair<uint64_t, uint64_t>{at(first, first.first), at(last, last.first + last.count)};
 }
 
-StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<const fs::path> shards,
-                                const fs::path& out) {
+namespace {
+
+class FileRange final : public RangeSource {
+ public:
+  FileRange(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~FileRange() override { ::close(fd_); }
+  Status ReadAt(uint64_t offset, std::span<std::byte> dst) override {
+    for (size_t done = 0; done < dst.size();) {
+      const ssize_t n = ::pread(fd_, dst.data() + done, dst.size() - done, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return DataLoss("'" + path_.string() + "' ends or fails at offset " + std::to_string(offset) + ": " +
+                        (n < 0 ? std::strerror(errno) : "end of file"));
+      }
+      done += static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  fs::path path_;
+  int fd_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RangeSource>> OpenFileRange(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound("cannot open '" + path.string() + "': " + std::strerror(errno));
+  return std::unique_ptr<RangeSource>(std::make_unique<FileRange>(path, fd));
+}
+
+StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<RangeSource* const> shards,
+                                std::span<const Digest> digests, const fs::path& out, size_t* bad) {
+  if (!digests.empty() && digests.size() != shards.size()) {
+    return InvalidArgument(std::to_string(shards.size()) + " shards but " + std::to_string(digests.size()) +
+                           " digests");
+  }
   const uint64_t total = TotalElements(schema);
   ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(out));
   BlobWriter writer(sink.get(), schema);
   RETURN_IF_ERROR(writer.Begin());
   std::vector<std::byte> buf(size_t{1} << 20);
   for (size_t i = 0; i < shards.size(); ++i) {
+    const std::string name = "shard " + std::to_string(i) + " of " + std::to_string(shards.size());
     ASSIGN_OR_RETURN(const uint64_t want, RangeBytes(schema, ShardRange(total, shards.size(), i)));
-    ASSIGN_OR_RETURN(std::unique_ptr<FileSource> in, FileSource::Open(shards[i]));
-    if (in->Size() != want) {
-      return DataLoss("shard " + std::to_string(i) + " '" + shards[i].string() + "' has " +
-                      std::to_string(in->Size().value_or(0)) + " bytes; its range of the model has " +
-                      std::to_string(want));
-    }
+    Sha256 hash;
     for (uint64_t done = 0; done < want;) {
-      ASSIGN_OR_RETURN(const size_t n, in->Read(buf));
-      if (n == 0) return DataLoss("shard '" + shards[i].string() + "' ended early");
-      RETURN_IF_ERROR(writer.Append(std::span(buf).first(n)));
-      done += n;
+      const auto piece = std::span(buf).first(static_cast<size_t>(std::min<uint64_t>(buf.size(), want - done)));
+      if (Status s = shards[i]->ReadAt(done, piece); !s.ok()) {
+        if (bad) *bad = i;
+        return s.WithContext(name);
+      }
+      if (!digests.empty()) hash.Update(piece);
+      RETURN_IF_ERROR(writer.Append(piece));
+      done += piece.size();
+    }
+    if (!digests.empty()) {
+      const Digest got = hash.Finish();
+      if (!(got == digests[i])) {
+        if (bad) *bad = i;
+        return DataLoss(name + " has SHA-256 " + got.Hex() + ", not " + digests[i].Hex() + " as recorded");
+      }
     }
   }
   ASSIGN_OR_RETURN(const Digest digest, writer.Finish());

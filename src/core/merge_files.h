@@ -69,10 +69,16 @@ StatusOr<uint64_t> RangeBytes(const ModelSchema& schema, CoordRange range);
 // The file offsets [first, second) of a blob of `layout` that hold `range`'s bytes (with
 // the padding between the tensors it spans): what a shard merger fetches of a contribution.
 StatusOr<std::pair<uint64_t, uint64_t>> BlobSpan(const BlobLayout& layout, CoordRange range);
-// Writes the blob whose payload is the concatenation of `shards` (files of merged shard
-// bytes, in order) to `out` atomically and returns its digest: the same bytes as the
-// merge of the whole model. A shard whose size is not its range's is an error naming it.
-StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<const std::filesystem::path> shards,
-                                const std::filesystem::path& out);
+// A RangeSource over any file, such as a merged shard: its bytes at their offsets.
+StatusOr<std::unique_ptr<RangeSource>> OpenFileRange(const std::filesystem::path& path);
+
+// Writes the blob whose payload is the concatenation of the shards, each read from its
+// source at offsets 0 to its range's bytes, to `out` atomically and returns its digest: the
+// same bytes as the merge of the whole model. With `digests`, shard i's bytes must have
+// SHA-256 digests[i]. An error names the shard (and puts its index in `*bad`, if given), and
+// nothing is written.
+StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<RangeSource* const> shards,
+                                std::span<const Digest> digests, const std::filesystem::path& out,
+                                size_t* bad = nullptr);
 
 }  // namespace swarm

@@ -157,7 +157,18 @@ TEST_F(MergeFilesTest, ShardsMergedApartAndAssembledEqualTheWholeMergeBitForBit)
         }
         EXPECT_EQ(covered, total);
         const fs::path assembled = dir_.path() / "assembled";
-        auto digest = AssembleShards(schema, shards, assembled);
+        std::vector<std::unique_ptr<RangeSource>> sources;
+        std::vector<RangeSource*> ptrs;
+        std::vector<Digest> digests;
+        for (const auto& shard : shards) {
+          auto source = OpenFileRange(shard);
+          ASSERT_TRUE(source.ok());
+          sources.push_back(std::move(*source));
+          ptrs.push_back(sources.back().get());
+          const std::string bytes = Bytes(shard);
+          digests.push_back(Sha256::Of(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+        }
+        auto digest = AssembleShards(schema, ptrs, digests, assembled);
         ASSERT_TRUE(digest.ok()) << digest.status().message();
         EXPECT_TRUE(Bytes(assembled) == reference) << MergeMethodName(method) << ", " << k << " shards";
         EXPECT_EQ(*CheckBlobFile(assembled), *digest);
@@ -166,20 +177,37 @@ TEST_F(MergeFilesTest, ShardsMergedApartAndAssembledEqualTheWholeMergeBitForBit)
   }
 }
 
-TEST_F(MergeFilesTest, AShardOfTheWrongSizeIsNamedAndNothingIsAssembled) {
+TEST_F(MergeFilesTest, AShortOrWrongShardIsNamedAndNothingIsAssembled) {
   const ModelSchema schema = MixedSchema();
   const uint64_t total = TotalElements(schema);
-  std::vector<fs::path> shards;
+  std::vector<std::string> bytes;
   for (size_t i = 0; i < 2; ++i) {
-    shards.push_back(dir_.path() / ("shard" + std::to_string(i)));
-    std::ofstream(shards.back(), std::ios::binary)
-        << std::string(*RangeBytes(schema, ShardRange(total, 2, i)) - (i == 1 ? 1 : 0), 'x');
+    bytes.push_back(std::string(*RangeBytes(schema, ShardRange(total, 2, i)), static_cast<char>('x' + i)));
   }
-  const fs::path out = dir_.path() / "out";
-  auto r = AssembleShards(schema, shards, out);
-  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
-  EXPECT_THAT(r.status().message(), HasSubstr("shard 1 '" + shards[1].string() + "' has"));
-  EXPECT_FALSE(fs::exists(out));
+  const auto assemble = [&](const std::vector<std::string>& shards, const std::vector<Digest>& digests) {
+    std::vector<std::unique_ptr<RangeSource>> sources;
+    std::vector<RangeSource*> ptrs;
+    for (size_t i = 0; i < shards.size(); ++i) {
+      const fs::path p = dir_.path() / ("shard" + std::to_string(i));
+      std::ofstream(p, std::ios::binary) << shards[i];
+      auto source = OpenFileRange(p);
+      EXPECT_TRUE(source.ok());
+      sources.push_back(std::move(*source));
+      ptrs.push_back(sources.back().get());
+    }
+    return AssembleShards(schema, ptrs, digests, dir_.path() / "out").status();
+  };
+  std::vector<std::string> cut = bytes;
+  cut[1].pop_back();
+  Status s = assemble(cut, {});
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("shard 1 of 2"));
+  EXPECT_THAT(s.message(), HasSubstr("ends or fails at offset"));
+  const Digest d0 = Sha256::Of(std::as_bytes(std::span(bytes[0].data(), bytes[0].size())));
+  s = assemble(bytes, {d0, d0});  // shard 1's bytes are not what was recorded for it
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("shard 1 of 2 has SHA-256"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "out"));
 }
 
 }  // namespace

@@ -462,7 +462,6 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       // Any participant may record a sharded round's merge: each of them assembles it from
       // the shards itself (if it can get them) and takes no other model.
       if (t.last().shards_size() > 0 && t.last().number() == w.checked_in && !w.assembled) {
-        FetchShards(t.last(), w);
         RETURN_IF_ERROR(AssembleFromShards(t, t.last(), w).status());
       }
       if (w.assembled && t.last().number() == w.checked_in && t.last().merged_digest() != w.assembled->view()) {
@@ -808,65 +807,72 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
   return Status::Ok();
 }
 
-bool RoundDriver::FetchShards(const swarm::v1::RoundInfo& round, Watch& w) {
-  std::vector<const swarm::v1::ShardInfo*> missing;
-  for (const auto& shard : round.shards()) {
-    if (shard.digest().empty() || store_->Has(*Digest::FromBytes(shard.digest()))) continue;
-    // One that no source served is tried again a second later (or merged anew, WatchShards).
-    auto failed = w.unreachable.find(shard.index());
-    if (failed != w.unreachable.end() && failed->second.first == shard.digest() &&
-        clock_->Now() - failed->second.second < std::chrono::seconds(1)) {
-      continue;
-    }
-    missing.push_back(&shard);
-  }
-  // Each from its merger, else from the participants that gathered it already; in parallel.
-  std::vector<std::future<Status>> fetches;
-  for (const auto* shard : missing) {
-    std::vector<std::string> sources{shard->fs_endpoint()};
-    for (const auto& c : round.checkins()) {
-      if (c.uid() != uid_ && c.uid() != shard->merged_by() && !c.fs_endpoint().empty())
-        sources.push_back(c.fs_endpoint());
-    }
-    fetches.push_back(std::async(std::launch::async, [this, shard, sources] {
-      Status first;
-      for (const auto& endpoint : sources) {
-        Status s = Fetch(endpoint, shard->digest());
-        if (s.ok()) return s;
-        if (first.ok()) first = s;
-      }
-      return first;
-    }));
-  }
-  for (size_t i = 0; i < missing.size(); ++i) {
-    if (Status s = fetches[i].get(); !s.ok()) {
-      w.unreachable[missing[i]->index()] = {missing[i]->digest(), clock_->Now()};
-      Log("shard " + std::to_string(missing[i]->index()) + " of round " + std::to_string(round.number()) +
-          " cannot be fetched yet from its merger " + missing[i]->merged_by() + ": " + s.message());
-    }
-  }
-  return !missing.empty();
-}
-
 StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round,
                                                Watch& w) {
   if (w.assembled) return true;
-  std::vector<std::filesystem::path> paths;
+  std::vector<Digest> digests;
   for (const auto& shard : round.shards()) {
-    const auto d = Digest::FromBytes(shard.digest());
-    if (!d || !store_->Has(*d)) return false;
-    paths.push_back(store_->PathOf(*d));
+    if (shard.digest().empty()) return false;
+    // One its merger did not serve is tried again a second later (or merged anew, WatchShards).
+    auto failed = w.unreachable.find(shard.index());
+    if (failed != w.unreachable.end() && failed->second.first == shard.digest() &&
+        clock_->Now() - failed->second.second < std::chrono::seconds(1)) {
+      return false;
+    }
+    digests.push_back(*Digest::FromBytes(shard.digest()));
   }
+  const ModelSchema schema = FromProto(t.schema());
+  const uint64_t total = TotalElements(schema);
+  // This node's own shard is read from its store; every other one streams from its merger
+  // straight into the blob, checked against its recorded digest as it goes: nothing of it
+  // is written but the model.
+  std::vector<std::unique_ptr<RangeSource>> sources;
+  std::vector<RangeStream*> streams(digests.size(), nullptr);
+  for (const Digest& d : digests) {
+    if (store_->Has(d)) {
+      ASSIGN_OR_RETURN(std::unique_ptr<RangeSource> own, OpenFileRange(store_->PathOf(d)));
+      sources.push_back(std::move(own));
+    } else {
+      sources.push_back(std::make_unique<RangeStream>(0));
+      streams[sources.size() - 1] = static_cast<RangeStream*>(sources.back().get());
+    }
+  }
+  std::vector<std::thread> fetches;
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (!streams[i]) continue;
+    ASSIGN_OR_RETURN(const uint64_t bytes, RangeBytes(schema, ShardRange(total, digests.size(), i)));
+    fetches.emplace_back([&, i, bytes] {
+      RangeStream* stream = streams[i];
+      stream->Close(peers_->FetchRange(
+          round.shards(static_cast<int>(i)).fs_endpoint(), digests[i], 0, bytes,
+          [stream](std::span<const std::byte> piece) { return stream->Push(piece); }, std::chrono::milliseconds::max()));
+    });
+  }
+  std::vector<RangeSource*> ptrs;
+  for (const auto& source : sources) ptrs.push_back(source.get());
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
-  ASSIGN_OR_RETURN(const Digest assembled, AssembleShards(FromProto(t.schema()), paths, tmp));
-  RETURN_IF_ERROR(store_->AdoptWritten(tmp, assembled).status());
-  w.assembled = assembled;
+  size_t bad = digests.size();
+  StatusOr<Digest> assembled = AssembleShards(schema, ptrs, digests, tmp, &bad);
+  for (RangeStream* stream : streams) {
+    if (stream) stream->Abandon();
+  }
+  for (auto& f : fetches) f.join();
+  if (!assembled.ok()) {
+    // Not a shard from a peer (this node's own, or the disk): an error. Else that shard waits.
+    if (bad >= digests.size() || !streams[bad]) return assembled.status();
+    w.unreachable[static_cast<uint32_t>(bad)] = {round.shards(static_cast<int>(bad)).digest(), clock_->Now()};
+    Log("shard " + std::to_string(bad) + " of round " + std::to_string(round.number()) +
+        " cannot be had yet from its merger " + round.shards(static_cast<int>(bad)).merged_by() + ": " +
+        assembled.status().message());
+    return false;
+  }
+  RETURN_IF_ERROR(store_->AdoptWritten(tmp, *assembled).status());
+  w.assembled = *assembled;
   return true;
 }
 
 StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch& w) {
   const auto& round = t.current();
-  if (FetchShards(round, w)) return true;
   if (w.assembled) return false;  // recorded, or refused: the next state says which
   ASSIGN_OR_RETURN(const bool assembled, AssembleFromShards(t, round, w));
   if (!assembled) return false;
@@ -901,10 +907,14 @@ StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t, const 
   const auto wait = o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
                                             1000 * model_bytes * (round.checkins_size() + 1) /
                                             std::max(1, round.shards_size()) / o_.leader_bytes_per_second));
+  if (w.assembled) return false;  // every shard is in this node's model
   bool acted = false;
   for (const auto& shard : round.shards()) {
     const bool recorded = !shard.digest().empty();
-    if (shard.merger() == uid_ || (recorded && store_->Has(*Digest::FromBytes(shard.digest())))) continue;
+    if (shard.merger() == uid_) continue;
+    // A recorded shard is waited for only while its merger does not serve it.
+    const auto unserved = w.unreachable.find(shard.index());
+    if (recorded && (unserved == w.unreachable.end() || unserved->second.first != shard.digest())) continue;
     auto& [merger, deadline] = w.shard_deadline[shard.index()];
     if (merger != shard.merger()) {
       merger = shard.merger();

@@ -126,11 +126,9 @@ class RoundDriver {
                                const std::vector<const swarm::v1::CheckIn*>& inputs, const std::string& method,
                                const std::map<std::string, std::string>& endpoints, std::vector<Status>* fetched);
   StatusOr<bool> GatherShards(const swarm::v1::TrainingInfo& t, Watch& w);
-  // One pass, in parallel, over the recorded shards of `round` this node lacks; true if it
-  // tried any. Those that no source served are noted in `w` and left alone for a second.
-  bool FetchShards(const swarm::v1::RoundInfo& round, Watch& w);
-  // Writes the merged model from `round`'s shards once this node has them all (the digest
-  // goes to `w`); false while some are missing.
+  // Writes the merged model from `round`'s shards once every one is recorded (its digest goes
+  // to `w`); false while some are not, or while a merger does not serve its shard (noted in
+  // `w`, tried again a second later).
   StatusOr<bool> AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round, Watch& w);
   StatusOr<bool> WatchShards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
                              Watch& w);

@@ -86,13 +86,13 @@ class RoundDriverTest : public ::testing::Test {
     for (auto& t : threads) t.join();
   }
 
-  // The model peer `p` contributes to its `k`-th sync: every value 10·(index + 1)² + k, so
-  // that no merge of several equals any one contribution.
+  // The model peer `p` contributes to its `k`-th sync: value i is 10·(index + 1)² + k + i, so
+  // that no merge of several equals any one contribution (and no two shards are alike).
   Digest Contribution(Peer& p, int k) {
     Model m(kSchema);
     const int n = p.uid[0] - 'a' + 1;
     const float v = static_cast<float>(10 * n * n + k);
-    for (int i = 0; i < 4; ++i) m.tensors()[0].as<float>()[i] = v;
+    for (int i = 0; i < 4; ++i) m.tensors()[0].as<float>()[i] = v + static_cast<float>(i);
     const auto tmp = p.store->dir() / ("local-" + std::to_string(k) + ".tmp");
     EXPECT_TRUE(WriteModelFile(m, tmp).ok());
     auto d = p.store->Adopt(tmp);
@@ -238,8 +238,11 @@ TEST_F(ShardedRoundTest, ThreePeersMergeShardByShardTheSameModelAsOneLeader) {
   EXPECT_EQ(sharded_merges_, 4);
   EXPECT_EQ(sn_.Count(Transaction::kRecordShard), 4 * 3);
   EXPECT_EQ(sn_.Count(Transaction::kRecordMerge), 4);  // one per round: the first to assemble it
-  // Each merger fetched its range of the two other contributions, every round.
-  EXPECT_EQ(peers_fs_.range_fetches(), 4 * 3 * 2);
+  // Every round, each merger fetched its range of the two other contributions, and each node
+  // the two other merged shards (but in the final round, whose contributions are round 3's,
+  // those it still held from round 3).
+  EXPECT_GE(peers_fs_.range_fetches(), 4 * 3 * 2 + 3 * 3 * 2);
+  EXPECT_LE(peers_fs_.range_fetches(), 4 * 3 * 2 * 2);
   EXPECT_LT(clock_.elapsed(), std::chrono::seconds(10));
 }
 
