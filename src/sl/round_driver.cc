@@ -837,11 +837,15 @@ StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t,
       streams[sources.size() - 1] = static_cast<RangeStream*>(sources.back().get());
     }
   }
+  std::vector<uint64_t> sizes;  // known before any fetch starts: no early return past here
+  for (size_t i = 0; i < digests.size(); ++i) {
+    ASSIGN_OR_RETURN(const uint64_t bytes, RangeBytes(schema, ShardRange(total, digests.size(), i)));
+    sizes.push_back(bytes);
+  }
   std::vector<std::thread> fetches;
   for (size_t i = 0; i < digests.size(); ++i) {
     if (!streams[i]) continue;
-    ASSIGN_OR_RETURN(const uint64_t bytes, RangeBytes(schema, ShardRange(total, digests.size(), i)));
-    fetches.emplace_back([&, i, bytes] {
+    fetches.emplace_back([&, i, bytes = sizes[i]] {
       RangeStream* stream = streams[i];
       stream->Close(peers_->FetchRange(
           round.shards(static_cast<int>(i)).fs_endpoint(), digests[i], 0, bytes,
