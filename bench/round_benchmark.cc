@@ -197,7 +197,8 @@ StatusOr<RoundStats> StatsOf(int k, const Timings& t, const std::vector<SlLog>& 
   auto led = std::find_if(logs.begin(), logs.end(), [&](const SlLog& l) { return l.led.count(round); });
   if (led == logs.end())
     led = std::find_if(logs.begin(), logs.end(), [&](const SlLog& l) { return l.recorded.count(round); });
-  if (led == logs.end()) return Internal("no SL says it led round " + std::to_string(round) + " or recorded its merge");
+  if (led == logs.end())
+    return Internal("no SL says it led round " + std::to_string(round) + " or recorded its merge");
   const size_t leader = static_cast<size_t>(led - logs.begin());
   for (size_t i = 0; i < logs.size(); ++i) {
     r.max_bytes = std::max(r.max_bytes, static_cast<double>(moved[i]));

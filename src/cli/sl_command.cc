@@ -60,7 +60,8 @@ void RunSl(sl::SlOptions o) {
   o.ml_stop_grace = EnvSeconds("SL_ML_STOP_GRACE_SECONDS", o.ml_stop_grace);
   // This project's own knob, in MiB: how large a shard of a sharded round's merge is at least.
   o.rounds.shard_bytes =
-      uint64_t{EnvCount("SL_SHARD_MIN_MB", static_cast<uint32_t>(o.rounds.shard_bytes >> 20), 1u << 20)} << 20;
+      uint64_t{EnvCount("SL_SHARD_MIN_MB", static_cast<uint32_t>(o.rounds.shard_bytes >> 20), 1u << 20)}
+      << 20;
   IgnoreBrokenPipes();
   InitLogging();
   RunUntilSignal(sl::SlNode::Start(o), "SL");

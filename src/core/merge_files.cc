@@ -51,8 +51,8 @@ class InputBlob final : public RangeSource {
       const ssize_t n = ::pread(fd_, dst.data() + done, dst.size() - done, static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        return DataLoss("merge input '" + path_.string() + "' ends or fails at offset " + std::to_string(offset) +
-                        ": " + (n < 0 ? std::strerror(errno) : "end of file"));
+        return DataLoss("merge input '" + path_.string() + "' ends or fails at offset " +
+                        std::to_string(offset) + ": " + (n < 0 ? std::strerror(errno) : "end of file"));
       }
       done += static_cast<size_t>(n);
       offset += static_cast<uint64_t>(n);
@@ -78,8 +78,8 @@ bool MergesByRange(MergeMethod method) {
 namespace {
 
 // The inputs, opened, checked against each other's schema.
-StatusOr<std::vector<InputBlob>> OpenInputs(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
-                                            const MergeOptions& options) {
+StatusOr<std::vector<InputBlob>> OpenInputs(std::span<const fs::path> inputs,
+                                            std::span<const uint32_t> weights, const MergeOptions& options) {
   if (!MergesByRange(options.method)) {
     return InvalidArgument(std::string(MergeMethodName(options.method)) +
                            " needs every coordinate in each pass: it merges whole models (MergeModels)");
@@ -105,14 +105,16 @@ StatusOr<std::vector<InputBlob>> OpenInputs(std::span<const fs::path> inputs, st
 
 Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const> inputs,
                          std::span<const uint32_t> weights, const MergeOptions& options, CoordRange range,
-                         const std::function<Status(std::span<const std::byte>)>& emit, uint64_t range_coords) {
+                         const std::function<Status(std::span<const std::byte>)>& emit,
+                         uint64_t range_coords) {
   if (!MergesByRange(options.method)) {
     return InvalidArgument(std::string(MergeMethodName(options.method)) +
                            " needs every coordinate in each pass: it merges whole models (MergeModels)");
   }
   if (inputs.empty() || weights.size() != inputs.size()) {
     return InvalidArgument("merge has " + std::to_string(inputs.size()) + " inputs and " +
-                           std::to_string(weights.size()) + " weights; it needs one weight per input, at least one");
+                           std::to_string(weights.size()) +
+                           " weights; it needs one weight per input, at least one");
   }
   const ModelSchema& schema = layout.schema;
   if (range.begin > range.end || range.end > TotalElements(schema)) {
@@ -123,7 +125,8 @@ Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const>
   std::vector<std::vector<std::byte>> in_bytes(inputs.size());
   std::vector<std::byte> out_bytes;
   for (uint64_t begin = range.begin; begin < range.end; begin += range_coords) {
-    ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(schema, {begin, std::min(range.end, begin + range_coords)}));
+    ASSIGN_OR_RETURN(const RangePlan plan,
+                     PlanRange(schema, {begin, std::min(range.end, begin + range_coords)}));
     // Each segment's place in a range's buffer: the same for every input and the output.
     std::vector<uint64_t> at = {0};
     for (const Segment& s : plan.segments) at.push_back(at.back() + BytesOf(s));
@@ -133,7 +136,8 @@ Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const>
       for (size_t k = 0; k < plan.segments.size(); ++k) {
         const Segment& s = plan.segments[k];
         const std::span<std::byte> dst = std::span(in_bytes[i]).subspan(at[k], at[k + 1] - at[k]);
-        const uint64_t offset = layout.payload_offset + layout.tensor_offsets[s.tensor] + s.first * DTypeSize(s.dtype);
+        const uint64_t offset =
+            layout.payload_offset + layout.tensor_offsets[s.tensor] + s.first * DTypeSize(s.dtype);
         RETURN_IF_ERROR(inputs[i]->ReadAt(offset, dst).WithContext("tensor '" + s.name + "'"));
         slices[i].segments.push_back(dst.data());
       }
@@ -149,8 +153,8 @@ Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const>
 
 namespace {
 
-Status MergeOpened(std::vector<InputBlob>& blobs, std::span<const uint32_t> weights, const MergeOptions& options,
-                   CoordRange range, uint64_t range_coords,
+Status MergeOpened(std::vector<InputBlob>& blobs, std::span<const uint32_t> weights,
+                   const MergeOptions& options, CoordRange range, uint64_t range_coords,
                    const std::function<Status(std::span<const std::byte>)>& emit) {
   std::vector<RangeSource*> sources;
   for (InputBlob& b : blobs) sources.push_back(&b);
@@ -203,7 +207,8 @@ StatusOr<uint64_t> RangeBytes(const ModelSchema& schema, CoordRange range) {
 
 StatusOr<std::pair<uint64_t, uint64_t>> BlobSpan(const BlobLayout& layout, CoordRange range) {
   ASSIGN_OR_RETURN(const RangePlan plan, PlanRange(layout.schema, range));
-  if (plan.segments.empty()) return std::pair<uint64_t, uint64_t>{layout.payload_offset, layout.payload_offset};
+  if (plan.segments.empty())
+    return std::pair<uint64_t, uint64_t>{layout.payload_offset, layout.payload_offset};
   const auto at = [&](const Segment& s, uint64_t element) {
     return layout.payload_offset + layout.tensor_offsets[s.tensor] + element * DTypeSize(s.dtype);
   };
@@ -261,7 +266,8 @@ StatusOr<Digest> AssembleShards(const ModelSchema& schema, std::span<RangeSource
     ASSIGN_OR_RETURN(const uint64_t want, RangeBytes(schema, ShardRange(total, shards.size(), i)));
     Sha256 hash;
     for (uint64_t done = 0; done < want;) {
-      const auto piece = std::span(buf).first(static_cast<size_t>(std::min<uint64_t>(buf.size(), want - done)));
+      const auto piece =
+          std::span(buf).first(static_cast<size_t>(std::min<uint64_t>(buf.size(), want - done)));
       if (Status s = shards[i]->ReadAt(done, piece); !s.ok()) {
         if (bad) *bad = i;
         return s.WithContext(name);

@@ -57,7 +57,8 @@ Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const>
 
 // Opens the blob file at `path` as a RangeSource; its header and table must parse and its
 // schema be `schema`.
-StatusOr<std::unique_ptr<RangeSource>> OpenRangeSource(const std::filesystem::path& path, const ModelSchema& schema);
+StatusOr<std::unique_ptr<RangeSource>> OpenRangeSource(const std::filesystem::path& path,
+                                                       const ModelSchema& schema);
 
 // --- Sharded merge (docs/rounds.md): shard i of k merges coordinates ShardRange(total, k, i)
 // of every contribution; the merged shards, concatenated in order, are the merged payload.

@@ -148,10 +148,15 @@ TEST_F(MergeFilesTest, ShardsMergedApartAndAssembledEqualTheWholeMergeBitForBit)
           }
           shards.push_back(dir_.path() / ("shard" + std::to_string(i)));
           std::ofstream out(shards.back(), std::ios::binary);
-          ASSERT_TRUE(MergeBlobRange(partial, weights, o, range, [&](std::span<const std::byte> b) {
-                        out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-                        return Status::Ok();
-                      }, 5).ok());
+          ASSERT_TRUE(MergeBlobRange(
+                          partial, weights, o, range,
+                          [&](std::span<const std::byte> b) {
+                            out.write(reinterpret_cast<const char*>(b.data()),
+                                      static_cast<std::streamsize>(b.size()));
+                            return Status::Ok();
+                          },
+                          5)
+                          .ok());
           out.close();
           EXPECT_EQ(fs::file_size(shards.back()), *RangeBytes(schema, range));
         }

@@ -36,7 +36,7 @@ struct CheckInRecord {
 // the leader merges), then merged (its result recorded; the next round opens).
 // One coordinate range of a sharded round (ledger/training.h ShardCount) and its merge.
 struct Shard {
-  size_t step = 0;  // its merger is leaders[(index + step) % leaders.size()]
+  size_t step = 0;                          // its merger is leaders[(index + step) % leaders.size()]
   std::string digest, endpoint, merged_by;  // once recorded
 };
 

@@ -106,15 +106,21 @@ std::vector<std::string> LeaderOrder(std::vector<std::string> uids, uint64_t num
 
 namespace {
 
+uint64_t DTypeBytes(swarm::v1::DType dtype) {
+  switch (dtype) {
+    case swarm::v1::DTYPE_F64: return 8;
+    case swarm::v1::DTYPE_F16:
+    case swarm::v1::DTYPE_BF16: return 2;
+    default: return 4;  // f32
+  }
+}
+
 uint64_t PayloadBytes(const swarm::v1::ModelSchema& schema) {
   uint64_t total = 0;
   for (const auto& tensor : schema.tensors()) {
     uint64_t n = 1;
     for (uint64_t d : tensor.shape()) n *= d;
-    const uint64_t size = tensor.dtype() == swarm::v1::DTYPE_F64                                  ? 8
-                          : tensor.dtype() == swarm::v1::DTYPE_F16 || tensor.dtype() == swarm::v1::DTYPE_BF16 ? 2
-                                                                                                  : 4;
-    total += n * size;
+    total += n * DTypeBytes(tensor.dtype());
   }
   return total;
 }
@@ -130,7 +136,8 @@ size_t ShardCount(const Training& t, const Round& r, const std::string& method) 
   }
   if (piece == 0) return 1;
   const uint64_t by_size = (PayloadBytes(t.schema) + piece - 1) / piece;
-  return static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>({by_size, r.checkins.size(), kMaxShards})));
+  return static_cast<size_t>(
+      std::max<uint64_t>(1, std::min<uint64_t>({by_size, r.checkins.size(), kMaxShards})));
 }
 
 namespace {
@@ -309,7 +316,8 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
       }
     }
     if (m.left_out_size() > 0)
-      return InvalidArgument("a sharded round's merge leaves nothing out: its shards merged every contribution");
+      return InvalidArgument(
+          "a sharded round's merge leaves nothing out: its shards merged every contribution");
   } else if (m.uid() != r.leader()) {
     return PermissionDenied("only the leader of " + round + " (" + r.leader() + ") records its merge, not " +
                             m.uid());

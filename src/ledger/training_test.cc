@@ -231,7 +231,8 @@ TEST_F(TrainingTest, AFinalRoundClosesWithTheCheckInThatCompletesIt) {
 
 // Schema(3) has 48 payload bytes: with shard_bytes 16, three participants merge a shard each.
 TEST_F(TrainingTest, AShardedRoundIsMergedShardByShardAndRecordedByAnyParticipant) {
-  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(Sharding(CheckIn(uid, 1, Digest(uid[0]), 0, 3))).ok());
+  for (const char* uid : {"a", "b", "c"})
+    ASSERT_TRUE(Run(Sharding(CheckIn(uid, 1, Digest(uid[0]), 0, 3))).ok());
   ASSERT_TRUE(Run(Close("a", 1)).ok());
   const Round& r = T().current;
   ASSERT_EQ(r.shards.size(), 3u);
@@ -242,9 +243,11 @@ TEST_F(TrainingTest, AShardedRoundIsMergedShardByShardAndRecordedByAnyParticipan
   ExpectRefused(Shard("b", 1, 0, '0'), "only the merger of shard 0 of round 1");
   ExpectRefused(Shard("a", 1, 3, '0'), "has 3 shards; there is no shard 3");
   ASSERT_TRUE(Run(Shard("a", 1, 0, '0')).ok());
-  ExpectRefused(Shard("a", 1, 0, '0'), "shard 0 of round 1 of contract 'defaultbb.cqdb.sml.hpe' is already recorded");
+  ExpectRefused(Shard("a", 1, 0, '0'),
+                "shard 0 of round 1 of contract 'defaultbb.cqdb.sml.hpe' is already recorded");
   ASSERT_TRUE(Run(Shard("b", 1, 1, '1')).ok());
-  ExpectRefused(Merge("a", 1), "shard 2 of round 1 of contract 'defaultbb.cqdb.sml.hpe' (merger c) is not recorded yet");
+  ExpectRefused(Merge("a", 1),
+                "shard 2 of round 1 of contract 'defaultbb.cqdb.sml.hpe' (merger c) is not recorded yet");
   // c died: the next participant in shard 2's order merges it.
   ExpectRefused(ReplaceShard("a", 1, 2, "b"), "the merger of shard 2 of round 1");
   ASSERT_TRUE(Run(ReplaceShard("a", 1, 2, "c")).ok());
@@ -297,7 +300,8 @@ TEST_F(TrainingTest, ARoundIsShardedOnlyWhenEveryParticipantShardsAndItsMethodIs
 // A shard merger that cannot fetch a contribution gives the round back to its leader,
 // which leaves that contribution out; a lost sharded round is merged again whole.
 TEST_F(TrainingTest, AShardedRoundFallsBackToItsLeaderWhenAContributionCannotBeFetched) {
-  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(Sharding(CheckIn(uid, 1, Digest(uid[0]), 0, 3))).ok());
+  for (const char* uid : {"a", "b", "c"})
+    ASSERT_TRUE(Run(Sharding(CheckIn(uid, 1, Digest(uid[0]), 0, 3))).ok());
   ASSERT_TRUE(Run(Close("a", 1)).ok());
   ASSERT_TRUE(Run(Shard("a", 1, 0, '0')).ok());
   ExpectRefused(Shard("b", 1, 1, '1', "d"), "left out node d, which did not contribute");
@@ -308,7 +312,8 @@ TEST_F(TrainingTest, AShardedRoundFallsBackToItsLeaderWhenAContributionCannotBeF
   merge.mutable_record_merge()->add_left_out()->set_uid("c");
   ASSERT_TRUE(Run(merge).ok());
 
-  for (const char* uid : {"a", "b", "c"}) ASSERT_TRUE(Run(Sharding(CheckIn(uid, 2, Digest(uid[0]), 1, 3))).ok());
+  for (const char* uid : {"a", "b", "c"})
+    ASSERT_TRUE(Run(Sharding(CheckIn(uid, 2, Digest(uid[0]), 1, 3))).ok());
   ASSERT_TRUE(Run(Close("a", 2)).ok());
   ASSERT_EQ(T().current.shards.size(), 3u);
   const std::string merger0 = T().current.ShardMerger(0), merger1 = T().current.ShardMerger(1),

@@ -87,7 +87,8 @@ Status FetchPolicy::Judge(const swarm::v1::TrainingInfo& t, const pki::PeerIdent
   const std::string bytes(digest.view());
   if (t.has_last() && t.last().merged_digest() == bytes) return Status::Ok();
   const auto has_shard = [&](const swarm::v1::RoundInfo& r) {
-    return std::any_of(r.shards().begin(), r.shards().end(), [&](const auto& s) { return s.digest() == bytes; });
+    return std::any_of(r.shards().begin(), r.shards().end(),
+                       [&](const auto& s) { return s.digest() == bytes; });
   };
   const auto has_contribution = [&](const swarm::v1::RoundInfo& r) {
     return std::any_of(r.checkins().begin(), r.checkins().end(),
@@ -97,10 +98,11 @@ Status FetchPolicy::Judge(const swarm::v1::TrainingInfo& t, const pki::PeerIdent
   // merged (its participants may still be gathering it): for that round's participants.
   const bool current = has_contribution(t.current()) || has_shard(t.current());
   if (!current && !(t.has_last() && has_shard(t.last()))) {
-    return PermissionDenied("blob " + digest.Hex() +
-                            " is neither a contribution to the current round, nor a merged shard, nor the latest "
-                            "merged model of training '" +
-                            contract + "': this file server does not serve it");
+    return PermissionDenied(
+        "blob " + digest.Hex() +
+        " is neither a contribution to the current round, nor a merged shard, nor the latest "
+        "merged model of training '" +
+        contract + "': this file server does not serve it");
   }
   const auto& round = current ? t.current() : t.last();
   std::vector<std::string> participants;

@@ -69,8 +69,10 @@ TEST_F(FetchPolicyTest, AContributionGoesOnlyToTheParticipantsOfItsRound) {
   // A blob the round does not name is not served, even to a participant.
   s = allow("b", 'Z');
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
-  EXPECT_THAT(s.message(),
-              HasSubstr("is neither a contribution to the current round, nor a merged shard, nor the latest merged model"));
+  EXPECT_THAT(
+      s.message(),
+      HasSubstr(
+          "is neither a contribution to the current round, nor a merged shard, nor the latest merged model"));
 }
 
 TEST_F(FetchPolicyTest, TheLatestMergedModelGoesToEverySlAndOldContributionsToNoOne) {

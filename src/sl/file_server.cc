@@ -198,7 +198,9 @@ Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::
   auto stub = swarm::v1::FileServer::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-  const auto cut = [&] { return Cancelled("the fetch of " + what + " was cut short: " + canceller->reason()); };
+  const auto cut = [&] {
+    return Cancelled("the fetch of " + what + " was cut short: " + canceller->reason());
+  };
   const Registration registered(canceller, &ctx);
   if (registered.refused()) return cut();
   swarm::v1::FetchRequest req;
@@ -238,8 +240,8 @@ Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::
   char rate[96];
   std::snprintf(rate, sizeof rate, " in %.3f s (%.0f MB/s; 0.000 s of it syncing to disk)", seconds,
                 static_cast<double>(length) / seconds / 1e6);
-  LogInfo(kLog, "fetched " + std::to_string(length) + " bytes of blob " + digest.Hex().substr(0, 12) + " from " +
-                    endpoint + rate);
+  LogInfo(kLog, "fetched " + std::to_string(length) + " bytes of blob " + digest.Hex().substr(0, 12) +
+                    " from " + endpoint + rate);
   return Status::Ok();
 }
 

@@ -94,8 +94,8 @@ class PeerFetcher {
   virtual Status Fetch(const std::string& endpoint, const Digest& digest, BlobStore* store,
                        std::chrono::milliseconds within) = 0;
   // FetchBlobRange from the file server at `endpoint`.
-  virtual Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t offset, uint64_t length,
-                            const RangeSink& sink, std::chrono::milliseconds within) = 0;
+  virtual Status FetchRange(const std::string& endpoint, const Digest& digest, uint64_t offset,
+                            uint64_t length, const RangeSink& sink, std::chrono::milliseconds within) = 0;
   // Ends the fetches in flight and refuses later ones, Cancelled with `reason`.
   virtual void Cancel(std::string reason) = 0;
 };

@@ -18,7 +18,8 @@ namespace swarm::sl {
 class RangeStream final : public RangeSource {
  public:
   // `first`: the file offset of the range's first byte.
-  explicit RangeStream(uint64_t first, uint64_t capacity = uint64_t{2} << 20) : pos_(first), capacity_(capacity) {}
+  explicit RangeStream(uint64_t first, uint64_t capacity = uint64_t{2} << 20)
+      : pos_(first), capacity_(capacity) {}
 
   // The fetch's side: the range's bytes in order, then its outcome. Push fails (Cancelled)
   // once the merge has abandoned the stream.

@@ -10,7 +10,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::span<const std::byte> Bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> Bytes(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
 
 // Bytes at file offsets 100.. stream in, in pieces of 7, through a 16-byte buffer; the reader
 // takes some, skips some (padding between tensors) and gets exactly the bytes at its offsets.

@@ -205,8 +205,8 @@ namespace {
 
 // The merge weights of `inputs` and the options to merge them with `method`: late
 // contributions weigh less (ledger/round_rules.h MergeWeight).
-std::pair<std::vector<uint32_t>, MergeOptions> WeighInputs(const std::vector<const swarm::v1::CheckIn*>& inputs,
-                                                          const std::string& method) {
+std::pair<std::vector<uint32_t>, MergeOptions> WeighInputs(
+    const std::vector<const swarm::v1::CheckIn*>& inputs, const std::string& method) {
   const bool any_stale =
       std::any_of(inputs.begin(), inputs.end(), [](const auto* c) { return ledger::Staleness(*c) > 0; });
   std::vector<uint32_t> weights;
@@ -362,11 +362,12 @@ std::string RoundDriver::WaitingFor(const swarm::v1::TrainingInfo& t, const Watc
   if (cur.shards_size() > 0) {
     std::string open;
     for (const auto& s : cur.shards()) {
-      if (s.digest().empty()) open += (open.empty() ? "" : ", ") + std::to_string(s.index()) + " (merger " + s.merger() + ")";
+      if (s.digest().empty())
+        open += (open.empty() ? "" : ", ") + std::to_string(s.index()) + " (merger " + s.merger() + ")";
     }
     return head + "for the merged shards of round " + std::to_string(cur.number()) + where +
-           (open.empty() ? ": every shard is recorded, none is merged into the model yet" : ": shards " + open +
-                                                                                               " are not recorded");
+           (open.empty() ? ": every shard is recorded, none is merged into the model yet"
+                         : ": shards " + open + " are not recorded");
   }
   return head + "for the merged model of round " + std::to_string(cur.number()) + where + " (leader " +
          cur.leader() + ")";
@@ -437,7 +438,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     const swarm::v1::TrainingInfo& t = *got;
     if (o_.on_read) o_.on_read(t);
     const auto& cur = t.current();
-    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader(), shard_progress(cur));
+    if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader(),
+                                   shard_progress(cur));
         now != progress) {
       progress = std::move(now);
       started = clock_->Now();
@@ -464,9 +466,11 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       if (t.last().shards_size() > 0 && t.last().number() == w.checked_in && !w.assembled) {
         RETURN_IF_ERROR(AssembleFromShards(t, t.last(), w).status());
       }
-      if (w.assembled && t.last().number() == w.checked_in && t.last().merged_digest() != w.assembled->view()) {
+      if (w.assembled && t.last().number() == w.checked_in &&
+          t.last().merged_digest() != w.assembled->view()) {
         return DataLoss("node " + t.last().merged_by() + " recorded a merged model of round " +
-                        std::to_string(w.checked_in) + " that is not the one this node assembled from its shards (" +
+                        std::to_string(w.checked_in) +
+                        " that is not the one this node assembled from its shards (" +
                         w.assembled->Hex().substr(0, 12) + "): it is not taken");
       }
       auto taken = take(t.last(), contribution.has_value());
@@ -676,17 +680,17 @@ StatusOr<bool> RoundDriver::WatchLeader(const swarm::v1::TrainingInfo& t,
 
 // --- Sharded rounds (docs/rounds.md) -----------------------------------------------------
 
-StatusOr<bool> RoundDriver::Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
-                                   Watch& w) {
+StatusOr<bool> RoundDriver::Shards(const swarm::v1::TrainingInfo& t,
+                                   const std::optional<Digest>& contribution, Watch& w) {
   for (const auto& shard : t.current().shards()) {
     if (shard.merger() != uid_) {
       w.merging.erase(shard.index());
       continue;
     }
     if (!shard.digest().empty() || !w.merging.insert(shard.index()).second) continue;
-    Log("merging shard " + std::to_string(shard.index()) + " of round " + std::to_string(t.current().number()) +
-        " (" + std::to_string(t.current().shards_size()) + " shards, " +
-        std::to_string(t.current().contributors()) + " contributions)");
+    Log("merging shard " + std::to_string(shard.index()) + " of round " +
+        std::to_string(t.current().number()) + " (" + std::to_string(t.current().shards_size()) +
+        " shards, " + std::to_string(t.current().contributors()) + " contributions)");
     if (Status s = MergeShard(t, shard.index()); !s.ok()) {
       // Its deadline passes the shard on to the next merger.
       NoteError(user_log_, "merge of shard " + std::to_string(shard.index()) + " of round " +
@@ -700,10 +704,10 @@ StatusOr<bool> RoundDriver::Shards(const swarm::v1::TrainingInfo& t, const std::
 }
 
 StatusOr<Digest> RoundDriver::StreamShard(const BlobLayout& layout, CoordRange range,
-                                           const std::vector<const swarm::v1::CheckIn*>& inputs,
-                                           const std::string& method,
-                                           const std::map<std::string, std::string>& endpoints,
-                                           std::vector<Status>* fetched) {
+                                          const std::vector<const swarm::v1::CheckIn*>& inputs,
+                                          const std::string& method,
+                                          const std::map<std::string, std::string>& endpoints,
+                                          std::vector<Status>* fetched) {
   ASSIGN_OR_RETURN(const auto span, BlobSpan(layout, range));
   // This node's own contribution is read where it is; every other one's span streams in
   // from its file server and is merged as it arrives (sl/range_stream.h).
@@ -724,15 +728,16 @@ StatusOr<Digest> RoundDriver::StreamShard(const BlobLayout& layout, CoordRange r
   std::vector<std::thread> fetches;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!streams[i]) continue;
-    fetches.emplace_back([&, i, endpoint = EndpointOf(endpoints, inputs[i]->uid(), inputs[i]->fs_endpoint())] {
-      RangeStream* stream = streams[i];
-      Status s = peers_->FetchRange(
-          endpoint, *Digest::FromBytes(inputs[i]->model_digest()), span.first, span.second - span.first,
-          [stream](std::span<const std::byte> bytes) { return stream->Push(bytes); },
-          std::chrono::milliseconds::max());
-      (*fetched)[i] = s;
-      stream->Close(std::move(s));
-    });
+    fetches.emplace_back(
+        [&, i, endpoint = EndpointOf(endpoints, inputs[i]->uid(), inputs[i]->fs_endpoint())] {
+          RangeStream* stream = streams[i];
+          Status s = peers_->FetchRange(
+              endpoint, *Digest::FromBytes(inputs[i]->model_digest()), span.first, span.second - span.first,
+              [stream](std::span<const std::byte> bytes) { return stream->Push(bytes); },
+              std::chrono::milliseconds::max());
+          (*fetched)[i] = s;
+          stream->Close(std::move(s));
+        });
   }
   std::vector<RangeSource*> ptrs;
   for (const auto& source : sources) ptrs.push_back(source.get());
@@ -744,10 +749,11 @@ StatusOr<Digest> RoundDriver::StreamShard(const BlobLayout& layout, CoordRange r
   StatusOr<Digest> digest = [&]() -> StatusOr<Digest> {
     ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(tmp));
     Sha256 hash;
-    RETURN_IF_ERROR(MergeRangeSources(layout, ptrs, weights, options, range, [&](std::span<const std::byte> bytes) {
-      hash.Update(bytes);
-      return sink->Write(bytes);
-    }));
+    RETURN_IF_ERROR(
+        MergeRangeSources(layout, ptrs, weights, options, range, [&](std::span<const std::byte> bytes) {
+          hash.Update(bytes);
+          return sink->Write(bytes);
+        }));
     RETURN_IF_ERROR(sink->Commit());
     return hash.Finish();
   }();
@@ -772,8 +778,9 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
     if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
     merged = StreamShard(layout, range, inputs, round.merge_method(),
                          attempt == 0 ? std::map<std::string, std::string>() : CurrentEndpoints(), &fetched);
-    const bool fetch_failed =
-        std::any_of(fetched.begin(), fetched.end(), [](const Status& s) { return !s.ok() && s.code() != StatusCode::kCancelled; });
+    const bool fetch_failed = std::any_of(fetched.begin(), fetched.end(), [](const Status& s) {
+      return !s.ok() && s.code() != StatusCode::kCancelled;
+    });
     if (merged.ok() || !fetch_failed) break;
   }
   if (!merged.ok() && std::all_of(fetched.begin(), fetched.end(), [](const Status& s) {
@@ -793,22 +800,23 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
     // Every shard must merge the same contributions: the round goes back to its leader,
     // which leaves this one out.
     NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": shard " + std::to_string(index) +
-                               " cannot fetch the model of node " + inputs[i]->uid() + " (" + fetched[i].message() +
-                               "); the round's leader merges it whole instead");
+                               " cannot fetch the model of node " + inputs[i]->uid() + " (" +
+                               fetched[i].message() + "); the round's leader merges it whole instead");
     auto* l = r->add_left_out();
     l->set_uid(inputs[i]->uid());
     l->set_reason(("its model cannot be fetched: " + fetched[i].message()).substr(0, 1024));
   }
   if (merged.ok()) r->set_digest(std::string(merged->view()));
   Status s = sn_->Submit(tx).status();
-  if (s.ok() && r->left_out_size() == 0 && o_.on_record) o_.on_record(*Digest::FromBytes(r->digest()), true, round.number());
+  if (s.ok() && r->left_out_size() == 0 && o_.on_record)
+    o_.on_record(*Digest::FromBytes(r->digest()), true, round.number());
   // PermissionDenied: this node was replaced as the shard's merger while it merged.
   if (!s.ok() && !Refused(s) && s.code() != StatusCode::kPermissionDenied) return s;
   return Status::Ok();
 }
 
-StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round,
-                                               Watch& w) {
+StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t,
+                                               const swarm::v1::RoundInfo& round, Watch& w) {
   if (w.assembled) return true;
   std::vector<Digest> digests;
   for (const auto& shard : round.shards()) {
@@ -849,7 +857,8 @@ StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t,
       RangeStream* stream = streams[i];
       stream->Close(peers_->FetchRange(
           round.shards(static_cast<int>(i)).fs_endpoint(), digests[i], 0, bytes,
-          [stream](std::span<const std::byte> piece) { return stream->Push(piece); }, std::chrono::milliseconds::max()));
+          [stream](std::span<const std::byte> piece) { return stream->Push(piece); },
+          std::chrono::milliseconds::max()));
     });
   }
   std::vector<RangeSource*> ptrs;
@@ -892,8 +901,8 @@ StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch
   if (s.ok() && o_.on_record) o_.on_record(*w.assembled, false, round.number());
   if (s.ok()) {
     Log("recorded the merge of round " + std::to_string(round.number()) + " (" +
-        std::to_string(round.contributors()) + " contributions merged in " + std::to_string(round.shards_size()) +
-        " shards)");
+        std::to_string(round.contributors()) + " contributions merged in " +
+        std::to_string(round.shards_size()) + " shards)");
   }
   if (!s.ok() && !Refused(s)) return s;
   return true;
@@ -901,8 +910,8 @@ StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch
 
 // Passes a shard on when its merger died or missed its deadline, or when it was recorded
 // but no one serves it.
-StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
-                                        Watch& w) {
+StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t,
+                                        const std::optional<Digest>& contribution, Watch& w) {
   const auto& round = t.current();
   std::error_code ec;
   const double model_bytes =
@@ -932,7 +941,9 @@ StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t, const 
     if (alive && clock_->Now() <= deadline) continue;
     Log("merger " + merger + " of shard " + std::to_string(shard.index()) + " of round " +
         std::to_string(round.number()) +
-        (!alive ? " is no longer alive" : recorded ? " does not serve it" : " missed its merge deadline") +
+        (!alive     ? " is no longer alive"
+         : recorded ? " does not serve it"
+                    : " missed its merge deadline") +
         "; passing the shard on");
     swarm::v1::Transaction tx;
     auto* r = tx.mutable_replace_leader();

@@ -118,18 +118,21 @@ class RoundDriver {
                              Watch& w);
   // A sharded round: merges this node's shards, gathers the recorded ones (and assembles and
   // records the merged model once it has them all), replaces the mergers that failed.
-  StatusOr<bool> Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution, Watch& w);
+  StatusOr<bool> Shards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
+                        Watch& w);
   Status MergeShard(const swarm::v1::TrainingInfo& t, uint32_t shard);
   // One try at merging coordinates `range` of `inputs` (the other nodes' ranges streamed in)
   // into the store; `fetched` gets each input's fetch outcome (Ok for this node's own).
   StatusOr<Digest> StreamShard(const BlobLayout& layout, CoordRange range,
-                               const std::vector<const swarm::v1::CheckIn*>& inputs, const std::string& method,
-                               const std::map<std::string, std::string>& endpoints, std::vector<Status>* fetched);
+                               const std::vector<const swarm::v1::CheckIn*>& inputs,
+                               const std::string& method, const std::map<std::string, std::string>& endpoints,
+                               std::vector<Status>* fetched);
   StatusOr<bool> GatherShards(const swarm::v1::TrainingInfo& t, Watch& w);
   // Writes the merged model from `round`'s shards once every one is recorded (its digest goes
   // to `w`); false while some are not, or while a merger does not serve its shard (noted in
   // `w`, tried again a second later).
-  StatusOr<bool> AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round, Watch& w);
+  StatusOr<bool> AssembleFromShards(const swarm::v1::TrainingInfo& t, const swarm::v1::RoundInfo& round,
+                                    Watch& w);
   StatusOr<bool> WatchShards(const swarm::v1::TrainingInfo& t, const std::optional<Digest>& contribution,
                              Watch& w);
   // Runs `fetch(i, endpoint)` for every input in parallel, then again after a pause (at the

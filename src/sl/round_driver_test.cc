@@ -271,8 +271,9 @@ TEST_F(ShardedRoundTest, AMergedModelThatIsNotTheShardsIsRefusedByEveryoneWhoAss
   ASSERT_TRUE(forged);
   for (auto& p : peers_) {
     EXPECT_EQ(p->error.code(), StatusCode::kDataLoss) << p->uid << ": " << p->error.message();
-    EXPECT_THAT(p->error.message(),
-                HasSubstr("node a recorded a merged model of round 1 that is not the one this node assembled"));
+    EXPECT_THAT(
+        p->error.message(),
+        HasSubstr("node a recorded a merged model of round 1 that is not the one this node assembled"));
   }
 }
 

@@ -1,8 +1,8 @@
 #include "sl/testing/round_fakes.h"
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
-#include <atomic>
 
 #include "ledger/contracts.h"
 #include "ledger/views.h"
@@ -179,10 +179,12 @@ Status MemoryPeers::FetchRange(const std::string& endpoint, const Digest& digest
   std::string bytes(length, '\0');
   in.seekg(static_cast<std::streamoff>(offset));
   if (!in.read(bytes.data(), static_cast<std::streamsize>(length)))
-    return OutOfRange("blob " + digest.Hex() + " has no bytes " + std::to_string(offset) + ".." + std::to_string(offset + length));
+    return OutOfRange("blob " + digest.Hex() + " has no bytes " + std::to_string(offset) + ".." +
+                      std::to_string(offset + length));
   // In pieces of 5 bytes, so that a merge reads across pieces and padding.
   for (size_t at = 0; at < bytes.size(); at += 5) {
-    RETURN_IF_ERROR(sink(std::as_bytes(std::span(bytes.data() + at, std::min<size_t>(5, bytes.size() - at)))));
+    RETURN_IF_ERROR(
+        sink(std::as_bytes(std::span(bytes.data() + at, std::min<size_t>(5, bytes.size() - at)))));
   }
   std::lock_guard lock(mu_);
   ++range_fetches_;
