@@ -17,6 +17,35 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Reads dst.size() bytes of the file `fd` (named `what` in errors) at `offset`.
+Status PreadFully(int fd, const std::string& what, uint64_t offset, std::span<std::byte> dst) {
+  for (size_t done = 0; done < dst.size();) {
+    const ssize_t n = ::pread(fd, dst.data() + done, dst.size() - done, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return DataLoss(what + " ends or fails at offset " + std::to_string(offset) + ": " +
+                      (n < 0 ? std::strerror(errno) : "end of file"));
+    }
+    done += static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Where the range merges check what they are given: one message per mistake, for every entry.
+Status CheckMergeArgs(MergeMethod method, size_t inputs, size_t weights) {
+  if (!MergesByRange(method)) {
+    return InvalidArgument(std::string(MergeMethodName(method)) +
+                           " needs every coordinate in each pass: it merges whole models (MergeModels)");
+  }
+  if (inputs == 0) return InvalidArgument("merge needs at least one input model");
+  if (weights != inputs) {
+    return InvalidArgument("merge has " + std::to_string(inputs) + " inputs but " + std::to_string(weights) +
+                           " weights");
+  }
+  return Status::Ok();
+}
+
 // An input blob: its layout, and its file open for reads at offsets.
 class InputBlob final : public RangeSource {
  public:
@@ -47,17 +76,7 @@ class InputBlob final : public RangeSource {
   const BlobLayout& layout() const { return layout_; }
 
   Status ReadAt(uint64_t offset, std::span<std::byte> dst) override {
-    for (size_t done = 0; done < dst.size();) {
-      const ssize_t n = ::pread(fd_, dst.data() + done, dst.size() - done, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        return DataLoss("merge input '" + path_.string() + "' ends or fails at offset " +
-                        std::to_string(offset) + ": " + (n < 0 ? std::strerror(errno) : "end of file"));
-      }
-      done += static_cast<size_t>(n);
-      offset += static_cast<uint64_t>(n);
-    }
-    return Status::Ok();
+    return PreadFully(fd_, "merge input '" + path_.string() + "'", offset, dst);
   }
 
  private:
@@ -80,15 +99,7 @@ namespace {
 // The inputs, opened, checked against each other's schema.
 StatusOr<std::vector<InputBlob>> OpenInputs(std::span<const fs::path> inputs,
                                             std::span<const uint32_t> weights, const MergeOptions& options) {
-  if (!MergesByRange(options.method)) {
-    return InvalidArgument(std::string(MergeMethodName(options.method)) +
-                           " needs every coordinate in each pass: it merges whole models (MergeModels)");
-  }
-  if (inputs.empty()) return InvalidArgument("merge needs at least one input model");
-  if (weights.size() != inputs.size()) {
-    return InvalidArgument("merge has " + std::to_string(inputs.size()) + " inputs but " +
-                           std::to_string(weights.size()) + " weights");
-  }
+  RETURN_IF_ERROR(CheckMergeArgs(options.method, inputs.size(), weights.size()));
   std::vector<InputBlob> blobs;
   for (const fs::path& p : inputs) {
     ASSIGN_OR_RETURN(InputBlob b, InputBlob::Open(p));
@@ -107,15 +118,7 @@ Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const>
                          std::span<const uint32_t> weights, const MergeOptions& options, CoordRange range,
                          const std::function<Status(std::span<const std::byte>)>& emit,
                          uint64_t range_coords) {
-  if (!MergesByRange(options.method)) {
-    return InvalidArgument(std::string(MergeMethodName(options.method)) +
-                           " needs every coordinate in each pass: it merges whole models (MergeModels)");
-  }
-  if (inputs.empty() || weights.size() != inputs.size()) {
-    return InvalidArgument("merge has " + std::to_string(inputs.size()) + " inputs and " +
-                           std::to_string(weights.size()) +
-                           " weights; it needs one weight per input, at least one");
-  }
+  RETURN_IF_ERROR(CheckMergeArgs(options.method, inputs.size(), weights.size()));
   const ModelSchema& schema = layout.schema;
   if (range.begin > range.end || range.end > TotalElements(schema)) {
     return InvalidArgument("coordinates [" + std::to_string(range.begin) + ", " + std::to_string(range.end) +
@@ -151,18 +154,6 @@ Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const>
   return Status::Ok();
 }
 
-namespace {
-
-Status MergeOpened(std::vector<InputBlob>& blobs, std::span<const uint32_t> weights,
-                   const MergeOptions& options, CoordRange range, uint64_t range_coords,
-                   const std::function<Status(std::span<const std::byte>)>& emit) {
-  std::vector<RangeSource*> sources;
-  for (InputBlob& b : blobs) sources.push_back(&b);
-  return MergeRangeSources(blobs[0].layout(), sources, weights, options, range, emit, range_coords);
-}
-
-}  // namespace
-
 StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
                                 const MergeOptions& options, const fs::path& out, uint64_t range_coords) {
   ASSIGN_OR_RETURN(std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
@@ -170,18 +161,14 @@ StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<cons
   ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(out));
   BlobWriter writer(sink.get(), schema);
   RETURN_IF_ERROR(writer.Begin());
-  RETURN_IF_ERROR(MergeOpened(blobs, weights, options, {0, TotalElements(schema)}, range_coords,
-                              [&](std::span<const std::byte> b) { return writer.Append(b); }));
+  std::vector<RangeSource*> sources;
+  for (InputBlob& b : blobs) sources.push_back(&b);
+  RETURN_IF_ERROR(MergeRangeSources(blobs[0].layout(), sources, weights, options, {0, TotalElements(schema)},
+                                    [&](std::span<const std::byte> b) { return writer.Append(b); },
+                                    range_coords));
   ASSIGN_OR_RETURN(const Digest digest, writer.Finish());
   RETURN_IF_ERROR(sink->Commit());
   return digest;
-}
-
-Status MergeBlobRange(std::span<const fs::path> inputs, std::span<const uint32_t> weights,
-                      const MergeOptions& options, CoordRange range,
-                      const std::function<Status(std::span<const std::byte>)>& emit, uint64_t range_coords) {
-  ASSIGN_OR_RETURN(std::vector<InputBlob> blobs, OpenInputs(inputs, weights, options));
-  return MergeOpened(blobs, weights, options, range, range_coords, emit);
 }
 
 StatusOr<std::unique_ptr<RangeSource>> OpenRangeSource(const fs::path& path, const ModelSchema& schema) {
@@ -224,17 +211,7 @@ class FileRange final : public RangeSource {
   FileRange(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
   ~FileRange() override { ::close(fd_); }
   Status ReadAt(uint64_t offset, std::span<std::byte> dst) override {
-    for (size_t done = 0; done < dst.size();) {
-      const ssize_t n = ::pread(fd_, dst.data() + done, dst.size() - done, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        return DataLoss("'" + path_.string() + "' ends or fails at offset " + std::to_string(offset) + ": " +
-                        (n < 0 ? std::strerror(errno) : "end of file"));
-      }
-      done += static_cast<size_t>(n);
-      offset += static_cast<uint64_t>(n);
-    }
-    return Status::Ok();
+    return PreadFully(fd_, "'" + path_.string() + "'", offset, dst);
   }
 
  private:

@@ -33,14 +33,6 @@ StatusOr<Digest> MergeBlobFiles(std::span<const std::filesystem::path> inputs,
                                 std::span<const uint32_t> weights, const MergeOptions& options,
                                 const std::filesystem::path& out, uint64_t range_coords = uint64_t{1} << 18);
 
-// Merges only coordinates `range` of the inputs and hands the merged bytes, in coordinate
-// order and `range_coords` coordinates at a time, to `emit`. An input need hold only its
-// header, its table and that range's bytes (BlobSpan): the rest is never read.
-Status MergeBlobRange(std::span<const std::filesystem::path> inputs, std::span<const uint32_t> weights,
-                      const MergeOptions& options, CoordRange range,
-                      const std::function<Status(std::span<const std::byte>)>& emit,
-                      uint64_t range_coords = uint64_t{1} << 18);
-
 // Where a range merge reads an input's bytes: by file offset of the input's blob, the
 // offsets growing from call to call (a blob file, or a range of one streaming in).
 class RangeSource {
@@ -49,7 +41,9 @@ class RangeSource {
   virtual Status ReadAt(uint64_t offset, std::span<std::byte> dst) = 0;
 };
 
-// MergeBlobRange over sources laid out as `layout` says (their schema, checked before).
+// Merges only coordinates `range` of sources laid out as `layout` says (their schema checked
+// before) and hands the merged bytes, in coordinate order and `range_coords` coordinates at a
+// time, to `emit`. A source need hold only that range's bytes (BlobSpan): nothing else is read.
 Status MergeRangeSources(const BlobLayout& layout, std::span<RangeSource* const> inputs,
                          std::span<const uint32_t> weights, const MergeOptions& options, CoordRange range,
                          const std::function<Status(std::span<const std::byte>)>& emit,

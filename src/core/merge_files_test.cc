@@ -141,15 +141,20 @@ TEST_F(MergeFilesTest, ShardsMergedApartAndAssembledEqualTheWholeMergeBitForBit)
           covered = range.end;
           auto span = BlobSpan(*layout, range);
           ASSERT_TRUE(span.ok()) << span.status().message();
-          std::vector<fs::path> partial;
+          std::vector<std::unique_ptr<RangeSource>> partial;
+          std::vector<RangeSource*> partial_ptrs;
           for (size_t j = 0; j < in.size(); ++j) {
-            partial.push_back(dir_.path() / ("part" + std::to_string(j)));
-            WritePartial(in[j], partial.back(), *span, layout->payload_offset);
+            const fs::path p = dir_.path() / ("part" + std::to_string(j));
+            WritePartial(in[j], p, *span, layout->payload_offset);
+            auto source = OpenRangeSource(p, schema);
+            ASSERT_TRUE(source.ok()) << source.status().message();
+            partial.push_back(std::move(*source));
+            partial_ptrs.push_back(partial.back().get());
           }
           shards.push_back(dir_.path() / ("shard" + std::to_string(i)));
           std::ofstream out(shards.back(), std::ios::binary);
-          ASSERT_TRUE(MergeBlobRange(
-                          partial, weights, o, range,
+          ASSERT_TRUE(MergeRangeSources(
+                          *layout, partial_ptrs, weights, o, range,
                           [&](std::span<const std::byte> b) {
                             out.write(reinterpret_cast<const char*>(b.data()),
                                       static_cast<std::streamsize>(b.size()));
