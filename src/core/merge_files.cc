@@ -163,9 +163,9 @@ StatusOr<Digest> MergeBlobFiles(std::span<const fs::path> inputs, std::span<cons
   RETURN_IF_ERROR(writer.Begin());
   std::vector<RangeSource*> sources;
   for (InputBlob& b : blobs) sources.push_back(&b);
-  RETURN_IF_ERROR(MergeRangeSources(blobs[0].layout(), sources, weights, options, {0, TotalElements(schema)},
-                                    [&](std::span<const std::byte> b) { return writer.Append(b); },
-                                    range_coords));
+  RETURN_IF_ERROR(MergeRangeSources(
+      blobs[0].layout(), sources, weights, options, {0, TotalElements(schema)},
+      [&](std::span<const std::byte> b) { return writer.Append(b); }, range_coords));
   ASSIGN_OR_RETURN(const Digest digest, writer.Finish());
   RETURN_IF_ERROR(sink->Commit());
   return digest;
