@@ -140,61 +140,15 @@ class Registration {
 
 }  // namespace
 
-Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                 const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
-                 FetchCanceller* canceller) {
-  if (store->Has(digest)) return Status::Ok();
-  const auto start = std::chrono::steady_clock::now();
-  auto stub = swarm::v1::FileServer::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-  const auto cut = [&] {
-    return Cancelled("the fetch of blob " + digest.Hex().substr(0, 12) + " from " + endpoint +
-                     " was cut short: " + canceller->reason());
-  };
-  const Registration registered(canceller, &ctx);
-  if (registered.refused()) return cut();
-  swarm::v1::FetchRequest req;
-  req.set_digest(std::string(digest.view()));
-  auto reader = stub->Fetch(&ctx, req);
-  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(store->PathOf(digest)));
-  Sha256 hash;
-  swarm::v1::Chunk chunk;
-  uint64_t received = 0;
-  while (reader->Read(&chunk)) {
-    const auto bytes = std::as_bytes(std::span(chunk.data().data(), chunk.data().size()));
-    received += bytes.size();
-    g_counters.fetched_bytes.fetch_add(bytes.size());
-    hash.Update(bytes);
-    RETURN_IF_ERROR(sink->Write(bytes));
-  }
-  g_counters.fetches.fetch_add(1);
-  const grpc::Status finished = reader->Finish();
-  if (canceller && !canceller->reason().empty()) return cut();  // the sink goes uncommitted
-  RETURN_IF_ERROR(pki::CheckCall(finished, "FileServer/Fetch", endpoint));
-  const Digest got = hash.Finish();
-  if (!(got == digest)) {
-    return DataLoss("the blob from " + endpoint + " has SHA-256 " + got.Hex() + ", not " + digest.Hex() +
-                    " as the ledger says; it was not kept");
-  }
-  const auto synced_from = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(sink->Commit());
-  const auto now = std::chrono::steady_clock::now();
-  const double seconds = std::chrono::duration<double>(now - start).count();
-  char rate[96];
-  std::snprintf(rate, sizeof rate, " in %.3f s (%.0f MB/s; %.3f s of it syncing to disk)", seconds,
-                static_cast<double>(received) / seconds / 1e6,
-                std::chrono::duration<double>(now - synced_from).count());
-  LogInfo(kLog, "fetched " + std::to_string(received) + " bytes of blob " + digest.Hex().substr(0, 12) +
-                    " from " + endpoint + rate);
-  return Status::Ok();
-}
+namespace {
 
-Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
-                      const Digest& digest, uint64_t offset, uint64_t length, const RangeSink& sink,
-                      std::chrono::milliseconds timeout, FetchCanceller* canceller) {
-  const std::string what = "bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
-                           " of blob " + digest.Hex().substr(0, 12) + " from " + endpoint;
+// One FileServer/Fetch of bytes [offset, offset + length) of blob `digest` (length 0: to its
+// end), each chunk handed to `sink` as it arrives and counted in `*received`. A sink that
+// fails cuts the stream; Cancel on `canceller` ends it, naming `what`.
+Status StreamFetch(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
+                   const Digest& digest, uint64_t offset, uint64_t length, const RangeSink& sink,
+                   std::chrono::milliseconds timeout, FetchCanceller* canceller, const std::string& what,
+                   uint64_t* received) {
   auto stub = swarm::v1::FileServer::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -207,20 +161,18 @@ Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::
   req.set_digest(std::string(digest.view()));
   req.set_offset(offset);
   req.set_length(length);
-  const auto start = std::chrono::steady_clock::now();
   auto reader = stub->Fetch(&ctx, req);
   swarm::v1::Chunk chunk;
-  uint64_t received = 0;
   Status sunk;
   while (reader->Read(&chunk)) {
     const auto bytes = std::as_bytes(std::span(chunk.data().data(), chunk.data().size()));
     g_counters.fetched_bytes.fetch_add(bytes.size());
-    if (received + bytes.size() > length) {
+    if (length > 0 && *received + bytes.size() > length) {
       sunk = DataLoss(endpoint + " sent more than the " + std::to_string(length) + " bytes asked for");
     } else {
       sunk = sink(bytes);
     }
-    received += bytes.size();
+    *received += bytes.size();
     if (!sunk.ok()) {
       ctx.TryCancel();
       break;
@@ -230,18 +182,66 @@ Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::
   g_counters.fetches.fetch_add(1);
   if (canceller && !canceller->reason().empty()) return cut();
   RETURN_IF_ERROR(sunk);
-  RETURN_IF_ERROR(pki::CheckCall(finished, "FileServer/Fetch", endpoint));
+  return pki::CheckCall(finished, "FileServer/Fetch", endpoint);
+}
+
+// The line each fetch that moved bytes logs (the round benchmark reads it).
+void LogFetched(uint64_t bytes, const Digest& digest, const std::string& endpoint, double seconds,
+                double sync_seconds) {
+  char rate[96];
+  std::snprintf(rate, sizeof rate, " in %.3f s (%.0f MB/s; %.3f s of it syncing to disk)", seconds,
+                static_cast<double>(bytes) / seconds / 1e6, sync_seconds);
+  LogInfo(kLog, "fetched " + std::to_string(bytes) + " bytes of blob " + digest.Hex().substr(0, 12) + " from " +
+                    endpoint + rate);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
+                 const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
+                 FetchCanceller* canceller) {
+  if (store->Has(digest)) return Status::Ok();
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(store->PathOf(digest)));
+  Sha256 hash;
+  uint64_t received = 0;
+  RETURN_IF_ERROR(StreamFetch(
+      channel, endpoint, digest, 0, 0,
+      [&](std::span<const std::byte> bytes) {
+        hash.Update(bytes);
+        return sink->Write(bytes);
+      },
+      timeout, canceller, "blob " + digest.Hex().substr(0, 12) + " from " + endpoint, &received));
+  const Digest got = hash.Finish();
+  if (!(got == digest)) {  // the sink goes uncommitted
+    return DataLoss("the blob from " + endpoint + " has SHA-256 " + got.Hex() + ", not " + digest.Hex() +
+                    " as the ledger says; it was not kept");
+  }
+  const auto synced_from = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(sink->Commit());
+  LogFetched(received, digest, endpoint, SecondsSince(start), SecondsSince(synced_from));
+  return Status::Ok();
+}
+
+Status FetchBlobRange(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
+                      const Digest& digest, uint64_t offset, uint64_t length, const RangeSink& sink,
+                      std::chrono::milliseconds timeout, FetchCanceller* canceller) {
+  if (length == 0) return Status::Ok();  // an empty range (a request for 0 means "to the end")
+  const std::string what = "bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
+                           " of blob " + digest.Hex().substr(0, 12) + " from " + endpoint;
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t received = 0;
+  RETURN_IF_ERROR(
+      StreamFetch(channel, endpoint, digest, offset, length, sink, timeout, canceller, what, &received));
   if (received != length) {
     return DataLoss(endpoint + " sent " + std::to_string(received) + " of the " + std::to_string(length) +
                     " bytes asked for (" + what + ")");
   }
-  // The same line as a whole fetch's (the round benchmark counts both); nothing is synced.
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  char rate[96];
-  std::snprintf(rate, sizeof rate, " in %.3f s (%.0f MB/s; 0.000 s of it syncing to disk)", seconds,
-                static_cast<double>(length) / seconds / 1e6);
-  LogInfo(kLog, "fetched " + std::to_string(length) + " bytes of blob " + digest.Hex().substr(0, 12) +
-                    " from " + endpoint + rate);
+  LogFetched(length, digest, endpoint, SecondsSince(start), 0);  // nothing is synced
   return Status::Ok();
 }
 
