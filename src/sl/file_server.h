@@ -13,6 +13,7 @@
 #include "core/mutex.h"
 #include "pki/tls.h"
 #include "sl/blob_store.h"
+#include "sl/range_stream.h"
 #include "swarm/v1/sl.grpc.pb.h"
 
 namespace swarm::sl {
@@ -71,9 +72,6 @@ class FetchCanceller {
 Status FetchBlob(const std::shared_ptr<grpc::Channel>& channel, const std::string& endpoint,
                  const Digest& digest, BlobStore* store, std::chrono::milliseconds timeout,
                  FetchCanceller* canceller = nullptr);
-
-// Where a range fetch hands its bytes, in order, as they arrive; an error stops the fetch.
-using RangeSink = std::function<Status(std::span<const std::byte>)>;
 
 // Fetches bytes [offset, offset + length) of blob `digest` from the file server behind
 // `channel` into `sink` (a shard merger's merge, sl/range_stream.h). A range cannot be

@@ -30,6 +30,27 @@ void RangeStream::Abandon() {
   cv_.notify_all();
 }
 
+Status RangeStream::outcome() {
+  MutexLock lock(mu_);
+  return closed_.value_or(Unavailable("the range fetch has not ended"));
+}
+
+RangeStream* RangeFetches::Start(uint64_t first, std::function<Status(const RangeSink&)> fetch) {
+  streams_.push_back(std::make_unique<RangeStream>(first));
+  RangeStream* stream = streams_.back().get();
+  threads_.emplace_back([stream, fetch = std::move(fetch)] {
+    stream->Close(fetch([stream](std::span<const std::byte> bytes) { return stream->Push(bytes); }));
+  });
+  return stream;
+}
+
+void RangeFetches::Finish() {
+  for (auto& stream : streams_) stream->Abandon();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
 Status RangeStream::ReadAt(uint64_t offset, std::span<std::byte> dst) {
   MutexLock lock(mu_);
   if (offset < pos_) {
@@ -49,7 +70,7 @@ Status RangeStream::ReadAt(uint64_t offset, std::span<std::byte> dst) {
     }
     const std::string& front = chunks_.front();
     const size_t left = front.size() - front_read_;
-    size_t n = left;
+    size_t n;
     if (pos_ < offset) {  // padding between tensors: dropped
       n = static_cast<size_t>(std::min<uint64_t>(left, offset - pos_));
     } else {

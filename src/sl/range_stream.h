@@ -7,13 +7,20 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/merge_files.h"
 #include "core/mutex.h"
 
 namespace swarm::sl {
+
+// Where a range fetch hands its bytes, in order, as they arrive; an error stops the fetch.
+using RangeSink = std::function<Status(std::span<const std::byte>)>;
 
 class RangeStream final : public RangeSource {
  public:
@@ -32,6 +39,8 @@ class RangeStream final : public RangeSource {
   Status ReadAt(uint64_t offset, std::span<std::byte> dst) override;
   // The merge is over (done or failed): a fetch still pushing is told to stop.
   void Abandon();
+  // What Close was given (Unavailable before it).
+  Status outcome();
 
  private:
   Mutex mu_;
@@ -43,6 +52,26 @@ class RangeStream final : public RangeSource {
   std::optional<Status> closed_ SWARM_GUARDED_BY(mu_);
   bool abandoned_ SWARM_GUARDED_BY(mu_) = false;
   const uint64_t capacity_;
+};
+
+// Range fetches running in threads, each into a RangeStream of its own. Finish — or the
+// destructor, on every way out of the caller — abandons every stream, so that a fetch
+// waiting to push stops, and joins every thread.
+class RangeFetches {
+ public:
+  RangeFetches() = default;
+  RangeFetches(const RangeFetches&) = delete;
+  RangeFetches& operator=(const RangeFetches&) = delete;
+  ~RangeFetches() { Finish(); }
+
+  // Runs `fetch` (a range fetch into the sink it is given) in a thread; its bytes, from file
+  // offset `first` on, are read from the stream returned, which lives as long as this.
+  RangeStream* Start(uint64_t first, std::function<Status(const RangeSink&)> fetch);
+  void Finish();
+
+ private:
+  std::vector<std::unique_ptr<RangeStream>> streams_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace swarm::sl

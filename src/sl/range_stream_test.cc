@@ -72,5 +72,27 @@ TEST(RangeStreamTest, AnAbandonedStreamStopsItsFetch) {
   EXPECT_EQ(stream.Push(Bytes("ijkl")).code(), StatusCode::kCancelled);
 }
 
+// Leaving the scope of a RangeFetches ends its fetches: one blocked on a full stream is
+// told to stop (its outcome is Cancelled), one that ended keeps its own outcome.
+TEST(RangeFetchesTest, FinishStopsFetchesWaitingToPushAndKeepsTheirOutcomes) {
+  RangeFetches fetches;
+  RangeStream* done = fetches.Start(0, [](const RangeSink& sink) {
+    EXPECT_TRUE(sink(Bytes("ab")).ok());
+    return Unavailable("file server 127.0.0.1:1: gone");
+  });
+  RangeStream* blocked = fetches.Start(0, [](const RangeSink& sink) {
+    const std::string big(16 << 20, 'x');  // past the stream's capacity, twice
+    while (true) {
+      if (Status s = sink(Bytes(big)); !s.ok()) return s;
+    }
+  });
+  std::string buf(2, '\0');
+  EXPECT_EQ(done->ReadAt(0, std::as_writable_bytes(std::span(buf.data(), 2))).code(), StatusCode::kOk);
+  EXPECT_EQ(buf, "ab");
+  fetches.Finish();
+  EXPECT_EQ(done->outcome().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(blocked->outcome().code(), StatusCode::kCancelled);
+}
+
 }  // namespace
 }  // namespace swarm::sl

@@ -646,34 +646,53 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
 }
 
 // Replaces the leader if its lease expired or it missed its deadline.
+namespace {
+
+bool MemberAlive(const swarm::v1::TrainingInfo& t, const std::string& uid) {
+  return std::any_of(t.members().begin(), t.members().end(),
+                     [&](const auto& m) { return m.uid() == uid && m.alive(); });
+}
+
+}  // namespace
+
+Clock::Duration RoundDriver::MergeWait(double model_bytes, int participants, int shards) const {
+  return o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
+                                 1000 * model_bytes * (participants + 1) / std::max(1, shards) /
+                                 o_.leader_bytes_per_second));
+}
+
+double RoundDriver::ContributionBytes(const std::optional<Digest>& contribution) const {
+  std::error_code ec;
+  const auto bytes = contribution ? std::filesystem::file_size(store_->PathOf(*contribution), ec) : 0;
+  return ec ? 0 : static_cast<double>(bytes);
+}
+
+Status RoundDriver::ReplaceMerger(uint64_t round, const std::string& failed, std::optional<uint32_t> shard) {
+  swarm::v1::Transaction tx;
+  auto* r = tx.mutable_replace_leader();
+  r->set_contract(o_.contract);
+  r->set_round(round);
+  r->set_uid(uid_);
+  r->set_failed_leader(failed);
+  if (shard) r->set_shard(*shard);
+  return SubmitRacing(tx);
+}
+
+// Replaces the leader if its lease expired or it missed its deadline.
 StatusOr<bool> RoundDriver::WatchLeader(const swarm::v1::TrainingInfo& t,
                                         const std::optional<Digest>& contribution, Watch& w) {
   const auto& cur = t.current();
   if (cur.leader() != w.leader) {
     // The deadline grows with the bytes the leader moves: every contribution in, one model out.
-    std::error_code ec;
-    const double model_bytes =
-        contribution ? static_cast<double>(std::filesystem::file_size(store_->PathOf(*contribution), ec)) : 0;
     w.leader = cur.leader();
-    w.leader_wait =
-        o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
-                                1000 * model_bytes * (cur.checkins_size() + 1) / o_.leader_bytes_per_second));
+    w.leader_wait = MergeWait(ContributionBytes(contribution), cur.checkins_size(), 1);
     w.leader_deadline = clock_->Now() + w.leader_wait;
   }
-  bool alive = false;
-  for (const auto& m : t.members()) {
-    if (m.uid() == w.leader) alive = m.alive();
-  }
+  const bool alive = MemberAlive(t, w.leader);
   if (alive && clock_->Now() <= w.leader_deadline) return false;
   Log("leader " + w.leader + " of round " + std::to_string(cur.number()) +
       (alive ? " missed its merge deadline" : " is no longer alive") + "; choosing the next leader");
-  swarm::v1::Transaction tx;
-  auto* r = tx.mutable_replace_leader();
-  r->set_contract(o_.contract);
-  r->set_round(cur.number());
-  r->set_uid(uid_);
-  r->set_failed_leader(w.leader);
-  RETURN_IF_ERROR(SubmitRacing(tx));
+  RETURN_IF_ERROR(ReplaceMerger(cur.number(), w.leader, std::nullopt));
   w.leader_deadline = clock_->Now() + w.leader_wait;
   return true;
 }
@@ -707,60 +726,45 @@ StatusOr<Digest> RoundDriver::StreamShard(const BlobLayout& layout, CoordRange r
                                           const std::vector<const swarm::v1::CheckIn*>& inputs,
                                           const std::string& method,
                                           const std::map<std::string, std::string>& endpoints,
-                                          std::vector<Status>* fetched) {
+                                          std::chrono::milliseconds within, std::vector<Status>* fetched) {
   ASSIGN_OR_RETURN(const auto span, BlobSpan(layout, range));
   // This node's own contribution is read where it is; every other one's span streams in
   // from its file server and is merged as it arrives (sl/range_stream.h).
-  std::vector<std::unique_ptr<RangeSource>> sources;
+  std::vector<std::unique_ptr<RangeSource>> own;
+  std::vector<RangeSource*> sources;
   std::vector<RangeStream*> streams(inputs.size(), nullptr);
+  RangeFetches fetches;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Digest d = *Digest::FromBytes(inputs[i]->model_digest());
     if (store_->Has(d)) {
-      ASSIGN_OR_RETURN(std::unique_ptr<RangeSource> own, OpenRangeSource(store_->PathOf(d), layout.schema));
-      sources.push_back(std::move(own));
-    } else {
-      auto stream = std::make_unique<RangeStream>(span.first);
-      streams[i] = stream.get();
-      sources.push_back(std::move(stream));
+      ASSIGN_OR_RETURN(std::unique_ptr<RangeSource> mine, OpenRangeSource(store_->PathOf(d), layout.schema));
+      own.push_back(std::move(mine));
+      sources.push_back(own.back().get());
+      continue;
     }
+    const std::string endpoint = EndpointOf(endpoints, inputs[i]->uid(), inputs[i]->fs_endpoint());
+    streams[i] = fetches.Start(span.first, [this, endpoint, d, span, within](const RangeSink& sink) {
+      return peers_->FetchRange(endpoint, d, span.first, span.second - span.first, sink, within);
+    });
+    sources.push_back(streams[i]);
   }
-  fetched->assign(inputs.size(), Status::Ok());
-  std::vector<std::thread> fetches;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!streams[i]) continue;
-    fetches.emplace_back(
-        [&, i, endpoint = EndpointOf(endpoints, inputs[i]->uid(), inputs[i]->fs_endpoint())] {
-          RangeStream* stream = streams[i];
-          Status s = peers_->FetchRange(
-              endpoint, *Digest::FromBytes(inputs[i]->model_digest()), span.first, span.second - span.first,
-              [stream](std::span<const std::byte> bytes) { return stream->Push(bytes); },
-              std::chrono::milliseconds::max());
-          (*fetched)[i] = s;
-          stream->Close(std::move(s));
-        });
-  }
-  std::vector<RangeSource*> ptrs;
-  for (const auto& source : sources) ptrs.push_back(source.get());
   // Not a structured binding: the lambda below uses them (clang 14 cannot capture those).
   const std::pair<std::vector<uint32_t>, MergeOptions> weighed = WeighInputs(inputs, method);
-  const std::vector<uint32_t>& weights = weighed.first;
-  const MergeOptions& options = weighed.second;
   const auto tmp = store_->dir() / ("shard-" + uid_ + ".tmp");
   StatusOr<Digest> digest = [&]() -> StatusOr<Digest> {
     ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(tmp));
     Sha256 hash;
-    RETURN_IF_ERROR(
-        MergeRangeSources(layout, ptrs, weights, options, range, [&](std::span<const std::byte> bytes) {
-          hash.Update(bytes);
-          return sink->Write(bytes);
-        }));
+    RETURN_IF_ERROR(MergeRangeSources(layout, sources, weighed.first, weighed.second, range,
+                                      [&](std::span<const std::byte> bytes) {
+                                        hash.Update(bytes);
+                                        return sink->Write(bytes);
+                                      }));
     RETURN_IF_ERROR(sink->Commit());
     return hash.Finish();
   }();
-  for (RangeStream* stream : streams) {
-    if (stream) stream->Abandon();  // a merge that failed leaves fetches waiting to push
-  }
-  for (auto& f : fetches) f.join();
+  fetches.Finish();  // a merge that failed leaves fetches waiting to push
+  fetched->clear();
+  for (RangeStream* stream : streams) fetched->push_back(stream ? stream->outcome() : Status::Ok());
   if (!digest.ok()) return digest.status();
   return store_->AdoptWritten(tmp, *digest);
 }
@@ -770,24 +774,25 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
   ASSIGN_OR_RETURN(const BlobLayout layout, ComputeBlobLayout(FromProto(t.schema())));
   const CoordRange range = ShardRange(TotalElements(layout.schema), round.shards_size(), index);
   const std::vector<const swarm::v1::CheckIn*> inputs = Contributions(round);
+  // A range that has not come by the time the others would pass the shard on is not waited for.
+  const auto within = std::chrono::duration_cast<std::chrono::milliseconds>(
+      MergeWait(static_cast<double>(layout.file_bytes()), round.checkins_size(), round.shards_size()));
+  // Cancelled: the fetch was stopped because the merge ended, not a failure of its own.
+  const auto failed = [](const Status& s) { return !s.ok() && s.code() != StatusCode::kCancelled; };
   // A fetch that fails fails the merge: it is tried again, every range afresh, after a pause
   // and at the endpoints the nodes' latest registrations name; kFetchAttempts in all.
   std::vector<Status> fetched;
   StatusOr<Digest> merged = Unavailable("not merged");
+  bool fetch_failed = false;
   for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
     if (attempt > 0) clock_->SleepFor(std::chrono::seconds(1));
     merged = StreamShard(layout, range, inputs, round.merge_method(),
-                         attempt == 0 ? std::map<std::string, std::string>() : CurrentEndpoints(), &fetched);
-    const bool fetch_failed = std::any_of(fetched.begin(), fetched.end(), [](const Status& s) {
-      return !s.ok() && s.code() != StatusCode::kCancelled;
-    });
+                         attempt == 0 ? std::map<std::string, std::string>() : CurrentEndpoints(), within,
+                         &fetched);
+    fetch_failed = std::any_of(fetched.begin(), fetched.end(), failed);
     if (merged.ok() || !fetch_failed) break;
   }
-  if (!merged.ok() && std::all_of(fetched.begin(), fetched.end(), [](const Status& s) {
-        return s.ok() || s.code() == StatusCode::kCancelled;
-      })) {
-    return merged.status();  // not a fetch: the merge or the disk
-  }
+  if (!merged.ok() && !fetch_failed) return merged.status();  // not a fetch: the merge or the disk
   swarm::v1::Transaction tx;
   auto* r = tx.mutable_record_shard();
   r->set_contract(o_.contract);
@@ -796,7 +801,7 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
   r->set_shard(index);
   r->set_fs_endpoint(o_.fs_endpoint);
   for (size_t i = 0; i < inputs.size() && !merged.ok(); ++i) {
-    if (fetched[i].ok() || fetched[i].code() == StatusCode::kCancelled) continue;
+    if (!failed(fetched[i])) continue;
     // Every shard must merge the same contributions: the round goes back to its leader,
     // which leaves this one out.
     NoteWarning(user_log_, "round " + std::to_string(round.number()) + ": shard " + std::to_string(index) +
@@ -834,45 +839,32 @@ StatusOr<bool> RoundDriver::AssembleFromShards(const swarm::v1::TrainingInfo& t,
   // This node's own shard is read from its store; every other one streams from its merger
   // straight into the blob, checked against its recorded digest as it goes: nothing of it
   // is written but the model.
-  std::vector<std::unique_ptr<RangeSource>> sources;
-  std::vector<RangeStream*> streams(digests.size(), nullptr);
-  for (const Digest& d : digests) {
-    if (store_->Has(d)) {
-      ASSIGN_OR_RETURN(std::unique_ptr<RangeSource> own, OpenFileRange(store_->PathOf(d)));
-      sources.push_back(std::move(own));
-    } else {
-      sources.push_back(std::make_unique<RangeStream>(0));
-      streams[sources.size() - 1] = static_cast<RangeStream*>(sources.back().get());
+  std::vector<std::unique_ptr<RangeSource>> own;
+  std::vector<RangeSource*> sources;
+  std::vector<bool> streamed;
+  RangeFetches fetches;
+  for (size_t i = 0; i < digests.size(); ++i) {
+    const Digest& d = digests[i];
+    streamed.push_back(!store_->Has(d));
+    if (!streamed.back()) {
+      ASSIGN_OR_RETURN(std::unique_ptr<RangeSource> mine, OpenFileRange(store_->PathOf(d)));
+      own.push_back(std::move(mine));
+      sources.push_back(own.back().get());
+      continue;
     }
-  }
-  std::vector<uint64_t> sizes;  // known before any fetch starts: no early return past here
-  for (size_t i = 0; i < digests.size(); ++i) {
     ASSIGN_OR_RETURN(const uint64_t bytes, RangeBytes(schema, ShardRange(total, digests.size(), i)));
-    sizes.push_back(bytes);
+    const std::string endpoint = round.shards(static_cast<int>(i)).fs_endpoint();
+    sources.push_back(fetches.Start(0, [this, endpoint, d, bytes](const RangeSink& sink) {
+      return peers_->FetchRange(endpoint, d, 0, bytes, sink, o_.merged_fetch_wait);
+    }));
   }
-  std::vector<std::thread> fetches;
-  for (size_t i = 0; i < digests.size(); ++i) {
-    if (!streams[i]) continue;
-    fetches.emplace_back([&, i, bytes = sizes[i]] {
-      RangeStream* stream = streams[i];
-      stream->Close(peers_->FetchRange(
-          round.shards(static_cast<int>(i)).fs_endpoint(), digests[i], 0, bytes,
-          [stream](std::span<const std::byte> piece) { return stream->Push(piece); },
-          std::chrono::milliseconds::max()));
-    });
-  }
-  std::vector<RangeSource*> ptrs;
-  for (const auto& source : sources) ptrs.push_back(source.get());
   const auto tmp = store_->dir() / ("merge-" + uid_ + ".tmp");
   size_t bad = digests.size();
-  StatusOr<Digest> assembled = AssembleShards(schema, ptrs, digests, tmp, &bad);
-  for (RangeStream* stream : streams) {
-    if (stream) stream->Abandon();
-  }
-  for (auto& f : fetches) f.join();
+  StatusOr<Digest> assembled = AssembleShards(schema, sources, digests, tmp, &bad);
+  fetches.Finish();
   if (!assembled.ok()) {
     // Not a shard from a peer (this node's own, or the disk): an error. Else that shard waits.
-    if (bad >= digests.size() || !streams[bad]) return assembled.status();
+    if (bad >= digests.size() || !streamed[bad]) return assembled.status();
     w.unreachable[static_cast<uint32_t>(bad)] = {round.shards(static_cast<int>(bad)).digest(), clock_->Now()};
     Log("shard " + std::to_string(bad) + " of round " + std::to_string(round.number()) +
         " cannot be had yet from its merger " + round.shards(static_cast<int>(bad)).merged_by() + ": " +
@@ -912,15 +904,8 @@ StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch
 // but no one serves it.
 StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t,
                                         const std::optional<Digest>& contribution, Watch& w) {
-  const auto& round = t.current();
-  std::error_code ec;
-  const double model_bytes =
-      contribution ? static_cast<double>(std::filesystem::file_size(store_->PathOf(*contribution), ec)) : 0;
-  // A merger moves a shard's share of every contribution in and of the merged model out.
-  const auto wait = o_.leader_timeout + std::chrono::milliseconds(static_cast<int64_t>(
-                                            1000 * model_bytes * (round.checkins_size() + 1) /
-                                            std::max(1, round.shards_size()) / o_.leader_bytes_per_second));
   if (w.assembled) return false;  // every shard is in this node's model
+  const auto& round = t.current();
   bool acted = false;
   for (const auto& shard : round.shards()) {
     const bool recorded = !shard.digest().empty();
@@ -929,14 +914,15 @@ StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t,
     const auto unserved = w.unreachable.find(shard.index());
     if (recorded && (unserved == w.unreachable.end() || unserved->second.first != shard.digest())) continue;
     auto& [merger, deadline] = w.shard_deadline[shard.index()];
+    // A merger moves its shard's share of every contribution in and of the merged model out.
+    const auto wait = [&] {
+      return MergeWait(ContributionBytes(contribution), round.checkins_size(), round.shards_size());
+    };
     if (merger != shard.merger()) {
       merger = shard.merger();
-      deadline = clock_->Now() + wait;
+      deadline = clock_->Now() + wait();
     }
-    bool alive = false;
-    for (const auto& m : t.members()) {
-      if (m.uid() == merger) alive = m.alive();
-    }
+    const bool alive = MemberAlive(t, merger);
     // A recorded shard that its living merger does not serve yet is fetched again until then.
     if (alive && clock_->Now() <= deadline) continue;
     Log("merger " + merger + " of shard " + std::to_string(shard.index()) + " of round " +
@@ -945,15 +931,8 @@ StatusOr<bool> RoundDriver::WatchShards(const swarm::v1::TrainingInfo& t,
          : recorded ? " does not serve it"
                     : " missed its merge deadline") +
         "; passing the shard on");
-    swarm::v1::Transaction tx;
-    auto* r = tx.mutable_replace_leader();
-    r->set_contract(o_.contract);
-    r->set_round(round.number());
-    r->set_uid(uid_);
-    r->set_failed_leader(merger);
-    r->set_shard(shard.index());
-    RETURN_IF_ERROR(SubmitRacing(tx));
-    deadline = clock_->Now() + wait;
+    RETURN_IF_ERROR(ReplaceMerger(round.number(), merger, shard.index()));
+    deadline = clock_->Now() + wait();
     acted = true;
   }
   return acted;

@@ -122,11 +122,12 @@ class RoundDriver {
                         Watch& w);
   Status MergeShard(const swarm::v1::TrainingInfo& t, uint32_t shard);
   // One try at merging coordinates `range` of `inputs` (the other nodes' ranges streamed in)
-  // into the store; `fetched` gets each input's fetch outcome (Ok for this node's own).
+  // into the store, each range fetch taking at most `within`; `fetched` gets each input's
+  // fetch outcome (Ok for this node's own).
   StatusOr<Digest> StreamShard(const BlobLayout& layout, CoordRange range,
                                const std::vector<const swarm::v1::CheckIn*>& inputs,
                                const std::string& method, const std::map<std::string, std::string>& endpoints,
-                               std::vector<Status>* fetched);
+                               std::chrono::milliseconds within, std::vector<Status>* fetched);
   StatusOr<bool> GatherShards(const swarm::v1::TrainingInfo& t, Watch& w);
   // Writes the merged model from `round`'s shards once every one is recorded (its digest goes
   // to `w`); false while some are not, or while a merger does not serve its shard (noted in
@@ -140,6 +141,14 @@ class RoundDriver {
   // passes in all. A wrong digest (DataLoss) or a cut fetch (Cancelled) is not tried again.
   std::vector<Status> FetchEach(const std::vector<const swarm::v1::CheckIn*>& inputs,
                                 const std::function<Status(size_t, const std::string&)>& fetch);
+  // A merger's deadline (the leader's, or a shard's): SL_LEADER_FAILURE_BASE_TIMEOUT plus the
+  // time at leader_bytes_per_second for its share (1/shards) of every participant's model in
+  // and of the merged model out.
+  Clock::Duration MergeWait(double model_bytes, int participants, int shards) const;
+  // The size of this node's contribution, 0 without one.
+  double ContributionBytes(const std::optional<Digest>& contribution) const;
+  // Asks the ledger to pass round `round` (or one shard of it) on from merger `failed`.
+  Status ReplaceMerger(uint64_t round, const std::string& failed, std::optional<uint32_t> shard);
   // Submits `tx`; a refusal that only means another node acted first is not an error.
   Status SubmitRacing(const swarm::v1::Transaction& tx);
   // Merges the round's contributions; those that cannot be fetched go to `left_out`, with why.
