@@ -48,6 +48,27 @@ Status RequireCurrent(const Training& t, const std::string& contract, uint64_t r
   return Status::Ok();
 }
 
+// The training whose current round `number` a transaction of SL node `uid` acts on, once
+// that round is closed; `unclosed` says why an open round will not do.
+StatusOr<Training*> ClosedCurrent(State& state, const std::string& uid, const std::string& contract,
+                                  uint64_t number, const pki::PeerIdentity& signer, const std::string& unclosed) {
+  RETURN_IF_ERROR(RequireOwnSl(state, uid, signer));
+  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, contract));
+  RETURN_IF_ERROR(RequireCurrent(*t, contract, number));
+  if (!t->current.closed) return FailedPrecondition(RoundName(contract, number) + " is not closed yet: " + unclosed);
+  return t;
+}
+
+// Shard `index` of sharded round `r` (named `round`), or why there is none.
+Status RequireShard(const Round& r, const std::string& round, uint32_t index) {
+  if (r.shards.empty()) return FailedPrecondition(round + " is not sharded: its leader merges it whole");
+  if (index >= r.shards.size()) {
+    return InvalidArgument(round + " has " + std::to_string(r.shards.size()) + " shards; there is no shard " +
+                           std::to_string(index));
+  }
+  return Status::Ok();
+}
+
 bool IsDigest(const std::string& d) { return d.size() == 32; }
 
 // Every contribution to a training must have the same model schema: the first fixes it.
@@ -266,19 +287,14 @@ Status ApplyCloseRound(State& state, const swarm::v1::CloseRound& c, const pki::
 }
 
 Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& rl, const pki::PeerIdentity& signer) {
-  RETURN_IF_ERROR(RequireOwnSl(state, rl.uid(), signer));
-  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, rl.contract()));
-  RETURN_IF_ERROR(RequireCurrent(*t, rl.contract(), rl.round()));
+  ASSIGN_OR_RETURN(Training * t,
+                   ClosedCurrent(state, rl.uid(), rl.contract(), rl.round(), signer, "it has no leader"));
   Round& r = t->current;
   const std::string round = RoundName(rl.contract(), rl.round());
-  if (!r.closed) return FailedPrecondition(round + " is not closed yet: it has no leader");
   if (!r.checkins.count(rl.uid()))
     return PermissionDenied("node " + rl.uid() + " is not a participant of " + round);
   if (rl.has_shard()) {
-    if (rl.shard() >= r.shards.size()) {
-      return FailedPrecondition(round + " has no shard " + std::to_string(rl.shard()) + " (it has " +
-                                std::to_string(r.shards.size()) + ")");
-    }
+    RETURN_IF_ERROR(RequireShard(r, round, rl.shard()));
     if (rl.failed_leader() != r.ShardMerger(rl.shard())) {
       return FailedPrecondition("the merger of shard " + std::to_string(rl.shard()) + " of " + round +
                                 " is now " + r.ShardMerger(rl.shard()) + ", not " + rl.failed_leader());
@@ -300,12 +316,10 @@ Status ApplyReplaceLeader(State& state, const swarm::v1::ReplaceLeader& rl, cons
 
 Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki::PeerIdentity& signer,
                         uint64_t height) {
-  RETURN_IF_ERROR(RequireOwnSl(state, m.uid(), signer));
-  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, m.contract()));
-  RETURN_IF_ERROR(RequireCurrent(*t, m.contract(), m.round()));
+  ASSIGN_OR_RETURN(Training * t,
+                   ClosedCurrent(state, m.uid(), m.contract(), m.round(), signer, "nothing to merge"));
   Round& r = t->current;
   const std::string round = RoundName(m.contract(), m.round());
-  if (!r.closed) return FailedPrecondition(round + " is not closed yet: nothing to merge");
   if (!r.shards.empty()) {
     if (!r.checkins.count(m.uid()))
       return PermissionDenied("node " + m.uid() + " is not a participant of " + round);
@@ -341,17 +355,11 @@ Status ApplyRecordMerge(State& state, const swarm::v1::RecordMerge& m, const pki
 }
 
 Status ApplyRecordShard(State& state, const swarm::v1::RecordShard& m, const pki::PeerIdentity& signer) {
-  RETURN_IF_ERROR(RequireOwnSl(state, m.uid(), signer));
-  ASSIGN_OR_RETURN(Training * t, TrainingOf(state, m.contract()));
-  RETURN_IF_ERROR(RequireCurrent(*t, m.contract(), m.round()));
+  ASSIGN_OR_RETURN(Training * t,
+                   ClosedCurrent(state, m.uid(), m.contract(), m.round(), signer, "nothing to merge"));
   Round& r = t->current;
   const std::string round = RoundName(m.contract(), m.round());
-  if (!r.closed) return FailedPrecondition(round + " is not closed yet: nothing to merge");
-  if (r.shards.empty()) return FailedPrecondition(round + " is not sharded: its leader merges it whole");
-  if (m.shard() >= r.shards.size()) {
-    return InvalidArgument(round + " has " + std::to_string(r.shards.size()) + " shards; there is no shard " +
-                           std::to_string(m.shard()));
-  }
+  RETURN_IF_ERROR(RequireShard(r, round, m.shard()));
   if (m.uid() != r.ShardMerger(m.shard())) {
     return PermissionDenied("only the merger of shard " + std::to_string(m.shard()) + " of " + round + " (" +
                             r.ShardMerger(m.shard()) + ") records it, not " + m.uid());
