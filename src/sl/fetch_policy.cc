@@ -33,6 +33,12 @@ StatusOr<bool> FetchPolicy::OwnsOneOf(const std::string& fingerprint, const std:
   return check().value_or(false);  // a uid the SN does not list has no owner to match
 }
 
+StatusOr<bool> FetchPolicy::TookPart(const pki::PeerIdentity& caller, const swarm::v1::RoundInfo& round) {
+  std::vector<std::string> participants;
+  for (const auto& c : round.checkins()) participants.push_back(c.uid());
+  return OwnsOneOf(caller.fingerprint, participants);
+}
+
 void FetchPolicy::Saw(const swarm::v1::TrainingInfo& t) {
   auto copy = std::make_shared<const swarm::v1::TrainingInfo>(t);
   MutexLock lock(mu_);
@@ -65,9 +71,7 @@ Status FetchPolicy::Allow(const pki::PeerIdentity& caller, const Digest& digest)
   }
   if (recorded && !recorded->shard) return Status::Ok();  // a merged model: every SL's
   if (recorded && seen && seen->current().number() == recorded->round) {
-    std::vector<std::string> participants;
-    for (const auto& c : seen->current().checkins()) participants.push_back(c.uid());
-    StatusOr<bool> participant = OwnsOneOf(caller.fingerprint, participants);
+    StatusOr<bool> participant = TookPart(caller, seen->current());
     if (participant.ok() && *participant) return Status::Ok();
   }
   if (seen && Judge(*seen, caller, digest).ok()) return Status::Ok();
@@ -105,9 +109,7 @@ Status FetchPolicy::Judge(const swarm::v1::TrainingInfo& t, const pki::PeerIdent
         contract + "': this file server does not serve it");
   }
   const auto& round = current ? t.current() : t.last();
-  std::vector<std::string> participants;
-  for (const auto& c : round.checkins()) participants.push_back(c.uid());
-  ASSIGN_OR_RETURN(const bool participant, OwnsOneOf(caller.fingerprint, participants));
+  ASSIGN_OR_RETURN(const bool participant, TookPart(caller, round));
   if (participant) return Status::Ok();
   return PermissionDenied(who + " registered no participant of round " + std::to_string(round.number()) +
                           " of training '" + contract + "': only they may fetch its contributions");

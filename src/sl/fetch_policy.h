@@ -49,6 +49,8 @@ class FetchPolicy {
   // Whether a certificate with `fingerprint` registered one of `uids`, from the owners seen
   // so far; the SN's node list is read (once) only when one of them is not known yet.
   StatusOr<bool> OwnsOneOf(const std::string& fingerprint, const std::vector<std::string>& uids);
+  // Whether `caller` registered a participant of `round`.
+  StatusOr<bool> TookPart(const pki::PeerIdentity& caller, const swarm::v1::RoundInfo& round);
 
   snapi::SnApi* sn_;
   std::function<std::string()> contract_;

@@ -463,11 +463,9 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
     if (w.checked_in != 0 && t.has_last() && t.last().number() >= w.checked_in) {
       // Any participant may record a sharded round's merge: each of them assembles it from
       // the shards itself (if it can get them) and takes no other model.
-      if (t.last().shards_size() > 0 && t.last().number() == w.checked_in && !w.assembled) {
-        RETURN_IF_ERROR(AssembleFromShards(t, t.last(), w).status());
-      }
-      if (w.assembled && t.last().number() == w.checked_in &&
-          t.last().merged_digest() != w.assembled->view()) {
+      const bool sharded_here = t.last().shards_size() > 0 && t.last().number() == w.checked_in;
+      if (sharded_here && !w.assembled) RETURN_IF_ERROR(AssembleFromShards(t, t.last(), w).status());
+      if (sharded_here && w.assembled && t.last().merged_digest() != w.assembled->view()) {
         return DataLoss("node " + t.last().merged_by() + " recorded a merged model of round " +
                         std::to_string(w.checked_in) +
                         " that is not the one this node assembled from its shards (" +
