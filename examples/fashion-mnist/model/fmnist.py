@@ -28,10 +28,14 @@ import struct
 import sys
 import time
 
-import numpy as np
-import torch
+# torch.set_num_threads(1) below does not reach OpenBLAS's own thread pool, whose idle
+# threads spin (sched_yield) between batches and take the cores the SLs need at each sync.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from swarmlearning.pyt import SwarmCallback
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from swarmlearning.pyt import SwarmCallback  # noqa: E402
 
 NAME = "fmnist_pyt"
 PART_SEED = 20231  # the same permutation on every node, so that the parts are disjoint

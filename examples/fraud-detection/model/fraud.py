@@ -24,11 +24,15 @@ import math
 import os
 import sys
 
-import numpy as np
-import torch
+# torch.set_num_threads(1) below does not reach OpenBLAS's own thread pool, whose idle
+# threads spin (sched_yield) between batches and take the cores the SLs need at each sync.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import fraud_data
-from swarmlearning.pyt import SwarmCallback
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import fraud_data  # noqa: E402
+from swarmlearning.pyt import SwarmCallback  # noqa: E402
 
 THRESHOLD = 0.5
 

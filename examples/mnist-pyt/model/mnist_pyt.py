@@ -27,10 +27,14 @@ import os
 import struct
 import sys
 
-import numpy as np
-import torch
+# torch.set_num_threads(1) below does not reach OpenBLAS's own thread pool, whose idle
+# threads spin (sched_yield) between batches and take the cores the SLs need at each sync.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from swarmlearning.pyt import SwarmCallback
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from swarmlearning.pyt import SwarmCallback  # noqa: E402
 
 BATCH = 64
 VALIDATION = 500  # at most this many (a tenth of this node's part) kept for SwarmCallback's
