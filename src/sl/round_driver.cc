@@ -397,11 +397,15 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
   // The version of the training state on which the last step did nothing: the next read
   // waits on the SN until the state is another.
   std::string idle_on;
+  // The state read last (the take keeps it for the next sync), and the one the previous sync kept.
+  const swarm::v1::TrainingInfo* state = nullptr;
+  std::optional<swarm::v1::TrainingInfo> kept = std::exchange(state_at_take_, std::nullopt);
   const auto take = [&](const swarm::v1::RoundInfo& merged, bool contributed) -> StatusOr<SyncResult> {
     moved_on = false;
     RETURN_IF_ERROR(FetchMerged(merged, stop, [&] {
                       return moved_on = ReopenIfLost(merged);
                     }).WithContext("merged model"));
+    if (state) state_at_take_ = *state;
     base_round_ = merged.number();
     Retain(recent_merged_, *Digest::FromBytes(merged.merged_digest()), kKeepMerged);
     if (contribution) Retain(recent_own_, *contribution, kKeepOwn);
@@ -421,7 +425,10 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
                        std::to_string(waited().count()) + " s: " + why);
     }
     const std::string wait_on = std::exchange(idle_on, {});
-    auto got = wait_on.empty() ? sn_->GetTraining(o_.contract) : sn_->WaitTraining(o_.contract, wait_on, o_.long_poll);
+    const bool fresh = !kept;  // a kept state was seen (on_read) when it was read
+    auto got = kept             ? StatusOr<swarm::v1::TrainingInfo>(*std::exchange(kept, std::nullopt))
+               : wait_on.empty() ? sn_->GetTraining(o_.contract)
+                                 : sn_->WaitTraining(o_.contract, wait_on, o_.long_poll);
     if (!got.ok()) {
       if (got.status().code() == StatusCode::kNotFound) return got.status();  // no such contract
       if (late()) {
@@ -436,7 +443,8 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       continue;
     }
     const swarm::v1::TrainingInfo& t = *got;
-    if (o_.on_read) o_.on_read(t);
+    state = &t;
+    if (fresh && o_.on_read) o_.on_read(t);
     const auto& cur = t.current();
     if (auto now = std::make_tuple(cur.number(), cur.checkins_size(), cur.closed(), cur.leader(),
                                    shard_progress(cur));

@@ -183,6 +183,11 @@ class RoundDriver {
   Clock* clock_;
   uint64_t base_round_ = 0;         // the merged round this node's weights build on
   std::optional<uint64_t> resets_;  // the contract's resets when this node joined its training
+  // The training state on which the last sync took its merged model: the next sync checks in
+  // on it without reading the state again (the ML program calls it at once, and the next
+  // round is most often still open). A state that moved on meanwhile costs a refused
+  // check-in, and the sync then reads and acts on the state as it is.
+  std::optional<swarm::v1::TrainingInfo> state_at_take_;
   // Retention: the latest merged models and this node's latest contributions stay in the
   // store (peers fetch them, the program reads the last one); older blobs are pruned.
   static constexpr size_t kKeepMerged = 3, kKeepOwn = 2;

@@ -185,6 +185,38 @@ TEST_F(RoundDriverTest, ThreePeersMergeEveryRoundAndEndWithTheSameFinalModel) {
   EXPECT_LT(clock_.elapsed(), std::chrono::seconds(10));
 }
 
+// A sync checks in on the state its previous sync took the merged model from, without
+// reading it again: a lone node's round is a check-in, a read that finds it closed (it
+// leads), its record and a read that finds it merged. A kept state that moved on meanwhile
+// costs a refused check-in: the node that slept through two rounds catches up and goes on.
+TEST_F(RoundDriverTest, ASyncChecksInOnTheStateThePreviousSyncTookItsModelFrom) {
+  AddPeers(2, Options(1));
+  clock_.Join();
+  Peer& a = *peers_[0];
+  Peer& b = *peers_[1];
+  sn_.SetAlive("b", false);  // a trains alone first
+  for (int k = 1; k <= 3; ++k) {
+    const int before = sn_.reads();
+    auto r = a.driver->Sync(Contribution(a, k), false);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->round, static_cast<uint64_t>(k));
+    EXPECT_EQ(sn_.reads() - before, k == 1 ? 3 : 2) << "sync " << k;
+  }
+  // b catches up with round 3 and merges rounds 4 and 5 alone, while a's kept state still
+  // has round 4 open.
+  sn_.SetAlive("a", false);
+  sn_.SetAlive("b", true);
+  for (int k = 1; k <= 3; ++k) ASSERT_TRUE(b.driver->Sync(Contribution(b, k), false).ok());
+  ASSERT_EQ(sn_.training("c").last->number, 5u);
+  sn_.SetAlive("a", true);
+  sn_.SetAlive("b", false);
+  auto r = a.driver->Sync(Contribution(a, 4), false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->round, 6u);  // its contribution went into round 6 (two rounds late), not round 4
+  EXPECT_TRUE(r->contributed);
+  clock_.Leave();
+}
+
 // Sharded rounds (docs/rounds.md): every participant merges one coordinate range of every
 // contribution; the merged model is the same bit for bit as one leader's whole merge.
 class ShardedRoundTest : public RoundDriverTest {

@@ -111,7 +111,13 @@ StatusOr<swarm::v1::TrainingInfo> MemorySn::GetTraining(const std::string& contr
   std::lock_guard lock(mu_);
   auto it = state_.contracts.find(contract);
   if (it == state_.contracts.end()) return NotFound("no contract named '" + contract + "'");
+  ++reads_;
   return ledger::TrainingInfoOf(it->second, alive_);
+}
+
+int MemorySn::reads() {
+  std::lock_guard lock(mu_);
+  return reads_;
 }
 
 swarm::v1::ListNodesResponse MemorySn::ListNodes() {

@@ -44,6 +44,8 @@ class MemorySn {
 
   StatusOr<uint64_t> Submit(const std::string& uid, std::vector<swarm::v1::Transaction> txs);
   StatusOr<swarm::v1::TrainingInfo> GetTraining(const std::string& contract);
+  // How many GetTraining calls were answered.
+  int reads();
   swarm::v1::ListNodesResponse ListNodes();
   // The certificate node `uid` acts with (role sl, fingerprint "fp-<uid>").
   static pki::PeerIdentity IdentityOf(const std::string& uid);
@@ -54,6 +56,7 @@ class MemorySn {
   uint64_t height_ = 0;
   std::set<std::string> alive_, killed_;
   std::map<swarm::v1::Transaction::BodyCase, int> counts_;
+  int reads_ = 0;
   std::function<void(const swarm::v1::Transaction&)> on_applied_;
 };
 
