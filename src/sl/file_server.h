@@ -18,7 +18,10 @@
 
 namespace swarm::sl {
 
-inline constexpr size_t kChunkBytes = 1 << 20;
+// A fetch's message size. Small enough that the fetcher hashes and writes one chunk while
+// the next is on its way (a 1 MB model in one message waited for all of it: 5 ms a fetch on
+// loopback against 3.5 ms in 256 KiB chunks); large enough that 100 MB moves as fast.
+inline constexpr size_t kChunkBytes = 1 << 18;
 
 class FileServerService final : public swarm::v1::FileServer::Service {
  public:
