@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +14,7 @@
 #include "snapi/grpc_sn_api.h"
 #include "swci/repl.h"
 #include "swci/session.h"
+#include "swci/web_server.h"
 
 namespace swarm::cli {
 namespace {
@@ -20,6 +24,9 @@ struct SwciArgs {
   pki::TlsFiles tls;
   fs::path usr_dir;
   std::string init_script = "swci-init";
+  bool web = false;
+  std::string web_host = "0.0.0.0";
+  int web_port = 0;  // 0: SWCI_WEB_PORT, else 30306
 };
 
 [[noreturn]] void Fail(const std::string& message, int code = 1) {
@@ -27,11 +34,14 @@ struct SwciArgs {
   std::exit(code);
 }
 
-// The running session's stop flag, for the signal handler (only an atomic store there).
+// The running session's stop flag, for the signal handler (only an atomic store there),
+// and the web mode's: the signal that ends it.
 swci::StopFlag* g_stop = nullptr;
+std::atomic<int> g_web_stop{0};
 
 void OnSignal(int sig) {
   if (g_stop != nullptr) g_stop->Request(sig);
+  g_web_stop.store(sig);
 }
 
 // Ctrl-C and SIGTERM stop the running wait instead of killing SWCI mid-command. No
@@ -61,6 +71,51 @@ swci::Services MakeServices(const pki::TlsIdentity& identity, const pki::Signer&
   return s;
 }
 
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+// HPE's SWCI_MODE=WEB: runs the init script when there is one, then serves the REST API
+// until SIGINT or SIGTERM. Returns the exit status.
+int ServeWeb(const SwciArgs& a, swci::Session& session, const pki::TlsIdentity& identity) {
+  int port = a.web_port;
+  if (port == 0) {
+    port = swci::kDefaultWebPort;
+    if (auto v = Env("SWCI_WEB_PORT")) {
+      char* end = nullptr;
+      const long p = std::strtol(v->c_str(), &end, 10);
+      if (end == v->c_str() || *end != '\0' || !snapi::CheckPort(p, "SWCI_WEB_PORT").ok()) {
+        Fail("SWCI_WEB_PORT '" + *v + "' is not a port; expected a number from 1 to 65535");
+      }
+      port = static_cast<int>(p);
+    }
+  }
+  if (!a.usr_dir.empty()) {
+    const fs::path script = a.usr_dir / a.init_script;
+    std::error_code ec;
+    if (fs::is_regular_file(script, ec)) {
+      std::ifstream in(script);
+      if (!in) Fail("cannot read the init script '" + script.string() + "'");
+      if (auto code = swci::RunLines(session, in, std::cout, {}); code && *code != 0) return *code;
+    }
+  }
+  http::ServerOptions o;
+  o.host = a.web_host;
+  o.port = port;
+  o.tls = identity;
+  auto server = swci::WebServer::Start(session, std::move(o));
+  if (!server.ok()) Fail(server.status().message());
+  std::cout << "SWCI web mode: the SWCI API is at " << (*server)->Url()
+            << " (HTTPS; clients need a certificate of role swci from a CA in --capath); GET /v1/commands lists it"
+            << std::endl;
+  while (g_web_stop.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  (*server)->Stop();
+  std::cout << "SWCI web mode: stopped" << std::endl;
+  return 0;
+}
+
 void RunSwci(const SwciArgs& a) {
   auto identity = pki::TlsIdentity::Load(a.tls);
   if (!identity.ok()) Fail(identity.status().message());
@@ -76,6 +131,7 @@ void RunSwci(const SwciArgs& a) {
   HandleStopSignals(session.stop());
 
   const bool tty = ::isatty(STDIN_FILENO);
+  if (a.web) std::exit(ServeWeb(a, session, *identity));
   // Script mode: the init script's commands, each echoed after the prompt as typed.
   if (!a.usr_dir.empty()) {
     const fs::path script = a.usr_dir / a.init_script;
@@ -111,7 +167,22 @@ void AddSwciCommand(CLI::App& app) {
       "Directory holding the init script; runs it first. SWCI's current directory starts here, and "
       "/platform/swarm/usr in commands stands for it");
   swci->add_option("--init-script-name", a->init_script, "Init script in --usr-dir")->capture_default_str();
-  swci->callback([a] { RunSwci(*a); });
+  swci->add_flag("--web", a->web,
+                 "Web mode (also SWCI_MODE=WEB): serve the SWCI commands as a REST API over HTTPS with mutual TLS, "
+                 "after the init script if there is one; see docs/swci-web.md");
+  swci->add_option("--web-host", a->web_host, "Web mode: the address to listen on")->capture_default_str();
+  swci->add_option("--web-port", a->web_port, "Web mode: the port (default SWCI_WEB_PORT, else 30306)")
+      ->check(CLI::Range(1, 65535));
+  swci->callback([a] {
+    if (auto mode = Env("SWCI_MODE")) {
+      if (swci::Upper(*mode) == "WEB") {
+        a->web = true;
+      } else if (swci::Upper(*mode) != "CLI") {
+        Fail("SWCI_MODE '" + *mode + "' is not a mode; expected WEB, or CLI for the prompt");
+      }
+    }
+    RunSwci(*a);
+  });
 }
 
 }  // namespace swarm::cli

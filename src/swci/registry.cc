@@ -76,6 +76,13 @@ std::vector<std::string> CommandRegistry::Names() const {
   return names;
 }
 
+std::vector<const Command*> CommandRegistry::All() const {
+  std::vector<const Command*> all;
+  for (const auto& c : commands_) all.push_back(c.get());
+  std::sort(all.begin(), all.end(), [](const Command* a, const Command* b) { return a->spec.name() < b->spec.name(); });
+  return all;
+}
+
 StatusOr<Result> CommandRegistry::Help(const std::vector<std::string>& words) const {
   std::vector<std::string> upper;
   for (const auto& w : words) upper.push_back(Upper(w));

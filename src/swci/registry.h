@@ -41,6 +41,8 @@ class CommandRegistry {
 
   // The names of all commands, sorted.
   std::vector<std::string> Names() const;
+  // Every command, sorted by name.
+  std::vector<const Command*> All() const;
   // HELP's text: with no words the list of names; with a command's name its usage and
   // help; with the first words of some commands their names.
   StatusOr<Result> Help(const std::vector<std::string>& words) const;

@@ -15,15 +15,24 @@ Session::Session(Services services, const std::filesystem::path& usr_dir) : serv
 }
 
 Outcome Session::Execute(std::string_view line, Progress& progress) {
-  Outcome out;
   auto tokens = Tokenize(line);
-  if (tokens.ok() && tokens->empty()) return out;
+  if (tokens.ok()) return ExecuteWords(*tokens, progress);
+  Outcome out;
+  out.ran = true;
+  ++state_.count;
+  out.status = tokens.status();
+  out.end = state_.exit_requested || state_.exit_on_failure;
+  return out;
+}
+
+Outcome Session::ExecuteWords(const std::vector<std::string>& words, Progress& progress) {
+  Outcome out;
+  if (words.empty()) return out;
   out.ran = true;
   ++state_.count;
   stop_.Clear();
   StatusOr<Result> result = [&]() -> StatusOr<Result> {
-    if (!tokens.ok()) return tokens.status();
-    ASSIGN_OR_RETURN(CommandRegistry::Match m, registry_.Find(*tokens));
+    ASSIGN_OR_RETURN(CommandRegistry::Match m, registry_.Find(words));
     ASSIGN_OR_RETURN(Args args, m.command->spec.Bind(m.args));
     CommandEnv env{state_, services_, registry_, progress, stop_, m.command->spec};
     return m.command->handler(env, args);

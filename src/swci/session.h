@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "swci/clock.h"
@@ -33,10 +34,14 @@ class Session {
 
   // Runs one line; a long command shows its progress on `progress` as it goes.
   Outcome Execute(std::string_view line, Progress& progress);
+  // Runs a command given as its words, as the tokenizer would make them from a line (the
+  // web mode builds them from a JSON request). No words: nothing runs.
+  Outcome ExecuteWords(const std::vector<std::string>& words, Progress& progress);
 
   // The prompt, "SWCI:N > ", N counting the commands run.
   std::string Prompt() const { return "SWCI:" + std::to_string(state_.count) + " > "; }
   const SessionState& state() const { return state_; }
+  const CommandRegistry& registry() const { return registry_; }
   // Set it (from a signal handler, too) to stop the running wait; Execute clears it
   // before each command.
   StopFlag& stop() { return stop_; }
