@@ -4,6 +4,8 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <chrono>
+
 #include "core/listen_check.h"
 #include "pki/openssl_util.h"
 
@@ -12,13 +14,17 @@ namespace {
 
 // Loads the node's certificate and key into `ctx`, asks clients for a certificate and names
 // the trusted CAs in the request, so that a client holding several picks the right one.
-bool SetUpTls(SSL_CTX& ctx, const pki::TlsIdentity& id) {
+bool SetUpTls(SSL_CTX& ctx, const pki::TlsIdentity& id, bool ask_client_certificate) {
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
   if (SSL_CTX_use_certificate(&ctx, id.cert().get()) != 1) return false;
   pki::BioPtr bio(BIO_new_mem_buf(id.key_pem().data(), static_cast<int>(id.key_pem().size())));
   pki::PKeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key || SSL_CTX_use_PrivateKey(&ctx, key.get()) != 1) return false;
+  if (!ask_client_certificate) {
+    SSL_CTX_set_verify(&ctx, SSL_VERIFY_NONE, nullptr);
+    return true;
+  }
   STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
   for (const pki::Certificate& ca : id.trust().cas()) {
     sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca.get())));
@@ -43,7 +49,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   std::unique_ptr<Server> s(new Server(std::move(options)));
   if (s->options_.tls) {
     const pki::TlsIdentity& id = *s->options_.tls;
-    auto ssl = std::make_unique<httplib::SSLServer>([&id](SSL_CTX& ctx) { return SetUpTls(ctx, id); });
+    const bool ask = s->options_.ask_client_certificate;
+    auto ssl = std::make_unique<httplib::SSLServer>([&id, ask](SSL_CTX& ctx) { return SetUpTls(ctx, id, ask); });
     if (!ssl->is_valid()) {
       return Internal(s->options_.name + ": cannot set up TLS with its certificate and key: " + pki::OpenSslErrors());
     }
@@ -72,7 +79,17 @@ Status Server::Start() {
     return Unavailable(options_.name + ": " + WhyCannotListen(options_.host, options_.port));
   }
   port_ = bound;
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listening_done_ = true;
+  });
+  // cpp-httplib's stop() does nothing until its loop runs: a Stop() right after Start() would
+  // leave the loop running and the join waiting for ever. So Start returns once it runs.
+  while (!server_->is_running() && !listening_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!server_->is_running() && listening_done_) {
+    thread_.join();
+    return Unavailable(options_.name + ": cannot serve on port " + std::to_string(port_));
+  }
   return Status::Ok();
 }
 

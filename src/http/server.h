@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <set>
@@ -25,6 +26,9 @@ struct ServerOptions {
   // The server's identity for HTTPS, and the CAs that client certificates must chain to.
   // None: plain HTTP.
   std::optional<pki::TlsIdentity> tls;
+  // Over HTTPS, ask clients for a certificate (SWCI's web mode); a browser's page does not
+  // need one, and asking makes browsers offer a certificate picker.
+  bool ask_client_certificate = true;
   // Seconds a request may take to arrive, and a reply to be taken.
   int io_timeout_s = 30;
   std::string name = "http";  // for log lines and errors ("SWCI web mode", "UI")
@@ -61,6 +65,7 @@ class Server {
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;
+  std::atomic<bool> listening_done_{false};  // listen_after_bind returned
 };
 
 }  // namespace swarm::http
