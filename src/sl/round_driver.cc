@@ -165,7 +165,7 @@ bool RoundDriver::ReopenIfLost(const swarm::v1::RoundInfo& merged) {
   r->set_round(merged.number());
   r->set_uid(uid_);
   r->set_lost_digest(merged.merged_digest());
-  if (Status s = sn_->Submit(tx).status(); s.ok()) return true;
+  if (Status s = Submit(tx); s.ok()) return true;
   // Refused: another node asked first, or one built on the model meanwhile (so holds it).
   got = sn_->GetTraining(o_.contract);
   return got.ok() && moved_on(*got);
@@ -198,7 +198,7 @@ Status RoundDriver::Finish() {
   swarm::v1::Transaction tx;
   tx.mutable_finish_training()->set_contract(o_.contract);
   tx.mutable_finish_training()->set_uid(uid_);
-  return sn_->Submit(tx).status();
+  return Submit(tx);
 }
 
 namespace {
@@ -337,8 +337,14 @@ struct RoundDriver::Watch {
   Clock::TimePoint last_log;
 };
 
-Status RoundDriver::SubmitRacing(const swarm::v1::Transaction& tx) {
+Status RoundDriver::Submit(const swarm::v1::Transaction& tx) {
   Status s = sn_->Submit(tx).status();
+  if (snapi::IsTransient(s)) sn_unreachable_ = true;
+  return s;
+}
+
+Status RoundDriver::SubmitRacing(const swarm::v1::Transaction& tx) {
+  Status s = Submit(tx);
   return s.ok() || Refused(s) ? Status::Ok() : s;
 }
 
@@ -503,6 +509,7 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       continue;
     }
     StatusOr<bool> acted = false;
+    sn_unreachable_ = false;
     if (w.checked_in == 0) {
       acted = CheckIn(t, contribution, w);
     } else if (!cur.closed()) {
@@ -513,6 +520,13 @@ StatusOr<SyncResult> RoundDriver::Sync(const std::optional<Digest>& contribution
       acted = Lead(cur, w);
     } else {
       acted = WatchLeader(t, contribution, w);
+    }
+    if (!acted.ok() && std::exchange(sn_unreachable_, false)) {
+      // What it submitted may have landed or not: the next read says, and a repeated
+      // submission is refused as already done.
+      Log("cannot submit to SN " + sn_->target() + " (" + acted.status().message() + "); retrying");
+      clock_->SleepFor(std::chrono::seconds(1));
+      continue;
     }
     if (!acted.ok()) return acted.status();
     if (*acted) continue;
@@ -552,7 +566,7 @@ StatusOr<bool> RoundDriver::CheckIn(const swarm::v1::TrainingInfo& t,
   c->set_close_when_complete(true);  // the last member in closes the round: no CloseRound
   c->set_shard_bytes(o_.shard_bytes);
   if (contribution) RETURN_IF_ERROR(NameSchema(t, *contribution, *c));
-  Status s = sn_->Submit(tx).status();
+  Status s = Submit(tx);
   if (s.ok() || s.code() == StatusCode::kAlreadyExists) {
     w.checked_in = cur.number();
     const uint64_t late = ledger::Staleness(*c);
@@ -639,7 +653,7 @@ StatusOr<bool> RoundDriver::Lead(const swarm::v1::RoundInfo& round, Watch& w) {
   m->set_model_digest(std::string(merged->view()));
   m->set_fs_endpoint(o_.fs_endpoint);
   for (auto& l : left_out) *m->add_left_out() = std::move(l);
-  Status s = sn_->Submit(tx).status();
+  Status s = Submit(tx);
   if (s.ok() && o_.on_record) o_.on_record(*merged, false, round.number());
   if (s.ok()) {
     Log("recorded the merge of round " + std::to_string(round.number()) + " (" +
@@ -818,7 +832,7 @@ Status RoundDriver::MergeShard(const swarm::v1::TrainingInfo& t, uint32_t index)
     l->set_reason(("its model cannot be fetched: " + fetched[i].message()).substr(0, 1024));
   }
   if (merged.ok()) r->set_digest(std::string(merged->view()));
-  Status s = sn_->Submit(tx).status();
+  Status s = Submit(tx);
   if (s.ok() && r->left_out_size() == 0 && o_.on_record)
     o_.on_record(*Digest::FromBytes(r->digest()), true, round.number());
   // PermissionDenied: this node was replaced as the shard's merger while it merged.
@@ -895,7 +909,7 @@ StatusOr<bool> RoundDriver::GatherShards(const swarm::v1::TrainingInfo& t, Watch
   m->set_uid(uid_);
   m->set_model_digest(std::string(w.assembled->view()));
   m->set_fs_endpoint(o_.fs_endpoint);
-  Status s = sn_->Submit(tx).status();
+  Status s = Submit(tx);
   if (s.ok() && o_.on_record) o_.on_record(*w.assembled, false, round.number());
   if (s.ok()) {
     Log("recorded the merge of round " + std::to_string(round.number()) + " (" +

@@ -149,6 +149,8 @@ class RoundDriver {
   double ContributionBytes(const std::optional<Digest>& contribution) const;
   // Asks the ledger to pass round `round` (or one shard of it) on from merger `failed`.
   Status ReplaceMerger(uint64_t round, const std::string& failed, std::optional<uint32_t> shard);
+  // Submits `tx` to the SN; a failure to reach it (not a refusal) sets sn_unreachable_.
+  Status Submit(const swarm::v1::Transaction& tx);
   // Submits `tx`; a refusal that only means another node acted first is not an error.
   Status SubmitRacing(const swarm::v1::Transaction& tx);
   // Merges the round's contributions; those that cannot be fetched go to `left_out`, with why.
@@ -188,6 +190,10 @@ class RoundDriver {
   // round is most often still open). A state that moved on meanwhile costs a refused
   // check-in, and the sync then reads and acts on the state as it is.
   std::optional<swarm::v1::TrainingInfo> state_at_take_;
+  // A step of the sync failed because a submission did not reach the SN (a partition, an SN
+  // restarting): the sync reads the state again, retrying as a failed read does, until its
+  // deadline, instead of ending the ML program's training.
+  bool sn_unreachable_ = false;
   // Retention: the latest merged models and this node's latest contributions stay in the
   // store (peers fetch them, the program reads the last one); older blobs are pruned.
   static constexpr size_t kKeepMerged = 3, kKeepOwn = 2;

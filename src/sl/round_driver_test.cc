@@ -217,6 +217,30 @@ TEST_F(RoundDriverTest, ASyncChecksInOnTheStateThePreviousSyncTookItsModelFrom) 
   clock_.Leave();
 }
 
+// A node cut off from its SN (a partition, the SN restarting) keeps its sync going: the
+// check-in on its kept state does not reach the SN, and the sync retries, as a failed read
+// does, until the network heals, instead of ending the ML program's training.
+TEST_F(RoundDriverTest, ASyncCutOffFromTheSnRetriesUntilTheNetworkHeals) {
+  AddPeers(1, Options(1));
+  Peer& a = *peers_[0];
+  clock_.Join();
+  ASSERT_TRUE(a.driver->Sync(Contribution(a, 1), false).ok());
+  sn_.Kill("a");
+  clock_.Join();  // the network's, so that time does not jump past the heal
+  std::thread network([&] {
+    clock_.SleepFor(std::chrono::seconds(5));
+    sn_.Heal("a");
+    clock_.Leave();
+  });
+  auto r = a.driver->Sync(Contribution(a, 2), false);
+  network.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->round, 2u);
+  EXPECT_TRUE(r->contributed);
+  EXPECT_GE(clock_.elapsed(), std::chrono::seconds(5));
+  clock_.Leave();
+}
+
 // Sharded rounds (docs/rounds.md): every participant merges one coordinate range of every
 // contribution; the merged model is the same bit for bit as one leader's whole merge.
 class ShardedRoundTest : public RoundDriverTest {

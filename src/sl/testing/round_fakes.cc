@@ -73,6 +73,12 @@ void MemorySn::Kill(const std::string& uid) {
   killed_.insert(uid);
 }
 
+void MemorySn::Heal(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  killed_.erase(uid);
+  alive_.insert(uid);
+}
+
 bool MemorySn::killed(const std::string& uid) {
   std::lock_guard lock(mu_);
   return killed_.count(uid) > 0;

@@ -33,6 +33,8 @@ class MemorySn {
   void SetAlive(const std::string& uid, bool alive);
   // As a crashed node: no longer alive, and every call of its client fails (Unavailable).
   void Kill(const std::string& uid);
+  // Ends a Kill taken as a partition: the node's client reaches the SN again, and it is alive.
+  void Heal(const std::string& uid);
   bool killed(const std::string& uid);
   // Called after each accepted transaction, under the SN's lock: tests inject faults here
   // (the hook may call this SN's methods).
