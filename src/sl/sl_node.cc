@@ -128,6 +128,7 @@ Status SlNode::Register() {
   n->set_name(o_.ml_name.empty() ? identity_->cert().CommonName() : o_.ml_name);
   n->set_uid(uid_);
   n->set_parent_uid(o_.parent_uid);
+  n->set_sn_endpoint(sn_->target());
   RETURN_IF_ERROR(sn_->Submit(tx).status().WithContext("registering this SL with the SN"));
   return sn_->KeepAlive(uid_);
 }

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/clock.h"
+#include "pki/certificate.h"
 #include "pki/tls.h"
 
 namespace swarm::sn {
@@ -33,6 +34,7 @@ pki::AccessPolicy SnAccessPolicy() {
   p.Allow(kService + std::string("Append"), {pki::Role::kSn});
   // A full replay costs seconds of CPU: for operators (SWCI) and SNs, one at a time.
   p.Allow(kService + std::string("Verify"), {pki::Role::kSwci, pki::Role::kSn});
+  p.Allow(kService + std::string("ListBlocks"), {pki::Role::kSwci, pki::Role::kSn});
   p.Allow(kService + std::string("ReportProgress"), {pki::Role::kSl});
   return p;
 }
@@ -223,6 +225,46 @@ grpc::Status SnService::Verify(ServerContext*, const swarm::v1::VerifyRequest*,
   out->set_blocks(r.blocks);
   out->set_first_bad_height(r.first_bad_height.value_or(0));
   out->set_reason(r.reason);
+  return grpc::Status::OK;
+}
+
+grpc::Status SnService::ListBlocks(ServerContext*, const swarm::v1::ListBlocksRequest* in,
+                                   swarm::v1::ListBlocksResponse* out) {
+  constexpr uint32_t kMaxBlocks = 200;
+  if (in->limit() > kMaxBlocks) {
+    return pki::ToGrpcStatus(InvalidArgument("ListBlocks takes at most " + std::to_string(kMaxBlocks) +
+                                             " blocks at a time, not " + std::to_string(in->limit())));
+  }
+  if (auto state = store_->Sync(); !state.ok()) return pki::ToGrpcStatus(state.status());
+  out->set_height(store_->Head().first);
+  if (in->limit() == 0) return grpc::Status::OK;
+  // The whole chain is read: this is for an operator's page, not for the training path.
+  auto chain = store_->LoadChain();
+  if (!chain.ok()) return pki::ToGrpcStatus(chain.status());
+  const uint64_t below = in->below_height() == 0 ? chain->size() + 1 : in->below_height();
+  for (auto b = chain->rbegin(); b != chain->rend() && out->blocks_size() < static_cast<int>(in->limit()); ++b) {
+    if (b->height() >= below) continue;
+    auto* summary = out->add_blocks();
+    summary->set_height(b->height());
+    summary->set_hash(b->hash());
+    summary->set_timestamp_unix_ms(static_cast<int64_t>(b->timestamp_unix_ms()));
+    if (auto signer = pki::Certificate::FromPem(b->signer_cert_pem()); signer.ok()) {
+      summary->set_appended_by(signer->CommonName());
+    }
+    for (const auto& signed_tx : b->transactions()) {
+      auto* t = summary->add_transactions();
+      swarm::v1::Transaction tx;
+      if (tx.ParseFromString(signed_tx.transaction())) {
+        const auto* field = tx.GetDescriptor()->FindFieldByNumber(static_cast<int>(tx.body_case()));
+        t->set_type(field != nullptr ? field->name() : "unknown");
+      }
+      if (auto cert = pki::Certificate::FromPem(signed_tx.signer_cert_pem()); cert.ok()) {
+        t->set_submitter_fingerprint(cert->Fingerprint());
+        t->set_submitter_name(cert->CommonName());
+        if (auto role = cert->GetRole()) t->set_submitter_role(std::string(pki::RoleName(*role)));
+      }
+    }
+  }
   return grpc::Status::OK;
 }
 

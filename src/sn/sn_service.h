@@ -44,6 +44,8 @@ class SnService final : public swarm::v1::SwarmNetwork::Service {
   grpc::Status GetHead(grpc::ServerContext*, const swarm::v1::GetHeadRequest*, swarm::v1::SignedHead*) override;
   grpc::Status Verify(grpc::ServerContext*, const swarm::v1::VerifyRequest*,
                       swarm::v1::VerifyResponse*) override;
+  grpc::Status ListBlocks(grpc::ServerContext*, const swarm::v1::ListBlocksRequest*,
+                          swarm::v1::ListBlocksResponse*) override;
 
   // Training (sn_training.cc).
   grpc::Status GetTraining(grpc::ServerContext*, const swarm::v1::GetTrainingRequest*,

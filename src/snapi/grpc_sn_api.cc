@@ -132,6 +132,12 @@ class GrpcSnApi final : public SnApi {
     return Get<swarm::v1::VerifyResponse>("SwarmNetwork/Verify", &SwarmNetwork::Stub::Verify,
                                           swarm::v1::VerifyRequest());
   }
+  StatusOr<swarm::v1::ListBlocksResponse> ListBlocks(uint32_t limit, uint64_t below_height) override {
+    swarm::v1::ListBlocksRequest req;
+    req.set_limit(limit);
+    req.set_below_height(below_height);
+    return Get<swarm::v1::ListBlocksResponse>("SwarmNetwork/ListBlocks", &SwarmNetwork::Stub::ListBlocks, req);
+  }
 
  private:
   struct Channel {

@@ -61,6 +61,8 @@ class SnApi {
 
   virtual StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest& request) = 0;
   virtual StatusOr<swarm::v1::VerifyResponse> Verify() = 0;
+  // The newest `limit` blocks below `below_height` (0: the head), summarised; limit 0: the height only.
+  virtual StatusOr<swarm::v1::ListBlocksResponse> ListBlocks(uint32_t limit, uint64_t below_height) = 0;
 };
 
 // Whether a call failed on the way (no SN reached, or none answered in time): worth trying

@@ -111,6 +111,7 @@ Status SwopNode::Register() {
   n->set_port(static_cast<uint32_t>(sn[0].port));
   n->set_name(o_.name.empty() ? "swop-" + profile_.groupname : o_.name);
   n->set_uid(uid_);
+  n->set_sn_endpoint(sn_->target());
   RETURN_IF_ERROR(sn_->Submit(tx).status().WithContext("registering this SWOP with the SN"));
   RETURN_IF_ERROR(sn_->KeepAlive(uid_));
   swarm::v1::Transaction enroll;

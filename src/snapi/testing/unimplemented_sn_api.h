@@ -28,6 +28,7 @@ class UnimplementedSnApi : public SnApi {
   StatusOr<swarm::v1::ListTaskRunnersResponse> ListTaskRunners() override { return No("ListTaskRunners"); }
   StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest&) override { return No("Join"); }
   StatusOr<swarm::v1::VerifyResponse> Verify() override { return No("Verify"); }
+  StatusOr<swarm::v1::ListBlocksResponse> ListBlocks(uint32_t, uint64_t) override { return No("ListBlocks"); }
 
  private:
   static Status No(const char* call) { return Unimplemented(std::string(call) + " is not used by this test"); }

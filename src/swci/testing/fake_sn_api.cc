@@ -178,7 +178,18 @@ class FakeSnApi final : public snapi::SnApi {
   StatusOr<swarm::v1::JoinResponse> Join(const swarm::v1::JoinRequest&) override {
     return Unimplemented("Join is not for SWCI");
   }
-  StatusOr<swarm::v1::VerifyResponse> Verify() override { return swarm::v1::VerifyResponse(); }
+  StatusOr<swarm::v1::VerifyResponse> Verify() override {
+    ++sn_.verify_calls;
+    return sn_.verify;
+  }
+  StatusOr<swarm::v1::ListBlocksResponse> ListBlocks(uint32_t limit, uint64_t) override {
+    swarm::v1::ListBlocksResponse r;
+    r.set_height(sn_.submissions.size());
+    for (auto b = sn_.blocks.rbegin(); b != sn_.blocks.rend() && r.blocks_size() < static_cast<int>(limit); ++b) {
+      *r.add_blocks() = *b;
+    }
+    return r;
+  }
 
  private:
   FakeSn& sn_;

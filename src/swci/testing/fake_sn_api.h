@@ -25,6 +25,9 @@ struct FakeSn {
   std::map<std::string, swarm::v1::TaskInfo> tasks;
   std::map<std::string, swarm::v1::TaskRunnerInfo> task_runners;
   std::vector<std::vector<swarm::v1::Transaction>> submissions;  // accepted ones, as sent
+  std::vector<swarm::v1::BlockSummary> blocks;                   // what ListBlocks shows, oldest first
+  swarm::v1::VerifyResponse verify;                              // what Verify answers
+  int verify_calls = 0;
   int get_task_runner_calls = 0;
   // Called at each GetTaskRunner, before it answers: tests move a task along here.
   std::function<void(FakeSn&)> on_get_task_runner;
