@@ -132,6 +132,35 @@ StatusOr<std::vector<std::string>> WordsFromJson(const CommandSpec& spec, const 
   return words;
 }
 
+std::string ApiReferenceMarkdown(const WebJson& list) {
+  const auto cell = [](std::string s) {
+    std::string out;
+    for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+    return out;
+  };
+  std::string md =
+      "# SWCI web mode: the REST API\n\n"
+      "Every SWCI command is one endpoint (`swarm swci --web`, [swci-web.md](swci-web.md)). This page is\n"
+      "generated from SWCI's command registry, as `GET /v1/commands` answers; a unit test fails when\n"
+      "it differs, and `SWARM_UPDATE_DOCS=1 build/src/swci/swci_test --gtest_filter='*ApiReference*'`\n"
+      "writes it anew. Each takes a JSON object of its parameters by name (a flag such as `FORCE`\n"
+      "is `true`, a `name...` parameter a list of words) and answers as described in swci-web.md.\n\n"
+      "Besides: `POST /v1/execute {\"command\": \"<a line as typed at the prompt>\"}`, and\n"
+      "`POST /v1/upload {\"fileName\": \"task.yaml\", \"content\": \"...\"}` (a task definition into\n"
+      "SWCI's current directory).\n\n"
+      "| endpoint | parameters | command | what it does |\n|---|---|---|---|\n";
+  for (const auto& c : list["commands"]) {
+    std::string params;
+    for (const auto& p : c["params"]) {
+      params += (params.empty() ? "" : ", ") + std::string("`") + p["name"].get<std::string>() + "` (" +
+                p["type"].get<std::string>() + (p["required"].get<bool>() ? "" : ", optional") + ")";
+    }
+    md += "| `POST " + c["endpoint"].get<std::string>() + "` | " + (params.empty() ? "—" : params) + " | `" +
+          cell(c["usage"].get<std::string>()) + "` | " + cell(c["help"].get<std::string>()) + " |\n";
+  }
+  return md;
+}
+
 WebJson WebApi::ListCommands() const {
   WebJson commands = WebJson::array();
   for (const Command* c : session_.registry().All()) {

@@ -42,6 +42,9 @@ std::string EndpointName(const CommandSpec& spec);
 // the usage.
 StatusOr<std::vector<std::string>> WordsFromJson(const CommandSpec& spec, const WebJson& params);
 
+// docs/swci-web-api.md: the reference of every endpoint, as Markdown, from ListCommands().
+std::string ApiReferenceMarkdown(const WebJson& commands);
+
 class WebApi {
  public:
   explicit WebApi(Session& session) : session_(session) {}

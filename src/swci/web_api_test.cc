@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "swci/testing/fake_sn_api.h"
@@ -56,6 +57,18 @@ TEST_F(WebApiTest, EveryCommandOfTheRegistryIsListedWithItsEndpointAndParameters
     EXPECT_EQ(c["params"][0]["required"], true);
   }
   EXPECT_TRUE(found);
+}
+
+// The reference in docs/ is the registry's, not written twice.
+TEST_F(WebApiTest, TheApiReferenceInTheDocsIsTheRegistrys) {
+  const fs::path doc = fs::path(SWARM_SOURCE_DIR) / "docs" / "swci-web-api.md";
+  const std::string md = ApiReferenceMarkdown(api_->ListCommands());
+  if (std::getenv("SWARM_UPDATE_DOCS") != nullptr) std::ofstream(doc) << md;
+  std::ifstream in(doc);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, md) << doc << " differs from the registry: SWARM_UPDATE_DOCS=1 swci_test "
+                      << "--gtest_filter='*ApiReference*' writes it anew";
+  EXPECT_THAT(md, HasSubstr("| `POST /v1/commands/create-context` | `contextName` (string), `ip` (string)"));
 }
 
 TEST_F(WebApiTest, ACommandRunsWithItsParametersByNameAndAnswersDataAndTheTranscript) {
