@@ -11,6 +11,7 @@
 #include "cli/sn_command.h"
 #include "cli/swci_command.h"
 #include "cli/swop_command.h"
+#include "cli/ui_command.h"
 #include "core/version.h"
 
 namespace {
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   swarm::cli::AddSlCommand(app);
   swarm::cli::AddSwciCommand(app);
   swarm::cli::AddSwopCommand(app);
+  swarm::cli::AddUiCommand(app);
   swarm::cli::AddDoctorCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;
