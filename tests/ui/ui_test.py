@@ -7,6 +7,7 @@ and a non-loopback listen without HTTPS or a token does not start.
 
 Run: /usr/bin/python3 ui_test.py --swarm PATH --toy-ml PATH --out DIR
 """
+import importlib.util
 import io
 import json
 import os
@@ -42,10 +43,12 @@ def request(url, method="GET", body=None, token=None, context=None):
 
 class UiTest(unittest.TestCase):
     def setUp(self):
-        try:
-            from selenium import webdriver  # noqa: F401
-        except ImportError as e:
-            self.fail(f"python3-selenium is needed (scripts/setup installs it): {e}")
+        for module, package in (("selenium", "python3-selenium"), ("PIL", "python3-pil")):
+            if importlib.util.find_spec(module) is None:
+                self.fail(f"{package} is needed (scripts/setup installs it)")
+        for program in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
+            if not os.access(program, os.X_OK):
+                self.fail(f"{program} is needed: chromium and chromium-driver (scripts/setup installs them)")
         self.root = tempfile.mkdtemp(prefix="swarm-ui-")
         self.addCleanup(shutil.rmtree, self.root, True)
         self.net = SwarmNet(SWARM, self.root, hosts=3)
