@@ -119,6 +119,29 @@ Status Monitor::Poll() {
   return s;
 }
 
+Status Monitor::Watch(const std::string& contract, std::chrono::milliseconds wait) {
+  std::string version;
+  {
+    MutexLock lock(mu_);
+    auto it = contracts_.find(contract);
+    if (it == contracts_.end()) return NotFound("no contract '" + contract + "' seen yet");
+    version = it->second.training.version();
+  }
+  ASSIGN_OR_RETURN(swarm::v1::TrainingInfo t, sn_->WaitTraining(contract, version, wait));
+  const int64_t now = now_ms_();
+  MutexLock lock(mu_);
+  FoldTraining(contracts_[contract], t, now);
+  Publish();
+  return Status::Ok();
+}
+
+std::vector<std::string> Monitor::Contracts() const {
+  MutexLock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, c] : contracts_) out.push_back(name);
+  return out;
+}
+
 void Monitor::Fold(Read& r, int64_t now) {
   sn_version_ = r.version;
   for (const auto& n : r.nodes.nodes()) {

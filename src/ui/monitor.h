@@ -44,6 +44,12 @@ class Monitor {
   // Reads the swarm from the SN and folds it into the view. A failure is kept in the view
   // (the page says the SN cannot be reached) and returned.
   Status Poll();
+  // Between polls: waits up to `wait` for the training of `contract` to change (the SN's long
+  // poll) and folds it in, so that the rounds timeline sees rounds that come and go within
+  // a poll's interval.
+  Status Watch(const std::string& contract, std::chrono::milliseconds wait);
+  // The contracts seen so far.
+  std::vector<std::string> Contracts() const;
   // Replays the chain of SN `uid` (the UI's own SN when empty); the result shows in the view.
   StatusOr<swarm::v1::VerifyResponse> Verify(const std::string& uid);
   // The newest `limit` blocks of the UI's SN, below `below_height` (0: from the head).

@@ -153,6 +153,24 @@ TEST_F(MonitorTest, CurvesGrowAndTheRoundsTimelineRecordsEachMergeOnce) {
   EXPECT_TRUE(c["rounds"][1]["duration_ms"].is_null()) << "round 9 was never seen open";
 }
 
+TEST_F(MonitorTest, WatchingATrainingBetweenPollsSeesEveryRound) {
+  ASSERT_TRUE(monitor_->Poll().ok());
+  EXPECT_EQ(monitor_->Contracts(), std::vector<std::string>{kContract});
+  for (uint64_t k = 1; k <= 2; ++k) {
+    Round(k, false);
+    ASSERT_TRUE(monitor_->Watch(kContract, std::chrono::milliseconds(10)).ok());
+    now_ms_ += 300;
+    Round(k, true);
+    ASSERT_TRUE(monitor_->Watch(kContract, std::chrono::milliseconds(10)).ok());
+  }
+  auto c = Contract();
+  ASSERT_EQ(c["rounds"].size(), 2u);
+  EXPECT_EQ(c["rounds"][0]["round"], 1);
+  EXPECT_EQ(c["rounds"][1]["round"], 2);
+  EXPECT_EQ(c["rounds"][1]["duration_ms"], 300);
+  EXPECT_EQ(monitor_->Watch("nope", std::chrono::milliseconds(10)).code(), StatusCode::kNotFound);
+}
+
 TEST_F(MonitorTest, FinishedAndGoneNodesStayMarkedForAWhileThenLeave) {
   Report("a", 0.2, 4);  // all 4 epochs
   Report("b", 0.3, 1);

@@ -67,6 +67,18 @@ StatusOr<std::unique_ptr<UiServer>> UiServer::Start(Monitor& monitor, swci::Sess
       }
     }
   });
+  // Between polls, every training's changes as they come (the SN's long poll).
+  u->watcher_ = std::thread([self = u.get()] {
+    while (!self->stop_) {
+      const std::vector<std::string> contracts = self->monitor_.Contracts();
+      bool failed = contracts.empty();
+      for (const std::string& c : contracts) {
+        if (self->stop_) break;
+        failed |= !self->monitor_.Watch(c, std::chrono::milliseconds(contracts.size() > 1 ? 200 : 1000)).ok();
+      }
+      for (int i = 0; failed && i < 20 && !self->stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   return u;
 }
 
@@ -75,6 +87,7 @@ void UiServer::Stop() {
   api_.Close();
   if (server_) server_->Stop();
   if (poller_.joinable()) poller_.join();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 std::string UiServer::Url() const {

@@ -65,7 +65,7 @@ class UiServer {
   UiOptions o_;
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> stop_{false};
-  std::thread poller_;
+  std::thread poller_, watcher_;
 };
 
 }  // namespace swarm::ui
