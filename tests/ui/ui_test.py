@@ -89,13 +89,18 @@ class UiTest(unittest.TestCase):
         self.assertGreater(len(img.getcolors(maxcolors=1 << 20) or []), 20, f"the {name} page looks blank")
 
     def until(self, d, condition, what, timeout=60):
+        from selenium.common.exceptions import JavascriptException
         deadline = time.time() + timeout
+        error = ""
         while time.time() < deadline:
-            value = d.execute_script(condition)
+            try:
+                value = d.execute_script(condition)
+            except JavascriptException as e:  # what it looks at is not drawn yet
+                value, error = None, e.msg
             if value:
                 return value
             time.sleep(0.5)
-        self.fail(f"waited {timeout} s for {what}")
+        self.fail(f"waited {timeout} s for {what} {error}")
 
     def page(self, d, name):
         d.find_element("css selector", f'#tabs a[data-page="{name}"]').click()
@@ -146,6 +151,10 @@ class UiTest(unittest.TestCase):
         self.until(d, "return !document.getElementById('write-actions').classList.contains('d-none')",
                    "the write actions for the token holder")
         self.until(d, "return document.querySelectorAll('.taskrunner').length >= 1", "the default taskrunner")
+        # A write action from the page: an SWCI command with SWCI's answer.
+        d.find_element("css selector", "#form-reset button").click()
+        out = self.until(d, "return document.getElementById('action-output').textContent", "the action's output")
+        self.assertIn("TASKRUNNER RESET : defaulttaskbb.taskdb.sml.hpe", out)
         self.shot(d, "tasks")
 
         self.page(d, "ledger")
