@@ -117,21 +117,14 @@ int ServeWeb(const SwciArgs& a, swci::Session& session, const pki::TlsIdentity& 
 }
 
 void RunSwci(const SwciArgs& a) {
-  auto identity = pki::TlsIdentity::Load(a.tls);
-  if (!identity.ok()) Fail(identity.status().message());
-  if (identity->role() != pki::Role::kSwci) {
-    Fail("--cert '" + a.tls.cert.string() + "' has role " + std::string(pki::RoleName(identity->role())) +
-         "; SWCI needs a certificate of role swci");
-  }
-  auto signer = pki::Signer::Load(a.tls.key, a.tls.cert);
-  if (!signer.ok()) Fail(signer.status().message());
+  const SwciIdentity id = LoadSwciIdentity(a.tls, "SWCI");
   std::error_code ec;
   const fs::path start = a.usr_dir.empty() ? fs::current_path(ec) : a.usr_dir;
-  swci::Session session(MakeServices(*identity, *signer), start);
+  swci::Session session(MakeServices(id.tls, id.signer), start);
   HandleStopSignals(session.stop());
 
   const bool tty = ::isatty(STDIN_FILENO);
-  if (a.web) std::exit(ServeWeb(a, session, *identity));
+  if (a.web) std::exit(ServeWeb(a, session, id.tls));
   // Script mode: the init script's commands, each echoed after the prompt as typed.
   if (!a.usr_dir.empty()) {
     const fs::path script = a.usr_dir / a.init_script;
@@ -153,6 +146,18 @@ void RunSwci(const SwciArgs& a) {
 }
 
 }  // namespace
+
+SwciIdentity LoadSwciIdentity(const pki::TlsFiles& files, const std::string& who) {
+  auto identity = pki::TlsIdentity::Load(files);
+  if (!identity.ok()) Fail(identity.status().message());
+  if (identity->role() != pki::Role::kSwci) {
+    Fail("--cert '" + files.cert.string() + "' has role " + std::string(pki::RoleName(identity->role())) + "; " +
+         who + " needs a certificate of role swci");
+  }
+  auto signer = pki::Signer::Load(files.key, files.cert);
+  if (!signer.ok()) Fail(signer.status().message());
+  return SwciIdentity{std::move(identity).value(), std::move(signer).value()};
+}
 
 void AddSwciCommand(CLI::App& app) {
   auto a = std::make_shared<SwciArgs>();

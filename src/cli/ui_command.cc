@@ -1,6 +1,7 @@
 #include "cli/ui_command.h"
 
 #include <openssl/rand.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <csignal>
@@ -11,6 +12,7 @@
 
 #include "cli/port_flag.h"
 #include "cli/run_node.h"
+#include "cli/swci_command.h"
 #include "snapi/grpc_sn_api.h"
 #include "swci/session.h"
 #include "ui/ui_server.h"
@@ -52,14 +54,8 @@ std::string MakeToken() {
 
 void RunUi(UiArgs& a) {
   InitLogging();
-  auto identity = pki::TlsIdentity::Load(a.tls);
-  if (!identity.ok()) Fail(identity.status().message());
-  if (identity->role() != pki::Role::kSwci) {
-    Fail("--cert '" + a.tls.cert.string() + "' has role " + std::string(pki::RoleName(identity->role())) +
-         "; the UI talks to the SN as an operator and needs a certificate of role swci");
-  }
-  auto signer = pki::Signer::Load(a.tls.key, a.tls.cert);
-  if (!signer.ok()) Fail(signer.status().message());
+  // The UI talks to the SN as an operator.
+  const SwciIdentity id = LoadSwciIdentity(a.tls, "the UI");
   auto endpoints = snapi::EndpointsFromFlags(a.sn_hosts, a.sn_api_port);
   if (!endpoints.ok()) Fail(endpoints.status().message());
   if (const char* t = std::getenv("SWARM_UI_TOKEN"); a.token.empty() && t != nullptr) a.token = t;
@@ -68,11 +64,11 @@ void RunUi(UiArgs& a) {
 
   // The monitor reads through one client that fails over along the SN list; another SN of
   // the network is asked through a client of its own (its height, its Verify).
-  const auto connect = [id = *identity, s = *signer](const std::vector<snapi::Endpoint>& e) {
+  const auto connect = [tls = id.tls, s = id.signer](const std::vector<snapi::Endpoint>& e) {
     snapi::GrpcSnApiOptions o;
     o.endpoints = e;
     o.call_deadline = std::chrono::seconds(10);
-    return snapi::MakeGrpcSnApi(id, s, o);
+    return snapi::MakeGrpcSnApi(tls, s, o);
   };
   auto sn = connect(*endpoints);
   if (!sn.ok()) Fail(sn.status().message());
@@ -93,10 +89,14 @@ void RunUi(UiArgs& a) {
     }
     return connect(list);
   };
-  services.getenv = [](const std::string&) { return std::optional<std::string>(); };
-  swci::Session session(std::move(services), std::filesystem::temp_directory_path() / "swarm-ui");
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::temp_directory_path() / "swarm-ui", ec);
+  services.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+  };
+  // Task definitions created from the page are uploaded here, this UI's own, removed at exit.
+  std::string dir = (std::filesystem::temp_directory_path() / "swarm-ui-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) Fail("cannot make a directory for uploaded task definitions in /tmp");
+  swci::Session session(std::move(services), dir);
   swci::NoProgress quiet;
   const snapi::Endpoint& first = endpoints->front();
   for (const std::string& line : {"CREATE CONTEXT ui WITH IP " + first.host + " " + std::to_string(first.port),
@@ -108,7 +108,7 @@ void RunUi(UiArgs& a) {
   ui::UiOptions o;
   o.http.host = a.host;
   o.http.port = a.port;
-  if (!ui::IsLoopback(a.host)) o.http.tls = *identity;
+  if (!ui::IsLoopback(a.host)) o.http.tls = id.tls;
   o.token = a.token;
   o.assets_dir = a.assets_dir;
   auto server = ui::UiServer::Start(monitor, session, std::move(o));
@@ -120,6 +120,8 @@ void RunUi(UiArgs& a) {
   signal(SIGTERM, OnSignal);
   while (g_stop.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   (*server)->Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   std::cout << "Swarm UI: stopped" << std::endl;
   std::exit(0);
 }
