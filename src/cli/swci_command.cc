@@ -5,11 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "snapi/grpc_sn_api.h"
 #include "swci/repl.h"
@@ -107,9 +107,10 @@ int ServeWeb(const SwciArgs& a, swci::Session& session, const pki::TlsIdentity& 
   o.tls = identity;
   auto server = swci::WebServer::Start(session, std::move(o));
   if (!server.ok()) Fail(server.status().message());
-  std::cout << "SWCI web mode: the SWCI API is at " << (*server)->Url()
-            << " (HTTPS; clients need a certificate of role swci from a CA in --capath); GET /v1/commands lists it"
-            << std::endl;
+  std::cout
+      << "SWCI web mode: the SWCI API is at " << (*server)->Url()
+      << " (HTTPS; clients need a certificate of role swci from a CA in --capath); GET /v1/commands lists it"
+      << std::endl;
   while (g_web_stop.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   (*server)->Stop();
   std::cout << "SWCI web mode: stopped" << std::endl;
@@ -151,8 +152,8 @@ SwciIdentity LoadSwciIdentity(const pki::TlsFiles& files, const std::string& who
   auto identity = pki::TlsIdentity::Load(files);
   if (!identity.ok()) Fail(identity.status().message());
   if (identity->role() != pki::Role::kSwci) {
-    Fail("--cert '" + files.cert.string() + "' has role " + std::string(pki::RoleName(identity->role())) + "; " +
-         who + " needs a certificate of role swci");
+    Fail("--cert '" + files.cert.string() + "' has role " + std::string(pki::RoleName(identity->role())) +
+         "; " + who + " needs a certificate of role swci");
   }
   auto signer = pki::Signer::Load(files.key, files.cert);
   if (!signer.ok()) Fail(signer.status().message());
@@ -172,9 +173,10 @@ void AddSwciCommand(CLI::App& app) {
       "Directory holding the init script; runs it first. SWCI's current directory starts here, and "
       "/platform/swarm/usr in commands stands for it");
   swci->add_option("--init-script-name", a->init_script, "Init script in --usr-dir")->capture_default_str();
-  swci->add_flag("--web", a->web,
-                 "Web mode (also SWCI_MODE=WEB): serve the SWCI commands as a REST API over HTTPS with mutual TLS, "
-                 "after the init script if there is one; see docs/swci-web.md");
+  swci->add_flag(
+      "--web", a->web,
+      "Web mode (also SWCI_MODE=WEB): serve the SWCI commands as a REST API over HTTPS with mutual TLS, "
+      "after the init script if there is one; see docs/swci-web.md");
   swci->add_option("--web-host", a->web_host, "Web mode: the address to listen on")->capture_default_str();
   swci->add_option("--web-port", a->web_port, "Web mode: the port (default SWCI_WEB_PORT, else 30306)")
       ->check(CLI::Range(1, 65535));

@@ -59,7 +59,8 @@ void RunUi(UiArgs& a) {
   auto endpoints = snapi::EndpointsFromFlags(a.sn_hosts, a.sn_api_port);
   if (!endpoints.ok()) Fail(endpoints.status().message());
   if (const char* t = std::getenv("SWARM_UI_TOKEN"); a.token.empty() && t != nullptr) a.token = t;
-  if (a.no_token && !a.token.empty()) Fail("--no-token and --token (or SWARM_UI_TOKEN) contradict each other");
+  if (a.no_token && !a.token.empty())
+    Fail("--no-token and --token (or SWARM_UI_TOKEN) contradict each other");
   if (!a.no_token && a.token.empty()) a.token = MakeToken();
 
   // The monitor reads through one client that fails over along the SN list; another SN of
@@ -99,8 +100,9 @@ void RunUi(UiArgs& a) {
   swci::Session session(std::move(services), dir);
   swci::NoProgress quiet;
   const snapi::Endpoint& first = endpoints->front();
-  for (const std::string& line : {"CREATE CONTEXT ui WITH IP " + first.host + " " + std::to_string(first.port),
-                                  std::string("SWITCH CONTEXT ui")}) {
+  for (const std::string& line :
+       {"CREATE CONTEXT ui WITH IP " + first.host + " " + std::to_string(first.port),
+        std::string("SWITCH CONTEXT ui")}) {
     swci::Outcome o = session.Execute(line, quiet);
     if (!o.status.ok()) LogWarning("ui", "write actions: " + line + ": " + o.status.message());
   }
@@ -114,7 +116,8 @@ void RunUi(UiArgs& a) {
   auto server = ui::UiServer::Start(monitor, session, std::move(o));
   if (!server.ok()) Fail(server.status().message());
   std::cout << "Swarm UI: open " << (*server)->Url() << " (SN " << (*endpoints)[0].ToString()
-            << (a.token.empty() ? "; no access token: the write actions are off" : "; the token in the address logs you in")
+            << (a.token.empty() ? "; no access token: the write actions are off"
+                                : "; the token in the address logs you in")
             << ")" << std::endl;
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
@@ -130,9 +133,11 @@ void RunUi(UiArgs& a) {
 
 void AddUiCommand(CLI::App& app) {
   auto a = std::make_shared<UiArgs>();
-  CLI::App* ui = app.add_subcommand("ui", "The web UI: the swarm's nodes, topology, trainings, tasks and ledger, live");
-  ui->add_option("--sn-ip", a->sn_hosts,
-                 "SN to read from: host or host:port; several (repeated, or a comma-separated list) fail over in turn")
+  CLI::App* ui =
+      app.add_subcommand("ui", "The web UI: the swarm's nodes, topology, trainings, tasks and ledger, live");
+  ui->add_option(
+        "--sn-ip", a->sn_hosts,
+        "SN to read from: host or host:port; several (repeated, or a comma-separated list) fail over in turn")
       ->capture_default_str();
   ui->add_option("--sn-api-port", a->sn_api_port, "API port of the SN (for hosts given without one)")
       ->check(PortNumber())
@@ -140,14 +145,18 @@ void AddUiCommand(CLI::App& app) {
   ui->add_option("--key", a->tls.key, "The UI's private key (PEM)")->required();
   ui->add_option("--cert", a->tls.cert, "The UI's certificate (PEM, role swci); also its HTTPS certificate")
       ->required();
-  ui->add_option("--capath", a->tls.capath, "Directory of trusted CA certificates (or one bundle file)")->required();
-  ui->add_option("--host", a->host,
-                 "Address to listen on; any other than loopback serves HTTPS and needs the token for every request")
+  ui->add_option("--capath", a->tls.capath, "Directory of trusted CA certificates (or one bundle file)")
+      ->required();
+  ui->add_option(
+        "--host", a->host,
+        "Address to listen on; any other than loopback serves HTTPS and needs the token for every request")
       ->capture_default_str();
   ui->add_option("--port", a->port, "Port to listen on")->check(PortNumber(true))->capture_default_str();
-  ui->add_option("--token", a->token, "Access token (default SWARM_UI_TOKEN, else a new one, printed at start)");
+  ui->add_option("--token", a->token,
+                 "Access token (default SWARM_UI_TOKEN, else a new one, printed at start)");
   ui->add_flag("--no-token", a->no_token, "No access token: the write actions are off (loopback only)");
-  ui->add_option("--assets-dir", a->assets_dir, "Where libjs-chart.js and libjs-bootstrap5 installed their files")
+  ui->add_option("--assets-dir", a->assets_dir,
+                 "Where libjs-chart.js and libjs-bootstrap5 installed their files")
       ->capture_default_str();
   ui->callback([a] { RunUi(*a); });
 }

@@ -50,9 +50,11 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (s->options_.tls) {
     const pki::TlsIdentity& id = *s->options_.tls;
     const bool ask = s->options_.ask_client_certificate;
-    auto ssl = std::make_unique<httplib::SSLServer>([&id, ask](SSL_CTX& ctx) { return SetUpTls(ctx, id, ask); });
+    auto ssl =
+        std::make_unique<httplib::SSLServer>([&id, ask](SSL_CTX& ctx) { return SetUpTls(ctx, id, ask); });
     if (!ssl->is_valid()) {
-      return Internal(s->options_.name + ": cannot set up TLS with its certificate and key: " + pki::OpenSslErrors());
+      return Internal(s->options_.name +
+                      ": cannot set up TLS with its certificate and key: " + pki::OpenSslErrors());
     }
     s->server_ = std::move(ssl);
   } else {
@@ -73,8 +75,9 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
-  const int bound = options_.port == 0 ? server_->bind_to_any_port(options_.host)
-                                       : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  const int bound = options_.port == 0
+                        ? server_->bind_to_any_port(options_.host)
+                        : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
   if (bound <= 0) {
     return Unavailable(options_.name + ": " + WhyCannotListen(options_.host, options_.port));
   }
@@ -85,7 +88,8 @@ Status Server::Start() {
   });
   // cpp-httplib's stop() does nothing until its loop runs: a Stop() right after Start() would
   // leave the loop running and the join waiting for ever. So Start returns once it runs.
-  while (!server_->is_running() && !listening_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!server_->is_running() && !listening_done_)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (!server_->is_running() && listening_done_) {
     thread_.join();
     return Unavailable(options_.name + ": cannot serve on port " + std::to_string(port_));
@@ -100,14 +104,14 @@ void Server::Stop() {
 
 std::string Server::Url() const {
   const bool v6 = options_.host.find(':') != std::string::npos;
-  return std::string(https() ? "https://" : "http://") + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
-         std::to_string(port_);
+  return std::string(https() ? "https://" : "http://") + (v6 ? "[" + options_.host + "]" : options_.host) +
+         ":" + std::to_string(port_);
 }
 
 StatusOr<pki::PeerIdentity> Server::ClientIdentity(const httplib::Request& req,
                                                    const std::set<pki::Role>& roles) const {
-  const std::string expected = "a certificate of role " + RoleList(roles) + " from a CA that " + options_.name +
-                               " trusts (its --capath)";
+  const std::string expected = "a certificate of role " + RoleList(roles) + " from a CA that " +
+                               options_.name + " trusts (its --capath)";
   if (!options_.tls || req.ssl == nullptr) {
     return Unauthenticated(options_.name + " takes requests over HTTPS only, with " + expected);
   }
@@ -123,12 +127,13 @@ StatusOr<pki::PeerIdentity> Server::ClientIdentity(const httplib::Request& req,
   }
   auto peer = options_.tls->trust().Verify(cert, intermediates);
   if (!peer.ok()) {
-    return Unauthenticated("the client certificate '" + cert.Subject() + "' is not accepted: " +
-                           peer.status().message() + "; expected " + expected);
+    return Unauthenticated("the client certificate '" + cert.Subject() +
+                           "' is not accepted: " + peer.status().message() + "; expected " + expected);
   }
   if (roles.count(peer->role) == 0) {
     return PermissionDenied("the client certificate '" + cert.Subject() + "' has role " +
-                            std::string(pki::RoleName(peer->role)) + "; " + options_.name + " takes " + expected);
+                            std::string(pki::RoleName(peer->role)) + "; " + options_.name + " takes " +
+                            expected);
   }
   return peer;
 }

@@ -56,7 +56,8 @@ class Server {
   // one of `roles`. UNAUTHENTICATED when no certificate came (or over plain HTTP) or it does
   // not verify, PERMISSION_DENIED for a role not in `roles`; the message says what is
   // expected.
-  StatusOr<pki::PeerIdentity> ClientIdentity(const httplib::Request& req, const std::set<pki::Role>& roles) const;
+  StatusOr<pki::PeerIdentity> ClientIdentity(const httplib::Request& req,
+                                             const std::set<pki::Role>& roles) const;
 
  private:
   explicit Server(ServerOptions options) : options_(std::move(options)) {}

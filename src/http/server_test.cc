@@ -74,7 +74,8 @@ TEST_F(ServerTest, ACertificateOfAnotherRoleIsForbiddenNamingTheRoles) {
   auto r = Who(Role::kSl, 1);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
-  EXPECT_THAT(Body(r)["error"]["message"].get<std::string>(), HasSubstr("has role sl; test server takes a certificate of role swci"));
+  EXPECT_THAT(Body(r)["error"]["message"].get<std::string>(),
+              HasSubstr("has role sl; test server takes a certificate of role swci"));
 }
 
 TEST_F(ServerTest, UntrustedAndExpiredCertificatesAreRefusedSayingWhy) {

@@ -242,7 +242,8 @@ grpc::Status SnService::ListBlocks(ServerContext*, const swarm::v1::ListBlocksRe
   auto chain = store_->LoadChain();
   if (!chain.ok()) return pki::ToGrpcStatus(chain.status());
   const uint64_t below = in->below_height() == 0 ? chain->size() + 1 : in->below_height();
-  for (auto b = chain->rbegin(); b != chain->rend() && out->blocks_size() < static_cast<int>(in->limit()); ++b) {
+  for (auto b = chain->rbegin(); b != chain->rend() && out->blocks_size() < static_cast<int>(in->limit());
+       ++b) {
     if (b->height() >= below) continue;
     auto* summary = out->add_blocks();
     summary->set_height(b->height());

@@ -136,7 +136,8 @@ class GrpcSnApi final : public SnApi {
     swarm::v1::ListBlocksRequest req;
     req.set_limit(limit);
     req.set_below_height(below_height);
-    return Get<swarm::v1::ListBlocksResponse>("SwarmNetwork/ListBlocks", &SwarmNetwork::Stub::ListBlocks, req);
+    return Get<swarm::v1::ListBlocksResponse>("SwarmNetwork/ListBlocks", &SwarmNetwork::Stub::ListBlocks,
+                                              req);
   }
 
  private:

@@ -79,7 +79,8 @@ std::vector<std::string> CommandRegistry::Names() const {
 std::vector<const Command*> CommandRegistry::All() const {
   std::vector<const Command*> all;
   for (const auto& c : commands_) all.push_back(c.get());
-  std::sort(all.begin(), all.end(), [](const Command* a, const Command* b) { return a->spec.name() < b->spec.name(); });
+  std::sort(all.begin(), all.end(),
+            [](const Command* a, const Command* b) { return a->spec.name() < b->spec.name(); });
   return all;
 }
 

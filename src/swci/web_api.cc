@@ -101,11 +101,12 @@ StatusOr<std::vector<std::string>> WordsFromJson(const CommandSpec& spec, const 
       continue;
     }
     if (!left_out.empty()) {
-      return InvalidArgument(usage + " ('" + e.text + "' comes after '" + left_out + "': give both, or neither)");
+      return InvalidArgument(usage + " ('" + e.text + "' comes after '" + left_out +
+                             "': give both, or neither)");
     }
     const auto ill_typed = [&](std::string_view expected) {
-      return InvalidArgument("the parameter '" + e.text + "' of " + spec.name() + " is JSON " + v->type_name() +
-                             "; expected " + std::string(expected) + " (" + usage + ")");
+      return InvalidArgument("the parameter '" + e.text + "' of " + spec.name() + " is JSON " +
+                             v->type_name() + "; expected " + std::string(expected) + " (" + usage + ")");
     };
     if (e.rest) {
       if (v->is_string()) {
@@ -186,7 +187,8 @@ WebReply WebApi::Handle(std::string_view method, std::string_view path, const st
     return http::ParseJsonObject(req);
   };
   const auto wrong_method = [&](std::string_view takes) {
-    return Failure(InvalidArgument(std::string(path) + " takes " + std::string(takes) + ", not " + std::string(method)));
+    return Failure(
+        InvalidArgument(std::string(path) + " takes " + std::string(takes) + ", not " + std::string(method)));
   };
   if (path == kCommandsPath) {
     if (method != "GET") return {405, wrong_method("GET").body};
@@ -197,8 +199,9 @@ WebReply WebApi::Handle(std::string_view method, std::string_view path, const st
     auto json = parsed();
     if (!json.ok()) return Failure(json.status());
     if (!json->contains("command") || !(*json)["command"].is_string() || json->size() != 1) {
-      return Failure(InvalidArgument(
-          "POST /v1/execute takes {\"command\": \"<an SWCI command line>\"}, e.g. {\"command\": \"LIST NODES\"}"));
+      return Failure(
+          InvalidArgument("POST /v1/execute takes {\"command\": \"<an SWCI command line>\"}, e.g. "
+                          "{\"command\": \"LIST NODES\"}"));
     }
     auto words = Tokenize((*json)["command"].get<std::string>());
     if (words.ok() && words->empty()) return Failure(InvalidArgument("the command line is empty"));
@@ -222,10 +225,10 @@ WebReply WebApi::Handle(std::string_view method, std::string_view path, const st
     return Failure(NotFound("no SWCI command has the endpoint " + std::string(path) + "; GET " +
                             std::string(kCommandsPath) + " lists them"));
   }
-  return Failure(NotFound("no endpoint " + std::string(method) + " " + std::string(path) + "; the API is GET " +
-                          std::string(kCommandsPath) + ", POST " + std::string(kCommandsPath) +
-                          "/<command>, POST " + std::string(kExecutePath) + " and POST " +
-                          std::string(kUploadPath)));
+  return Failure(NotFound("no endpoint " + std::string(method) + " " + std::string(path) +
+                          "; the API is GET " + std::string(kCommandsPath) + ", POST " +
+                          std::string(kCommandsPath) + "/<command>, POST " + std::string(kExecutePath) +
+                          " and POST " + std::string(kUploadPath)));
 }
 
 WebReply WebApi::Run(const StatusOr<std::vector<std::string>>& words) {
@@ -253,7 +256,8 @@ WebReply WebApi::Run(const StatusOr<std::vector<std::string>>& words) {
 
 WebReply WebApi::Upload(const WebJson& body) {
   const auto usage = [](std::string why) {
-    return Failure(InvalidArgument(why + "; POST /v1/upload takes {\"fileName\": \"<a file name>\", \"content\": \"<its text>\"}"));
+    return Failure(InvalidArgument(
+        why + "; POST /v1/upload takes {\"fileName\": \"<a file name>\", \"content\": \"<its text>\"}"));
   };
   if (!body.contains("fileName") || !body["fileName"].is_string() || !body.contains("content") ||
       !body["content"].is_string() || body.size() != 2) {
@@ -274,7 +278,8 @@ WebReply WebApi::Upload(const WebJson& body) {
   namespace fs = std::filesystem;
   const fs::path target = session_.state().cwd / name;
   std::error_code ec;
-  if (fs::is_directory(target, ec)) return Failure(InvalidArgument("'" + target.string() + "' is a directory"));
+  if (fs::is_directory(target, ec))
+    return Failure(InvalidArgument("'" + target.string() + "' is a directory"));
   // Written beside the target and renamed over it: a reader sees the old file or the new one.
   const fs::path tmp = session_.state().cwd / ("." + name + ".upload");
   {
@@ -292,7 +297,9 @@ WebReply WebApi::Upload(const WebJson& body) {
     return Failure(Internal("cannot put '" + target.string() + "' in place: " + ec.message()));
   }
   const std::string line = "FILE UPLOADED : " + target.string();
-  return {200, WebJson{{"ok", true}, {"path", target.string()}, {"bytes", content.size()}, {"output", line + "\n"}}};
+  return {
+      200,
+      WebJson{{"ok", true}, {"path", target.string()}, {"bytes", content.size()}, {"output", line + "\n"}}};
 }
 
 void WebApi::Close() {

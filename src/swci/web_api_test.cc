@@ -28,10 +28,13 @@ class WebApiTest : public ::testing::Test {
     api_ = std::make_unique<WebApi>(*session_);
   }
 
-  WebReply Post(const std::string& path, const WebJson& body) { return api_->Handle("POST", path, body.dump()); }
+  WebReply Post(const std::string& path, const WebJson& body) {
+    return api_->Handle("POST", path, body.dump());
+  }
   std::string Message(const WebReply& r) { return r.body["error"]["message"].get<std::string>(); }
   void Connect() {
-    ASSERT_EQ(Post("/v1/commands/create-context", {{"contextName", "c"}, {"ip", "127.0.0.1"}}).http_status, 200);
+    ASSERT_EQ(Post("/v1/commands/create-context", {{"contextName", "c"}, {"ip", "127.0.0.1"}}).http_status,
+              200);
     ASSERT_EQ(Post("/v1/commands/switch-context", {{"contextName", "c"}}).http_status, 200);
   }
 
@@ -72,7 +75,8 @@ TEST_F(WebApiTest, TheApiReferenceInTheDocsIsTheRegistrys) {
 }
 
 TEST_F(WebApiTest, ACommandRunsWithItsParametersByNameAndAnswersDataAndTheTranscript) {
-  WebReply r = Post("/v1/commands/create-context", {{"contextName", "c"}, {"ip", "127.0.0.1"}, {"port", 7000}});
+  WebReply r =
+      Post("/v1/commands/create-context", {{"contextName", "c"}, {"ip", "127.0.0.1"}, {"port", 7000}});
   ASSERT_EQ(r.http_status, 200) << r.body.dump();
   EXPECT_EQ(r.body["ok"], true);
   EXPECT_EQ(r.body["command"], "CREATE CONTEXT c WITH IP 127.0.0.1 7000");
@@ -118,9 +122,12 @@ TEST_F(WebApiTest, MissingUnknownAndIllTypedParametersAreRefusedNamingThemAndThe
   EXPECT_EQ(missing.http_status, 400);
   EXPECT_THAT(Message(missing), HasSubstr("Usage: CREATE CONTEXT"));
   EXPECT_THAT(Message(missing), HasSubstr("the parameter 'ip' is missing"));
-  WebReply unknown = Post("/v1/commands/create-context", {{"contextName", "c"}, {"ip", "h"}, {"colour", "red"}});
+  WebReply unknown =
+      Post("/v1/commands/create-context", {{"contextName", "c"}, {"ip", "h"}, {"colour", "red"}});
   EXPECT_EQ(unknown.http_status, 400);
-  EXPECT_THAT(Message(unknown), HasSubstr("unknown parameter 'colour' for CREATE CONTEXT, which takes the parameters contextName, ip"));
+  EXPECT_THAT(
+      Message(unknown),
+      HasSubstr("unknown parameter 'colour' for CREATE CONTEXT, which takes the parameters contextName, ip"));
   WebReply typed = Post("/v1/commands/create-context", {{"contextName", WebJson::array({1})}, {"ip", "h"}});
   EXPECT_EQ(typed.http_status, 400);
   EXPECT_THAT(Message(typed), HasSubstr("'contextName' of CREATE CONTEXT is JSON array; expected a string"));
@@ -139,7 +146,8 @@ TEST_F(WebApiTest, AFlagIsTrueAndAWordsParameterTakesAListOrALine) {
   EXPECT_THAT(help.body["output"].get<std::string>(), HasSubstr("CREATE CONTEXT <contextName"));
   WebReply line = Post("/v1/commands/help", {{"command", "list contexts"}});
   EXPECT_THAT(line.body["output"].get<std::string>(), HasSubstr("LIST CONTEXTS"));
-  EXPECT_EQ(Post("/v1/execute", {{"command", "RESET CONTRACT x FORCE"}}).body["command"], "RESET CONTRACT x FORCE");
+  EXPECT_EQ(Post("/v1/execute", {{"command", "RESET CONTRACT x FORCE"}}).body["command"],
+            "RESET CONTRACT x FORCE");
   WebReply flag = Post("/v1/commands/reset-contract", {{"TrainingContractName", "x"}, {"FORCE", true}});
   EXPECT_EQ(flag.body["command"], "RESET CONTRACT x FORCE");
   WebReply off = Post("/v1/commands/reset-contract", {{"TrainingContractName", "x"}, {"FORCE", false}});

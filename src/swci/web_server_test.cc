@@ -64,7 +64,8 @@ TEST_F(WebServerTest, NoCertificateOrAnotherRoleIsRefusedAndChangesNothing) {
   auto none = Post("/v1/commands/create-context", kCreate, Role::kSwci, 0);
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 401);
-  EXPECT_THAT(none->body, HasSubstr("no client certificate was presented; expected a certificate of role swci"));
+  EXPECT_THAT(none->body,
+              HasSubstr("no client certificate was presented; expected a certificate of role swci"));
   auto sl = Post("/v1/commands/create-context", kCreate, Role::kSl, 1);
   ASSERT_TRUE(sl);
   EXPECT_EQ(sl->status, 403);

@@ -14,16 +14,11 @@ using json = nlohmann::ordered_json;
 std::string TypeName(swarm::v1::NodeType t) {
   switch (t) {
     case swarm::v1::NODE_TYPE_SENTINEL:
-    case swarm::v1::NODE_TYPE_SN:
-      return "SN";
-    case swarm::v1::NODE_TYPE_SL:
-      return "SL";
-    case swarm::v1::NODE_TYPE_SWOP:
-      return "SWOP";
-    case swarm::v1::NODE_TYPE_SWCI:
-      return "SWCI";
-    default:
-      return "UNKNOWN";
+    case swarm::v1::NODE_TYPE_SN: return "SN";
+    case swarm::v1::NODE_TYPE_SL: return "SL";
+    case swarm::v1::NODE_TYPE_SWOP: return "SWOP";
+    case swarm::v1::NODE_TYPE_SWCI: return "SWCI";
+    default: return "UNKNOWN";
   }
 }
 
@@ -159,7 +154,8 @@ void Monitor::Fold(Read& r, int64_t now) {
     v.error = height.ok() ? "" : height.status().message();
     if (height.ok()) v.height = *height;
   }
-  for (auto it = sns_.begin(); it != sns_.end();) it = nodes_.count(it->first) ? std::next(it) : sns_.erase(it);
+  for (auto it = sns_.begin(); it != sns_.end();)
+    it = nodes_.count(it->first) ? std::next(it) : sns_.erase(it);
   for (auto& t : r.trainings) FoldTraining(contracts_[t.contract()], t, now);
   for (const auto& p : r.progress) {
     auto c = contracts_.find(p.contract());
@@ -199,7 +195,8 @@ void Monitor::FoldTraining(ContractView& c, const swarm::v1::TrainingInfo& t, in
     c.last_recorded = 0;
   }
   c.training = t;
-  if (!t.current().closed() || t.current().checkins_size() > 0) c.opened_ms.emplace(t.current().number(), now);
+  if (!t.current().closed() || t.current().checkins_size() > 0)
+    c.opened_ms.emplace(t.current().number(), now);
   if (!t.has_last() || t.last().number() <= c.last_recorded) return;
   const auto& r = t.last();
   c.last_recorded = r.number();
@@ -330,9 +327,10 @@ void Monitor::Publish() {
       const auto node = nodes_.find(uid);
       const auto member = members.find(uid);
       const bool alive = node != nodes_.end() && node->second.info.alive();
-      const bool finished = (member != members.end() && member->second->finished()) ||
-                            (row.last.total_epochs() > 0 && row.last.epochs_done() >= row.last.total_epochs()) ||
-                            c.training.done();
+      const bool finished =
+          (member != members.end() && member->second->finished()) ||
+          (row.last.total_epochs() > 0 && row.last.epochs_done() >= row.last.total_epochs()) ||
+          c.training.done();
       const std::string status = finished ? "done" : alive ? "training" : "gone";
       // The time left at the pace of the epochs seen so far.
       json eta;

@@ -16,10 +16,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/mutex.h"
 #include "snapi/sn_api.h"
@@ -72,15 +71,15 @@ class Monitor {
   };
   struct ContractView {
     swarm::v1::TrainingInfo training;
-    std::map<std::string, NodeRow> rows;  // by SL uid
-    std::vector<nlohmann::ordered_json> rounds;   // oldest first
-    std::map<uint64_t, int64_t> opened_ms;  // when each round was first seen open
+    std::map<std::string, NodeRow> rows;         // by SL uid
+    std::vector<nlohmann::ordered_json> rounds;  // oldest first
+    std::map<uint64_t, int64_t> opened_ms;       // when each round was first seen open
     uint64_t last_recorded = 0;
   };
   struct SnView {
     std::string name, endpoint;
     uint64_t height = 0;
-    std::string error;  // why its height could not be read
+    std::string error;              // why its height could not be read
     nlohmann::ordered_json verify;  // the last Verify, if any
   };
   struct NodeSeen {

@@ -23,7 +23,8 @@ class MonitorTest : public ::testing::Test {
     AddNode(swarm::v1::NODE_TYPE_SN, "sn-2", "s2", "127.0.0.2", 30304, "", "");
     AddNode(swarm::v1::NODE_TYPE_SWOP, "swop-1", "w1", "127.0.0.1", 30304, "", "127.0.0.1:30304");
     for (const char* sl : {"a", "b"}) {
-      AddNode(swarm::v1::NODE_TYPE_SL, std::string("sl-") + sl, sl, "127.0.0.1", 30305, "w1", "127.0.0.2:30304");
+      AddNode(swarm::v1::NODE_TYPE_SL, std::string("sl-") + sl, sl, "127.0.0.1", 30305, "w1",
+              "127.0.0.2:30304");
     }
     auto& t = sn_.trainings[kContract];
     auto* tensor = t.mutable_schema()->add_tensors();
@@ -38,8 +39,8 @@ class MonitorTest : public ::testing::Test {
         [this] { return now_ms_; }, MonitorOptions{std::chrono::minutes(1), 3, 2});
   }
 
-  void AddNode(swarm::v1::NodeType type, const std::string& name, const std::string& uid, const std::string& host,
-               uint32_t port, const std::string& parent, const std::string& sn) {
+  void AddNode(swarm::v1::NodeType type, const std::string& name, const std::string& uid,
+               const std::string& host, uint32_t port, const std::string& parent, const std::string& sn) {
     swarm::v1::NodeInfo n;
     n.mutable_record()->set_type(type);
     n.mutable_record()->set_name(name);
@@ -63,7 +64,8 @@ class MonitorTest : public ::testing::Test {
     for (auto& q : sn_.progress) {
       if (q.uid() == uid) q = p;
     }
-    if (std::none_of(sn_.progress.begin(), sn_.progress.end(), [&](const auto& q) { return q.uid() == uid; })) {
+    if (std::none_of(sn_.progress.begin(), sn_.progress.end(),
+                     [&](const auto& q) { return q.uid() == uid; })) {
       sn_.progress.push_back(p);
     }
   }
@@ -100,7 +102,7 @@ class MonitorTest : public ::testing::Test {
 };
 
 TEST_F(MonitorTest, NodesAreLinkedToTheirSnAndSwopAndEachSnSaysItsHeight) {
-  sn_.submissions.resize(7);       // the UI's SN is at height 7
+  sn_.submissions.resize(7);        // the UI's SN is at height 7
   other_sn_.submissions.resize(5);  // the other one lags
   ASSERT_TRUE(monitor_->Poll().ok());
   auto v = monitor_->View();
@@ -114,7 +116,8 @@ TEST_F(MonitorTest, NodesAreLinkedToTheirSnAndSwopAndEachSnSaysItsHeight) {
   ASSERT_EQ(v["sns"].size(), 2u);
   EXPECT_EQ(v["sns"][0]["height"], 7);
   EXPECT_EQ(v["sns"][1]["height"], 5);
-  EXPECT_EQ(connected_, std::vector<std::string>{"127.0.0.2:30304"}) << "its own SN is asked through its own client";
+  EXPECT_EQ(connected_, std::vector<std::string>{"127.0.0.2:30304"})
+      << "its own SN is asked through its own client";
 }
 
 TEST_F(MonitorTest, CurvesGrowAndTheRoundsTimelineRecordsEachMergeOnce) {

@@ -41,16 +41,19 @@ bool IsLoopback(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-StatusOr<std::unique_ptr<UiServer>> UiServer::Start(Monitor& monitor, swci::Session& session, UiOptions options) {
+StatusOr<std::unique_ptr<UiServer>> UiServer::Start(Monitor& monitor, swci::Session& session,
+                                                    UiOptions options) {
   const bool loopback = IsLoopback(options.http.host);
   if (!loopback && !options.http.tls) {
-    return InvalidArgument("the UI listens on " + options.http.host +
-                           ", which is not loopback: it then serves HTTPS only; give it a certificate and key "
-                           "(--cert, --key), or listen on 127.0.0.1");
+    return InvalidArgument(
+        "the UI listens on " + options.http.host +
+        ", which is not loopback: it then serves HTTPS only; give it a certificate and key "
+        "(--cert, --key), or listen on 127.0.0.1");
   }
   if (!loopback && options.token.empty()) {
-    return InvalidArgument("the UI listens on " + options.http.host +
-                           ", which is not loopback: it then needs an access token (--token, or let it make one)");
+    return InvalidArgument(
+        "the UI listens on " + options.http.host +
+        ", which is not loopback: it then needs an access token (--token, or let it make one)");
   }
   options.http.name = "UI";
   options.http.ask_client_certificate = false;  // browsers log in with the token
@@ -76,7 +79,8 @@ StatusOr<std::unique_ptr<UiServer>> UiServer::Start(Monitor& monitor, swci::Sess
         if (self->stop_) break;
         failed |= !self->monitor_.Watch(c, std::chrono::milliseconds(contracts.size() > 1 ? 200 : 1000)).ok();
       }
-      for (int i = 0; failed && i < 20 && !self->stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; failed && i < 20 && !self->stop_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
   return u;
@@ -110,11 +114,14 @@ void UiServer::Route() {
   const bool loopback = IsLoopback(o_.http.host);
   // Off loopback every /api request needs the token; the page itself holds no data.
   h.set_pre_routing_handler([this, loopback](const httplib::Request& req, httplib::Response& res) {
-    if (!req.path.starts_with("/api/") || loopback || HasToken(req)) return httplib::Server::HandlerResponse::Unhandled;
-    LogWarning("ui", "refused " + req.method + " " + req.path + " from " + req.remote_addr + ": no access token");
-    http::ReplyError(res, Unauthenticated("this UI needs its access token (printed when it started, or given by "
-                                          "--token): open the address it printed, or send Authorization: Bearer "
-                                          "<token>"));
+    if (!req.path.starts_with("/api/") || loopback || HasToken(req))
+      return httplib::Server::HandlerResponse::Unhandled;
+    LogWarning("ui",
+               "refused " + req.method + " " + req.path + " from " + req.remote_addr + ": no access token");
+    http::ReplyError(res,
+                     Unauthenticated("this UI needs its access token (printed when it started, or given by "
+                                     "--token): open the address it printed, or send Authorization: Bearer "
+                                     "<token>"));
     return httplib::Server::HandlerResponse::Handled;
   });
   for (const WebAsset& a : WebAssets()) {
@@ -129,8 +136,9 @@ void UiServer::Route() {
       const std::filesystem::path file = o_.assets_dir / v.file;
       std::ifstream in(file, std::ios::binary);
       if (!in) {
-        return http::ReplyError(res, NotFound("the UI serves " + file.string() + ", which is not there: install " +
-                                              v.package + " (scripts/setup does)"));
+        return http::ReplyError(
+            res, NotFound("the UI serves " + file.string() + ", which is not there: install " + v.package +
+                          " (scripts/setup does)"));
       }
       std::stringstream bytes;
       bytes << in.rdbuf();
@@ -141,7 +149,8 @@ void UiServer::Route() {
   h.Get("/api/state", [this](const httplib::Request& req, httplib::Response& res) {
     json view = monitor_.View();
     const bool can_write = HasToken(req);
-    const std::string etag = "\"" + std::to_string(view["version"].get<uint64_t>()) + (can_write ? "w" : "r") + "\"";
+    const std::string etag =
+        "\"" + std::to_string(view["version"].get<uint64_t>()) + (can_write ? "w" : "r") + "\"";
     res.set_header("ETag", etag);
     res.set_header("Cache-Control", "no-cache");
     if (req.get_header_value("If-None-Match") == etag) {
@@ -159,7 +168,8 @@ void UiServer::Route() {
       if (req.has_param("limit")) limit = static_cast<uint32_t>(std::stoul(req.get_param_value("limit")));
       if (req.has_param("below")) below = std::stoull(req.get_param_value("below"));
     } catch (const std::exception&) {
-      return http::ReplyError(res, InvalidArgument("limit and below are whole numbers, e.g. ?limit=50&below=120"));
+      return http::ReplyError(res,
+                              InvalidArgument("limit and below are whole numbers, e.g. ?limit=50&below=120"));
     }
     auto blocks = monitor_.Blocks(limit, below);
     if (!blocks.ok()) return http::ReplyError(res, blocks.status());
@@ -173,19 +183,24 @@ void UiServer::Route() {
     }
     auto r = monitor_.Verify(body->value("sn", ""));
     if (!r.ok()) return http::ReplyError(res, r.status());
-    http::ReplyJson(res, {{"ok", r->ok()}, {"blocks", r->blocks()}, {"first_bad_height", r->first_bad_height()},
+    http::ReplyJson(res, {{"ok", r->ok()},
+                          {"blocks", r->blocks()},
+                          {"first_bad_height", r->first_bad_height()},
                           {"reason", r->reason()}});
   });
   const auto swci = [this](const httplib::Request& req, httplib::Response& res) {
     if (!HasToken(req)) {
-      LogWarning("ui", "refused " + req.method + " " + req.path + " from " + req.remote_addr + ": no access token");
+      LogWarning("ui",
+                 "refused " + req.method + " " + req.path + " from " + req.remote_addr + ": no access token");
       return http::ReplyError(
-          res, o_.token.empty() ? PermissionDenied("this UI was started without an access token: its write actions "
-                                                   "are off (start it with --token, or without --no-token)")
-                                : Unauthenticated("the write actions need the UI's access token (Authorization: "
-                                                  "Bearer <token>, as the page sends it when opened with ?token=)"));
+          res, o_.token.empty()
+                   ? PermissionDenied("this UI was started without an access token: its write actions "
+                                      "are off (start it with --token, or without --no-token)")
+                   : Unauthenticated("the write actions need the UI's access token (Authorization: "
+                                     "Bearer <token>, as the page sends it when opened with ?token=)"));
     }
-    swci::WebReply reply = api_.Handle(req.method, "/v1" + req.path.substr(std::string("/api/swci").size()), req.body);
+    swci::WebReply reply =
+        api_.Handle(req.method, "/v1" + req.path.substr(std::string("/api/swci").size()), req.body);
     LogInfo("ui", req.method + " " + req.path + " from " + req.remote_addr + " -> " +
                       std::to_string(reply.http_status));
     res.status = reply.http_status;

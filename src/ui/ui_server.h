@@ -45,7 +45,8 @@ class UiServer {
  public:
   // Serves `monitor` and `session` (both outlive the server) and polls the monitor on a
   // thread of its own. Refuses a non-loopback listen without HTTPS and a token.
-  static StatusOr<std::unique_ptr<UiServer>> Start(Monitor& monitor, swci::Session& session, UiOptions options);
+  static StatusOr<std::unique_ptr<UiServer>> Start(Monitor& monitor, swci::Session& session,
+                                                   UiOptions options);
   ~UiServer() { Stop(); }
 
   void Stop();

@@ -185,7 +185,8 @@ class FakeSnApi final : public snapi::SnApi {
   StatusOr<swarm::v1::ListBlocksResponse> ListBlocks(uint32_t limit, uint64_t) override {
     swarm::v1::ListBlocksResponse r;
     r.set_height(sn_.submissions.size());
-    for (auto b = sn_.blocks.rbegin(); b != sn_.blocks.rend() && r.blocks_size() < static_cast<int>(limit); ++b) {
+    for (auto b = sn_.blocks.rbegin(); b != sn_.blocks.rend() && r.blocks_size() < static_cast<int>(limit);
+         ++b) {
       *r.add_blocks() = *b;
     }
     return r;
