@@ -72,6 +72,8 @@ void RunSl(sl::SlOptions o) {
 void AddSlCommand(CLI::App& app) {
   auto o = std::make_shared<sl::SlOptions>();
   CLI::App* sl = app.add_subcommand("sl", "Run a Swarm Learning node (the sidecar of one ML program)");
+  sl->add_flag("--allow-loopback", o->allow_loopback,
+               "Register a loopback --host-ip even though other nodes of the network are on other hosts");
   sl->add_option("--host-ip", o->host_ip, "This host's address, where peer SLs reach its file server")
       ->capture_default_str();
   sl->add_option("--sn-ip", o->sn_ip,

@@ -127,6 +127,8 @@ void AddSnCommand(CLI::App& app) {
       ->check(PortNumber())
       ->capture_default_str();
   sn->add_option("--host-ip", o->host_ip, "This host's address, where peers reach it")->capture_default_str();
+  sn->add_flag("--allow-loopback", o->allow_loopback,
+               "Join with a loopback --host-ip even though the sentinel is on another host");
   sn->add_option("--sn-api-port", o->api_port, "Port of this SN's API")
       ->check(PortNumber())
       ->capture_default_str();

@@ -13,6 +13,7 @@
 #include "cli/port_flag.h"
 #include "cli/run_node.h"
 #include "cli/swci_command.h"
+#include "core/listen_check.h"
 #include "snapi/grpc_sn_api.h"
 #include "swci/session.h"
 #include "ui/ui_server.h"
@@ -110,7 +111,7 @@ void RunUi(UiArgs& a) {
   ui::UiOptions o;
   o.http.host = a.host;
   o.http.port = a.port;
-  if (!ui::IsLoopback(a.host)) o.http.tls = id.tls;
+  if (!IsLoopbackHost(a.host)) o.http.tls = id.tls;
   o.token = a.token;
   o.assets_dir = a.assets_dir;
   auto server = ui::UiServer::Start(monitor, session, std::move(o));

@@ -1,5 +1,6 @@
 #include "core/listen_check.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +49,12 @@ std::string ListenProblem(const std::string& host, int port) {
   if (err == EADDRNOTAVAIL) return "'" + host + "' is not an address of this host";
   if (err != 0) return "cannot bind " + where + ": " + std::strerror(err);
   return {};
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 }  // namespace swarm

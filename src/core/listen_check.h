@@ -13,4 +13,7 @@ std::string WhyCannotListen(const std::string& host, int port);
 // Empty when host:port can be bound now, else why not (as above).
 std::string ListenProblem(const std::string& host, int port);
 
+// Whether `host` is a loopback address or name: 127.0.0.0/8, ::1 (bracketed or not), localhost.
+bool IsLoopbackHost(const std::string& host);
+
 }  // namespace swarm

@@ -1,5 +1,6 @@
 #include "sl/sl_node.h"
 
+#include "snapi/advertise_check.h"
 #include "core/listen_check.h"
 #include "core/log.h"
 #include "core/node_uid.h"
@@ -120,6 +121,12 @@ SlNode::~SlNode() {
 }
 
 Status SlNode::Register() {
+  if (auto nodes = sn_->ListNodes(); nodes.ok()) {
+    if (Status s = snapi::CheckAdvertisedHost(o_.host_ip, *nodes, "this SL", "--allow-loopback"); !s.ok()) {
+      if (!o_.allow_loopback) return s;
+      LogWarning(kLog, s.message() + " (--allow-loopback: registering it all the same)");
+    }
+  }
   swarm::v1::Transaction tx;
   auto* n = tx.mutable_register_node()->mutable_node();
   n->set_type(swarm::v1::NODE_TYPE_SL);

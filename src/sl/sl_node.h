@@ -24,6 +24,8 @@ namespace swarm::sl {
 
 struct SlOptions {
   std::string host_ip = "127.0.0.1";  // where peers reach the file server
+  // Register a loopback host_ip even though other nodes of the network are elsewhere.
+  bool allow_loopback = false;
   std::string sn_ip = "127.0.0.1";    // one SN or a list, "host[:port][,host[:port]...]"
   int sn_api_port = snapi::kDefaultSnApiPort;
   int fs_port = 30305;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <random>
 
+#include "snapi/advertise_check.h"
 #include "core/listen_check.h"
 #include "core/log.h"
 #include "core/node_uid.h"
@@ -93,6 +94,14 @@ Status SnNode::StartEtcd() {
     LogInfo(kLog, "Resuming the ledger member in " + e.data_dir.string());
     e.join_existing = true;
   } else if (!o.sentinel) {
+    // The sentinel is a node of the network: if it is elsewhere, so must this SN's address be.
+    swarm::v1::ListNodesResponse sentinel_node;
+    sentinel_node.add_nodes()->mutable_record()->set_host(o.sentinel_ip);
+    sentinel_node.mutable_nodes(0)->mutable_record()->set_name("the sentinel");
+    if (Status s = snapi::CheckAdvertisedHost(o.host_ip, sentinel_node, "this SN", "--allow-loopback"); !s.ok()) {
+      if (!o.allow_loopback) return s;
+      LogWarning(kLog, s.message() + " (--allow-loopback: joining all the same)");
+    }
     // Ask the sentinel to add our member; wait for it as long as join_timeout allows.
     const std::string target = o.sentinel_ip + ":" + std::to_string(o.sentinel_api_port);
     snapi::GrpcSnApiOptions api;

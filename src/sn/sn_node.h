@@ -28,6 +28,8 @@ namespace swarm::sn {
 struct SnOptions {
   bool sentinel = false;
   std::string sentinel_ip;
+  // Join with a loopback host_ip even though the sentinel is on another host.
+  bool allow_loopback = false;
   int sentinel_api_port = 30304;
   std::string host_ip = "127.0.0.1";
   int api_port = 30304;

@@ -230,6 +230,7 @@ StatusOr<snapi::SnApi*> Monitor::ClientOf(const std::string& uid, const std::str
   MutexLock lock(clients_mu_);
   auto it = sn_clients_.find(uid);
   if (it != sn_clients_.end() && it->second->target() == endpoint) return it->second.get();
+  if (!connect_) return Unavailable("SN " + endpoint + " is not the UI's, and this UI asks only its own");
   ASSIGN_OR_RETURN(std::vector<snapi::Endpoint> e, snapi::ParseEndpoints(endpoint, snapi::kDefaultSnApiPort));
   ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> client, connect_(e.front()));
   snapi::SnApi* out = client.get();

@@ -1,11 +1,11 @@
 #include "ui/ui_server.h"
 
-#include <arpa/inet.h>
 #include <openssl/crypto.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "core/listen_check.h"
 #include "core/log.h"
 #include "http/json_reply.h"
 #include "ui/web_assets.h"
@@ -35,15 +35,9 @@ constexpr Vendor kVendor[] = {
 
 }  // namespace
 
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  in_addr a{};
-  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
 StatusOr<std::unique_ptr<UiServer>> UiServer::Start(Monitor& monitor, swci::Session& session,
                                                     UiOptions options) {
-  const bool loopback = IsLoopback(options.http.host);
+  const bool loopback = IsLoopbackHost(options.http.host);
   if (!loopback && !options.http.tls) {
     return InvalidArgument(
         "the UI listens on " + options.http.host +
@@ -111,7 +105,7 @@ bool UiServer::HasToken(const httplib::Request& req) const {
 
 void UiServer::Route() {
   httplib::Server& h = server_->http();
-  const bool loopback = IsLoopback(o_.http.host);
+  const bool loopback = IsLoopbackHost(o_.http.host);
   // Off loopback every /api request needs the token; the page itself holds no data.
   h.set_pre_routing_handler([this, loopback](const httplib::Request& req, httplib::Response& res) {
     if (!req.path.starts_with("/api/") || loopback || HasToken(req))

@@ -38,9 +38,6 @@ struct UiOptions {
   std::chrono::milliseconds poll_every{1000};  // how often the monitor reads the SN
 };
 
-// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
-bool IsLoopback(const std::string& host);
-
 class UiServer {
  public:
   // Serves `monitor` and `session` (both outlive the server) and polls the monitor on a

@@ -18,7 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import swarm_args  # noqa: E402
-from support.swarm_net import SwarmNet  # noqa: E402
+from support.swarm_net import SwarmNet, free_port  # noqa: E402
 
 SWARM = None  # set from the command line before unittest.main
 TOY_ML = None
@@ -75,17 +75,35 @@ class PartitionTest(unittest.TestCase):
     def out(self, i):
         return os.path.join(self.root, f"model-{i}.txt")
 
-    def start_sl(self, i, host, host_ip, prefix=()):
+    def start_sl(self, i, host, host_ip, prefix=(), extra=()):
         # 200 ms a batch, a sync every 5: a round a second or more, 40 of them.
         env = {"TOY_SEED": str(i), "TOY_MIN_PEERS": "2", "TOY_EPOCHS": "10", "TOY_BATCH_MS": "200",
                "TOY_OUT": self.out(i)}
         return self.net.start_sl(host, f"sl{i}", [TOY_ML], env, sn_ip=self.link.local, host_ip=host_ip,
-                                 prefix=prefix)
+                                 prefix=prefix, extra=extra)
 
     @staticmethod
     def merged(sl):
         """The rounds whose merged model `sl`'s program loaded, contributed or caught up."""
         return [int(n) for n in re.findall(r"merged model of round (\d+) loaded", sl.log())]
+
+    def test_a_loopback_address_is_refused_while_the_network_is_elsewhere(self):
+        # An SL that would advertise 127.0.0.1 to a network whose SN is at another address.
+        sl = self.start_sl(1, 1, "127.0.0.1")
+        self.assertNotEqual(sl.wait(STEP_TIMEOUT), 0, sl.log())
+        self.assertIn("this SL would advertise 127.0.0.1 (its --host-ip) while node", sl.log())
+        self.assertIn(f"of the network is at {self.link.local}", sl.log())
+        # Told that this is intended, it registers, saying so.
+        sl = self.start_sl(2, 1, "127.0.0.1", extra=("--allow-loopback",))
+        self.assertTrue(sl.wait_for_log("is up: file server on 127.0.0.1", timeout=STEP_TIMEOUT), sl.log())
+        self.assertIn("--allow-loopback: registering it all the same", sl.log())
+        sl.kill()
+        # A joining SN, the same.
+        sn = self.net.start_sn(1, "sn2", free_port(), sentinel_api=self.net.sn_api, wait=False,
+                               host_ip="127.0.0.1", sentinel_ip=self.link.local)
+        self.assertNotEqual(sn.wait(STEP_TIMEOUT), 0, sn.log())
+        self.assertIn(f"this SN would advertise 127.0.0.1 (its --host-ip) while node 'the sentinel' of the network "
+                      f"is at {self.link.local}", sn.log())
 
     def test_a_host_partitioned_past_its_lease_catches_up_after_the_heal(self):
         sls = [self.start_sl(1, 1, self.link.local), self.start_sl(2, 1, self.link.local),

@@ -139,7 +139,8 @@ class SwarmNet:
         self.sn_api = free_port()
         return self.start_sn(1, "sn", self.sn_api, host_ip=host_ip)
 
-    def start_sn(self, host, name, api, p2p=None, sentinel_api=None, log=None, wait=True, host_ip="127.0.0.1"):
+    def start_sn(self, host, name, api, p2p=None, sentinel_api=None, log=None, wait=True, host_ip="127.0.0.1",
+                 sentinel_ip="127.0.0.1"):
         """SN `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SN
         certificate: the sentinel, or one that joins the sentinel at `sentinel_api`. With `wait`,
         returns when its API is up."""
@@ -148,7 +149,7 @@ class SwarmNet:
         if sentinel_api is None:
             args.insert(2, "--sentinel")
         else:
-            args += ["--sentinel-ip", "127.0.0.1", "--sentinel-api-port", str(sentinel_api)]
+            args += ["--sentinel-ip", sentinel_ip, "--sentinel-api-port", str(sentinel_api)]
         sn = Process(args, os.path.join(self.root, log or f"{name}.log"))
         self.procs.append(sn)
         if wait:
@@ -156,7 +157,7 @@ class SwarmNet:
         return sn
 
     def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1", log=None, host_ip="127.0.0.1",
-                 prefix=()):
+                 prefix=(), extra=()):
         """SL `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SL
         certificate, running `ml_cmd` (a list) as its sidecar; `sn_ip` may list SNs
         ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first. `prefix` runs it through
@@ -168,6 +169,7 @@ class SwarmNet:
             args += ["--ml-cmd"] + ml_cmd[1:]
         for key, value in ml_env.items():
             args += ["--ml-e", f"{key}={value}"]
+        args += list(extra)
         # In the test's dir: ML programs write their own logs where they start.
         sl = Process(args, os.path.join(self.root, log or f"{name}.log"), env=env, cwd=self.root)
         self.procs.append(sl)
