@@ -74,7 +74,16 @@ void AddSlCommand(CLI::App& app) {
   CLI::App* sl = app.add_subcommand("sl", "Run a Swarm Learning node (the sidecar of one ML program)");
   sl->add_flag("--allow-loopback", o->allow_loopback,
                "Register a loopback --host-ip even though other nodes of the network are on other hosts");
-  sl->add_option("--host-ip", o->host_ip, "This host's address, where peer SLs reach its file server")
+  sl->add_option("--listen-ip", o->listen_ip,
+                 "Address the file server listens on (default: --host-ip when it is this host's, else every "
+                 "interface, as behind NAT)");
+  sl->add_option(
+        "--sl-fs-advertised-port", o->advertised_fs_port,
+        "Port peers dial to reach the file server, when a port mapping (NAT, NodePort) makes it another "
+        "than --sl-fs-port")
+      ->check(PortNumber());
+  sl->add_option("--host-ip", o->host_ip,
+                 "This host's address (an IP or a name), where peer SLs reach its file server")
       ->capture_default_str();
   sl->add_option("--sn-ip", o->sn_ip,
                  "Address of the SN this SL uses; a list host[:port],host[:port] fails over to the next")

@@ -127,6 +127,18 @@ void AddSnCommand(CLI::App& app) {
       ->check(PortNumber())
       ->capture_default_str();
   sn->add_option("--host-ip", o->host_ip, "This host's address, where peers reach it")->capture_default_str();
+  sn->add_option(
+      "--listen-ip", o->listen_ip,
+      "Address the API and the ledger peers listen on (default: --host-ip when it is this host's, else "
+      "every interface, as behind NAT)");
+  sn->add_option("--sn-api-advertised-port", o->advertised_api_port,
+                 "Port peers dial for the API, when a port mapping (NAT, NodePort) makes it another than "
+                 "--sn-api-port")
+      ->check(PortNumber());
+  sn->add_option(
+        "--sn-p2p-advertised-port", o->advertised_p2p_port,
+        "Port other SNs dial for the ledger, when a port mapping makes it another than --sn-p2p-port")
+      ->check(PortNumber());
   sn->add_flag("--allow-loopback", o->allow_loopback,
                "Join with a loopback --host-ip even though the sentinel is on another host");
   sn->add_option("--sn-api-port", o->api_port, "Port of this SN's API")

@@ -51,6 +51,28 @@ std::string ListenProblem(const std::string& host, int port) {
   return {};
 }
 
+std::string DefaultListenHost(const std::string& advertised) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(advertised.c_str(), "0", &hints, &found) != 0) return "0.0.0.0";
+  std::string local;
+  const bool v6 = found->ai_family == AF_INET6;
+  for (addrinfo* a = found; a && local.empty(); a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      char text[NI_MAXHOST];
+      if (::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof(text), nullptr, 0, NI_NUMERICHOST) == 0)
+        local = text;
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (!local.empty()) return local;
+  return v6 ? "::" : "0.0.0.0";
+}
+
 bool IsLoopbackHost(const std::string& host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
   in_addr a{};

@@ -13,6 +13,12 @@ std::string WhyCannotListen(const std::string& host, int port);
 // Empty when host:port can be bound now, else why not (as above).
 std::string ListenProblem(const std::string& host, int port);
 
+// The address a server listens on when peers reach it at `advertised` (its --host-ip, an IP
+// or a name): that address when it is one of this host's (for a name, the first it resolves
+// to that is), else every interface of its family, 0.0.0.0 or ::, as behind NAT or a port
+// mapping, where the address peers dial is not this host's.
+std::string DefaultListenHost(const std::string& advertised);
+
 // Whether `host` is a loopback address or name: 127.0.0.0/8, ::1 (bracketed or not), localhost.
 bool IsLoopbackHost(const std::string& host);
 

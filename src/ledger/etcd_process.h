@@ -22,8 +22,11 @@ struct EtcdOptions {
   std::string name;                // unique in the cluster
   std::filesystem::path data_dir;  // etcd's own data; a restart with it resumes
   std::filesystem::path log_file;
-  std::string peer_host = "127.0.0.1";
+  std::string peer_host = "127.0.0.1";  // where the other members reach this one
   int peer_port = 0;
+  // Where it listens for them, when NAT or a port mapping makes that another (empty, 0: the above).
+  std::string listen_peer_host;
+  int listen_peer_port = 0;
   // Peer mutual TLS: this node's certificate and key, and one file with every trusted CA.
   std::filesystem::path peer_cert, peer_key, peer_trusted_ca;
   // "name=url,..." of the cluster to form (empty: a new one-member cluster) and whether

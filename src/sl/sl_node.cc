@@ -50,11 +50,16 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   RETURN_IF_ERROR(node->store_->Init());
 
   // The file server first: the endpoint goes on the ledger with the registration.
+  std::string listening;  // where it listens, when that is not what peers dial
   node->fs_service_ = std::make_unique<FileServerService>(node->store_.get());
   {
     grpc::ServerBuilder b;
     int bound = 0;
-    const std::string address = o.host_ip + ":" + std::to_string(o.fs_port);
+    // Peers dial host_ip and the advertised port; behind NAT or a port mapping this host
+    // listens on other ones.
+    const std::string listen = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
+    const std::string address = (listen.find(':') != std::string::npos ? "[" + listen + "]" : listen) + ":" +
+                                std::to_string(o.fs_port);
     b.AddListeningPort(address, pki::MakeServerCredentials(*node->identity_, FileServerPolicy(), "swarm.SL"),
                        &bound);
     b.RegisterService(node->fs_service_.get());
@@ -64,9 +69,13 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
     node->fs_server_ = b.BuildAndStart();
     if (!node->fs_server_ || bound == 0) {
       return Unavailable("cannot serve the file server on " + address + ": " +
-                         WhyCannotListen(o.host_ip, o.fs_port));
+                         WhyCannotListen(listen, o.fs_port));
     }
-    node->o_.fs_port = bound;
+    node->o_.fs_port = o.advertised_fs_port != 0 ? o.advertised_fs_port : bound;
+    if (listen != o.host_ip || node->o_.fs_port != bound) {
+      listening =
+          " (listening on " + address.substr(0, address.rfind(':')) + ":" + std::to_string(bound) + ")";
+    }
   }
 
   ASSIGN_OR_RETURN(std::vector<snapi::Endpoint> sns, snapi::ParseEndpoints(o.sn_ip, o.sn_api_port));
@@ -108,8 +117,8 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
     snapi::SayAliveWhile(
         *n->sn_, n->uid_, std::chrono::seconds(3), [n] { return !n->stop_ && n->alive_; }, kLog);
   });
-  LogInfo(kLog, "SL node " + node->uid_ + " is up: file server on " + rounds.fs_endpoint + ", ML socket " +
-                    node->o_.socket.string() + ", SN " + node->sn_->target());
+  LogInfo(kLog, "SL node " + node->uid_ + " is up: file server on " + rounds.fs_endpoint + listening +
+                    ", ML socket " + node->o_.socket.string() + ", SN " + node->sn_->target());
   return node;
 }
 

@@ -28,7 +28,9 @@ struct SlOptions {
   bool allow_loopback = false;
   std::string sn_ip = "127.0.0.1";    // one SN or a list, "host[:port][,host[:port]...]"
   int sn_api_port = snapi::kDefaultSnApiPort;
-  int fs_port = 30305;
+  int fs_port = 30305;         // the port it listens on (0: any free one)
+  int advertised_fs_port = 0;  // the port peers dial, when a mapping makes it another (0: fs_port)
+  std::string listen_ip;       // empty: host_ip when it is this host's, else every interface
   pki::TlsFiles tls;
   std::filesystem::path data_dir;  // uid, blobs, the socket (unless --ml-socket)
   std::filesystem::path socket;    // the ML program's socket; default DATA_DIR/sl.sock

@@ -32,8 +32,9 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 
   // Checked before the etcd member starts: a joining SN that failed later would leave a
   // member in the cluster that never comes up.
-  if (const std::string why = ListenProblem(o.host_ip, o.api_port); !why.empty()) {
-    return Unavailable("cannot serve the SN API on " + o.host_ip + ":" + std::to_string(o.api_port) + ": " +
+  const std::string listen = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
+  if (const std::string why = ListenProblem(listen, o.api_port); !why.empty()) {
+    return Unavailable("cannot serve the SN API on " + listen + ":" + std::to_string(o.api_port) + ": " +
                        why);
   }
   RETURN_IF_ERROR(node->StartEtcd());
@@ -41,7 +42,7 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   node->store_ = std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust(),
                                                        std::move(block_signer));
   node->writer_ = std::make_unique<WriterLink>(&node->etcd_->client(), node->identity_.get(),
-                                               o.host_ip + ":" + std::to_string(o.api_port));
+                                               o.host_ip + ":" + std::to_string(node->AdvertisedApiPort()));
   node->service_ =
       std::make_unique<SnService>(node->store_.get(), &node->etcd_->client(), node->writer_.get());
   RETURN_IF_ERROR(node->CheckSeenHead());
@@ -50,7 +51,8 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 
   constexpr int kMaxIdleHandlerThreads = 32;
   grpc::ServerBuilder builder;
-  const std::string address = o.host_ip + ":" + std::to_string(o.api_port);
+  const std::string address = (listen.find(':') != std::string::npos ? "[" + listen + "]" : listen) + ":" +
+                              std::to_string(o.api_port);
   int bound = 0;
   builder.AddListeningPort(
       address, pki::MakeServerCredentials(*node->identity_, SnAccessPolicy(), "swarm.blCnt"), &bound);
@@ -64,10 +66,13 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxIdleHandlerThreads);
   node->server_ = builder.BuildAndStart();
   if (!node->server_ || bound == 0) {
-    return Unavailable("cannot serve the SN API on " + address + ": " +
-                       WhyCannotListen(o.host_ip, o.api_port));
+    return Unavailable("cannot serve the SN API on " + address + ": " + WhyCannotListen(listen, o.api_port));
   }
-  LogInfo(kLog, "Starting SWARM-API-SERVER on port: " + std::to_string(bound));
+  LogInfo(kLog, "Starting SWARM-API-SERVER on port: " + std::to_string(bound) +
+                    (listen != o.host_ip || node->AdvertisedApiPort() != bound
+                         ? " (peers reach it at " + o.host_ip + ":" +
+                               std::to_string(node->AdvertisedApiPort()) + ", it listens on " + address + ")"
+                         : ""));
   return node;
 }
 
@@ -78,7 +83,9 @@ Status SnNode::StartEtcd() {
   e.data_dir = o.data_dir / "etcd";
   e.log_file = o.data_dir / "etcd.log";
   e.peer_host = o.host_ip;
-  e.peer_port = o.p2p_port;
+  e.peer_port = o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port;
+  e.listen_peer_host = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
+  e.listen_peer_port = o.p2p_port;
   // Peers' etcd members talk mutual TLS with the SN's own certificate; etcd wants the
   // trusted CAs in one file.
   e.peer_cert = fs::absolute(o.tls.cert);
@@ -113,7 +120,8 @@ Status SnNode::StartEtcd() {
     while (true) {
       swarm::v1::JoinRequest req;
       req.set_name(e.name);
-      req.set_peer_url("https://" + o.host_ip + ":" + std::to_string(o.p2p_port));
+      req.set_peer_url("https://" + o.host_ip + ":" +
+                       std::to_string(o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port));
       StatusOr<swarm::v1::JoinResponse> resp = sentinel->Join(req);
       Status s = resp.status();
       if (s.ok()) {
@@ -142,7 +150,7 @@ Status SnNode::RegisterSelf() {
   auto* n = tx.mutable_register_node()->mutable_node();
   n->set_type(options_.sentinel ? swarm::v1::NODE_TYPE_SENTINEL : swarm::v1::NODE_TYPE_SN);
   n->set_host(options_.host_ip);
-  n->set_port(options_.api_port);
+  n->set_port(AdvertisedApiPort());
   n->set_name(identity_->cert().CommonName());
   n->set_uid(uid_);
   ASSIGN_OR_RETURN(std::shared_ptr<const ledger::State> state, store_->Sync());

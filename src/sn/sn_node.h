@@ -31,9 +31,12 @@ struct SnOptions {
   // Join with a loopback host_ip even though the sentinel is on another host.
   bool allow_loopback = false;
   int sentinel_api_port = 30304;
-  std::string host_ip = "127.0.0.1";
-  int api_port = 30304;
+  std::string host_ip = "127.0.0.1";  // where peers reach it (an IP or a name)
+  std::string listen_ip;              // empty: host_ip when it is this host's, else every interface
+  int api_port = 30304;               // the ports it listens on
   int p2p_port = 30303;
+  int advertised_api_port = 0;  // the ports peers dial, when a mapping makes them others (0: the above)
+  int advertised_p2p_port = 0;
   pki::TlsFiles tls;
   std::filesystem::path data_dir;
   std::chrono::seconds join_timeout{120};  // how long to wait for the sentinel
@@ -52,6 +55,9 @@ class SnNode {
   const std::string& uid() const { return uid_; }
 
  private:
+  int AdvertisedApiPort() const {
+    return options_.advertised_api_port != 0 ? options_.advertised_api_port : options_.api_port;
+  }
   SnNode() = default;
   Status StartEtcd();
   Status RegisterSelf();

@@ -135,21 +135,22 @@ class SwarmNet:
         return ["--key", self.cert(f"{role}-{host}-key.pem"), "--cert", self.cert(f"{role}-{host}-cert.pem"),
                 "--capath", self.cert("ca/capath")]
 
-    def start_sentinel(self, host_ip="127.0.0.1"):
+    def start_sentinel(self, host_ip="127.0.0.1", prefix=()):
         self.sn_api = free_port()
-        return self.start_sn(1, "sn", self.sn_api, host_ip=host_ip)
+        return self.start_sn(1, "sn", self.sn_api, host_ip=host_ip, prefix=prefix)
 
     def start_sn(self, host, name, api, p2p=None, sentinel_api=None, log=None, wait=True, host_ip="127.0.0.1",
-                 sentinel_ip="127.0.0.1"):
+                 sentinel_ip="127.0.0.1", prefix=(), extra=()):
         """SN `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SN
         certificate: the sentinel, or one that joins the sentinel at `sentinel_api`. With `wait`,
         returns when its API is up."""
-        args = [self.swarm, "sn", "--host-ip", host_ip, "--sn-api-port", str(api), "--sn-p2p-port",
+        args = list(prefix) + [self.swarm, "sn", "--host-ip", host_ip, "--sn-api-port", str(api), "--sn-p2p-port",
                 str(p2p or free_port()), "--data-dir", os.path.join(self.root, name)] + self.tls("sn", host)
         if sentinel_api is None:
-            args.insert(2, "--sentinel")
+            args.insert(len(prefix) + 2, "--sentinel")
         else:
             args += ["--sentinel-ip", sentinel_ip, "--sentinel-api-port", str(sentinel_api)]
+        args += list(extra)
         sn = Process(args, os.path.join(self.root, log or f"{name}.log"))
         self.procs.append(sn)
         if wait:
@@ -157,13 +158,13 @@ class SwarmNet:
         return sn
 
     def start_sl(self, host, name, ml_cmd, ml_env, env=None, sn_ip="127.0.0.1", log=None, host_ip="127.0.0.1",
-                 prefix=(), extra=()):
+                 prefix=(), extra=(), fs_port=None):
         """SL `name` (data dir root/name, log root/`log` or name.log) with host `host`'s SL
         certificate, running `ml_cmd` (a list) as its sidecar; `sn_ip` may list SNs
         ("127.0.0.1:4001,127.0.0.1:4002"), the first one used first. `prefix` runs it through
         another command (ip netns exec NS)."""
         args = list(prefix) + [self.swarm, "sl", "--host-ip", host_ip, "--sn-ip", sn_ip, "--sn-api-port",
-                str(self.sn_api), "--sl-fs-port", str(free_port()), "--data-dir", os.path.join(self.root, name),
+                str(self.sn_api), "--sl-fs-port", str(fs_port or free_port()), "--data-dir", os.path.join(self.root, name),
                 "--ml-name", name, "--ml-entrypoint", ml_cmd[0]] + self.tls("sl", host)
         if len(ml_cmd) > 1:
             args += ["--ml-cmd"] + ml_cmd[1:]
