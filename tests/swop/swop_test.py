@@ -57,7 +57,10 @@ class SwopTest(unittest.TestCase):
 
     def tearDown(self):
         self.net.stop()
-        for pid in pids_with(self.root):
+        # A path inside this test's root: the bare root is also on the command line of other
+        # tests' pairs started meanwhile (their sandbox lists every entry of /tmp), which
+        # are not this test's to kill.
+        for pid in pids_with(self.root + os.sep):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
