@@ -39,7 +39,9 @@ def processes_in(path):
                 cmdline = f.read()
         except OSError:
             continue
-        if cwd == path or cwd.startswith(path + "/") or path.encode() in cmdline:
+        # A path inside `path`: the bare directory is also on the command line of other tests'
+        # pairs (a SWOP's sandbox lists every entry of /tmp for bubblewrap).
+        if cwd == path or cwd.startswith(path + "/") or (path + "/").encode() in cmdline:
             pids.append(int(pid))
     return pids
 

@@ -32,12 +32,14 @@ ROW = ",".join(["0"] * 30) + ',"0"'
 
 
 def processes_naming(path):
-    """Pids of live processes with `path` on their command line."""
+    """Pids of live processes with a path inside `path` on their command line."""
     found = []
     for d in glob.glob("/proc/[0-9]*"):
         try:
             with open(os.path.join(d, "cmdline"), "rb") as f:
-                if path.encode() in f.read():
+                # Inside `path`: the bare directory is also on other tests' pairs' command lines
+                # (a SWOP's sandbox lists every entry of /tmp for bubblewrap).
+                if (path + "/").encode() in f.read():
                     found.append(int(os.path.basename(d)))
         except OSError:
             pass
