@@ -1,12 +1,12 @@
 #include "sl/sl_node.h"
 
-#include "snapi/advertise_check.h"
 #include "core/listen_check.h"
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "core/subprocess.h"
 #include "sl/fetch_policy.h"
 #include "sl/file_server.h"
+#include "snapi/advertise_check.h"
 #include "snapi/grpc_sn_api.h"
 
 namespace swarm::sl {

@@ -3,11 +3,11 @@
 #include <fstream>
 #include <random>
 
-#include "snapi/advertise_check.h"
 #include "core/listen_check.h"
 #include "core/log.h"
 #include "core/node_uid.h"
 #include "pki/signer.h"
+#include "snapi/advertise_check.h"
 #include "snapi/grpc_sn_api.h"
 
 namespace swarm::sn {
