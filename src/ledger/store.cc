@@ -389,8 +389,9 @@ StatusOr<Digest> LedgerStore::HashAt(uint64_t height) {
   return *d;
 }
 
-StatusOr<std::vector<swarm::v1::Block>> LedgerStore::LoadChain() {
-  ASSIGN_OR_RETURN(std::vector<KeyValue> kvs, etcd_->GetPrefix(kBlockPrefix));
+namespace {
+
+StatusOr<std::vector<swarm::v1::Block>> ParseBlocks(const std::vector<KeyValue>& kvs) {
   std::vector<swarm::v1::Block> blocks;
   for (const KeyValue& kv : kvs) {
     swarm::v1::Block b;
@@ -398,6 +399,19 @@ StatusOr<std::vector<swarm::v1::Block>> LedgerStore::LoadChain() {
     blocks.push_back(std::move(b));
   }
   return blocks;
+}
+
+}  // namespace
+
+StatusOr<std::vector<swarm::v1::Block>> LedgerStore::LoadChain() {
+  ASSIGN_OR_RETURN(std::vector<KeyValue> kvs, etcd_->GetPrefix(kBlockPrefix));
+  return ParseBlocks(kvs);
+}
+
+StatusOr<std::vector<swarm::v1::Block>> LedgerStore::LoadBlocks(uint64_t from, uint64_t to) {
+  if (from >= to) return std::vector<swarm::v1::Block>();
+  ASSIGN_OR_RETURN(std::vector<KeyValue> kvs, etcd_->GetRange(BlockKey(from), BlockKey(to)));
+  return ParseBlocks(kvs);
 }
 
 }  // namespace swarm::ledger

@@ -66,6 +66,8 @@ class LedgerStore {
 
   // Every block from height 1, as stored (for `swarm sn verify`).
   StatusOr<std::vector<swarm::v1::Block>> LoadChain();
+  // The stored blocks of heights [from, to), in order: one range read.
+  StatusOr<std::vector<swarm::v1::Block>> LoadBlocks(uint64_t from, uint64_t to);
   // That the head key names the last of `blocks` stored blocks (for `swarm sn verify`).
   Status CheckHead(uint64_t blocks);
   // The stored hash of block `height` (NotFound past the head).

@@ -158,6 +158,22 @@ TEST_F(StoreTest, AppendsVerifiesAndRefusesInvalidTransactions) {
   EXPECT_EQ((*state)->contracts.count(kDefaultContract), 1u);
 }
 
+TEST_F(StoreTest, LoadBlocksReadsAHeightRange) {
+  LedgerStore store(&etcd_->client(), Trust(), Sn());
+  for (const char* c : {"c1", "c2", "c3"}) ASSERT_TRUE(store.Submit({Create(c)}).ok());
+  const auto heights = [&](uint64_t from, uint64_t to) {
+    auto blocks = store.LoadBlocks(from, to);
+    EXPECT_TRUE(blocks.ok()) << blocks.status().message();
+    std::vector<uint64_t> out;
+    for (const auto& b : *blocks) out.push_back(b.height());
+    return out;
+  };
+  EXPECT_EQ(heights(2, 4), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(heights(2, 100), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(heights(3, 3), std::vector<uint64_t>{});
+  EXPECT_EQ(heights(1, 4).size(), store.LoadChain()->size());
+}
+
 TEST_F(StoreTest, ConcurrentWritersGetOneLinearChain) {
   constexpr int kWriters = 4, kEach = 10;
   std::vector<std::thread> threads;

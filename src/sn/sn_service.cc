@@ -1,5 +1,6 @@
 #include "sn/sn_service.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/clock.h"
@@ -236,15 +237,14 @@ grpc::Status SnService::ListBlocks(ServerContext*, const swarm::v1::ListBlocksRe
                                              " blocks at a time, not " + std::to_string(in->limit())));
   }
   if (auto state = store_->Sync(); !state.ok()) return pki::ToGrpcStatus(state.status());
-  out->set_height(store_->Head().first);
-  if (in->limit() == 0) return grpc::Status::OK;
-  // The whole chain is read: this is for an operator's page, not for the training path.
-  auto chain = store_->LoadChain();
-  if (!chain.ok()) return pki::ToGrpcStatus(chain.status());
-  const uint64_t below = in->below_height() == 0 ? chain->size() + 1 : in->below_height();
-  for (auto b = chain->rbegin(); b != chain->rend() && out->blocks_size() < static_cast<int>(in->limit());
-       ++b) {
-    if (b->height() >= below) continue;
+  const uint64_t height = store_->Head().first;
+  out->set_height(height);
+  const uint64_t below =
+      in->below_height() == 0 ? height + 1 : std::min<uint64_t>(in->below_height(), height + 1);
+  const uint64_t from = below > in->limit() ? below - in->limit() : 1;
+  auto blocks = store_->LoadBlocks(from, below);
+  if (!blocks.ok()) return pki::ToGrpcStatus(blocks.status());
+  for (auto b = blocks->rbegin(); b != blocks->rend(); ++b) {
     auto* summary = out->add_blocks();
     summary->set_height(b->height());
     summary->set_hash(b->hash());

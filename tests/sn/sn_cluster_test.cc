@@ -417,6 +417,39 @@ TEST_F(SnClusterTest, OnlySwciAndSnCertificatesMayAskForAVerify) {
   }
 }
 
+// The ledger page's blocks: a window below a height, newest first, for SWCI and SNs only.
+TEST_F(SnClusterTest, ListBlocksAnswersTheNewestBlocksBelowAHeight) {
+  StartReady(0);
+  const auto list = [&](uint32_t limit, uint64_t below, Role role, swarm::v1::ListBlocksResponse* out) {
+    swarm::v1::ListBlocksRequest req;
+    req.set_limit(limit);
+    req.set_below_height(below);
+    grpc::ClientContext c;
+    return Stub(0, Files(role, 1))->ListBlocks(Ctx(c), req, out);
+  };
+  swarm::v1::ListBlocksResponse head;
+  ASSERT_TRUE(list(0, 0, Role::kSwci, &head).ok());
+  EXPECT_EQ(head.blocks_size(), 0);
+  const uint64_t h = head.height();
+  ASSERT_GE(h, 1u);
+  swarm::v1::ListBlocksResponse newest;
+  ASSERT_TRUE(list(2, 0, Role::kSn, &newest).ok());
+  ASSERT_EQ(newest.blocks_size(), static_cast<int>(std::min<uint64_t>(2, h)));
+  EXPECT_EQ(newest.blocks(0).height(), h);
+  EXPECT_FALSE(newest.blocks(0).transactions().empty());
+  EXPECT_FALSE(newest.blocks(0).transactions(0).type().empty());
+  EXPECT_EQ(newest.blocks(0).appended_by(), pki::Certificate::Load(Files(Role::kSn, 1).cert)->CommonName());
+  swarm::v1::ListBlocksResponse first;
+  ASSERT_TRUE(list(5, 2, Role::kSwci, &first).ok());
+  ASSERT_EQ(first.blocks_size(), 1);
+  EXPECT_EQ(first.blocks(0).height(), 1u);
+  swarm::v1::ListBlocksResponse out;
+  grpc::Status too_many = list(201, 0, Role::kSwci, &out);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(too_many.error_message(), HasSubstr("at most 200 blocks at a time, not 201"));
+  EXPECT_EQ(list(1, 0, Role::kSl, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(SnClusterTest, OnlySnCertificatesJoinAndUnknownCasCannotConnect) {
   StartReady(0);
   // An SL certificate is refused by `swarm sn` itself...
