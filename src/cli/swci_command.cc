@@ -63,11 +63,7 @@ swci::Services MakeServices(const pki::TlsIdentity& identity, const pki::Signer&
     o.endpoints = {e};
     return snapi::MakeGrpcSnApi(identity, signer, o);
   };
-  s.getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
+  s.getenv = swci::ProcessEnvironment();
   return s;
 }
 

@@ -91,10 +91,7 @@ void RunUi(UiArgs& a) {
     }
     return connect(list);
   };
-  services.getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
-  };
+  services.getenv = swci::ProcessEnvironment();
   // Task definitions created from the page are uploaded here, this UI's own, removed at exit.
   std::string dir = (std::filesystem::temp_directory_path() / "swarm-ui-XXXXXX").string();
   if (::mkdtemp(dir.data()) == nullptr) Fail("cannot make a directory for uploaded task definitions in /tmp");

@@ -51,6 +51,11 @@ std::string ListenProblem(const std::string& host, int port) {
   return {};
 }
 
+std::string HostPort(const std::string& host, int port) {
+  const bool bare_v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return (bare_v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 std::string DefaultListenHost(const std::string& advertised) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;

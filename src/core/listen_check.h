@@ -13,6 +13,10 @@ std::string WhyCannotListen(const std::string& host, int port);
 // Empty when host:port can be bound now, else why not (as above).
 std::string ListenProblem(const std::string& host, int port);
 
+// "host:port", an IPv6 address in brackets ("[::1]:30304"; one given in brackets stays as it
+// is), as dialers and listeners take it.
+std::string HostPort(const std::string& host, int port);
+
 // The address a server listens on when peers reach it at `advertised` (its --host-ip, an IP
 // or a name): that address when it is one of this host's (for a name, the first it resolves
 // to that is), else every interface of its family, 0.0.0.0 or ::, as behind NAT or a port

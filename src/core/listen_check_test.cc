@@ -22,6 +22,13 @@ TEST(ListenCheckTest, AnAddressPeersDialThatIsNotThisHostsListensOnEveryInterfac
   EXPECT_EQ(DefaultListenHost("no-such-host.invalid"), "0.0.0.0");
 }
 
+TEST(ListenCheckTest, HostPortBracketsAnIpv6AddressOnce) {
+  EXPECT_EQ(HostPort("10.0.0.1", 30304), "10.0.0.1:30304");
+  EXPECT_EQ(HostPort("::1", 30304), "[::1]:30304");
+  EXPECT_EQ(HostPort("[::1]", 30304), "[::1]:30304");
+  EXPECT_EQ(HostPort("host-1.example", 443), "host-1.example:443");
+}
+
 TEST(ListenCheckTest, LoopbackHosts) {
   for (const char* h : {"127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost"})
     EXPECT_TRUE(IsLoopbackHost(h)) << h;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/listen_check.h"
 #include "pki/cert_gen.h"
 
 namespace swarm::ledger {
@@ -75,12 +76,10 @@ StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const EtcdOptions& o) 
   p->client_tls_ = EtcdTls{tls.ca, tls.client_cert, tls.client_key};
   const std::string client_url = "https://127.0.0.1:" + std::to_string(p->client_port_);
   const std::string peer = p->peer_url();
-  const std::string listen_peer = std::string(o.peer_cert.empty() ? "http://" : "https://") +
-                                  [](const std::string& h) {
-                                    return h.find(':') != std::string::npos ? "[" + h + "]" : h;
-                                  }(o.listen_peer_host.empty() ? o.peer_host : o.listen_peer_host) +
-                                  ":" +
-                                  std::to_string(o.listen_peer_port != 0 ? o.listen_peer_port : o.peer_port);
+  const std::string listen_peer =
+      std::string(o.peer_cert.empty() ? "http://" : "https://") +
+      HostPort(o.listen_peer_host.empty() ? o.peer_host : o.listen_peer_host,
+               o.listen_peer_port != 0 ? o.listen_peer_port : o.peer_port);
   std::vector<std::string> args = {
       o.etcd_binary,
       "--name",

@@ -10,6 +10,7 @@
 #include "core/blob_format.h"
 #include "core/blob_reader.h"
 #include "core/blob_writer.h"
+#include "core/listen_check.h"
 #include "core/log.h"
 #include "core/merge.h"
 #include "core/merge_files.h"
@@ -65,8 +66,7 @@ std::map<std::string, std::string> RoundDriver::CurrentEndpoints() {
   for (const auto& n : nodes->nodes()) {
     const auto& r = n.record();
     if (r.host().empty() || r.port() == 0) continue;
-    const bool v6 = r.host().find(':') != std::string::npos && r.host().front() != '[';
-    out[r.uid()] = (v6 ? "[" + r.host() + "]" : r.host()) + ":" + std::to_string(r.port());
+    out[r.uid()] = HostPort(r.host(), static_cast<int>(r.port()));
   }
   return out;
 }

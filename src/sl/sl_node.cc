@@ -58,8 +58,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
     // Peers dial host_ip and the advertised port; behind NAT or a port mapping this host
     // listens on other ones.
     const std::string listen = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
-    const std::string address = (listen.find(':') != std::string::npos ? "[" + listen + "]" : listen) + ":" +
-                                std::to_string(o.fs_port);
+    const std::string address = HostPort(listen, o.fs_port);
     b.AddListeningPort(address, pki::MakeServerCredentials(*node->identity_, FileServerPolicy(), "swarm.SL"),
                        &bound);
     b.RegisterService(node->fs_service_.get());
@@ -73,8 +72,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
     }
     node->o_.fs_port = o.advertised_fs_port != 0 ? o.advertised_fs_port : bound;
     if (listen != o.host_ip || node->o_.fs_port != bound) {
-      listening =
-          " (listening on " + address.substr(0, address.rfind(':')) + ":" + std::to_string(bound) + ")";
+      listening = " (listening on " + HostPort(listen, bound) + ")";
     }
   }
 

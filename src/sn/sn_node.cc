@@ -32,7 +32,8 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 
   // Checked before the etcd member starts: a joining SN that failed later would leave a
   // member in the cluster that never comes up.
-  const std::string listen = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
+  node->listen_host_ = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
+  const std::string& listen = node->listen_host_;
   if (const std::string why = ListenProblem(listen, o.api_port); !why.empty()) {
     return Unavailable("cannot serve the SN API on " + listen + ":" + std::to_string(o.api_port) + ": " +
                        why);
@@ -51,8 +52,7 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 
   constexpr int kMaxIdleHandlerThreads = 32;
   grpc::ServerBuilder builder;
-  const std::string address = (listen.find(':') != std::string::npos ? "[" + listen + "]" : listen) + ":" +
-                              std::to_string(o.api_port);
+  const std::string address = HostPort(listen, o.api_port);
   int bound = 0;
   builder.AddListeningPort(
       address, pki::MakeServerCredentials(*node->identity_, SnAccessPolicy(), "swarm.blCnt"), &bound);
@@ -84,7 +84,7 @@ Status SnNode::StartEtcd() {
   e.log_file = o.data_dir / "etcd.log";
   e.peer_host = o.host_ip;
   e.peer_port = o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port;
-  e.listen_peer_host = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
+  e.listen_peer_host = listen_host_;
   e.listen_peer_port = o.p2p_port;
   // Peers' etcd members talk mutual TLS with the SN's own certificate; etcd wants the
   // trusted CAs in one file.

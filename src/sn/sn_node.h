@@ -72,6 +72,7 @@ class SnNode {
 
   std::optional<DirLock> lock_;  // first in, last out: held until etcd is gone
   SnOptions options_;
+  std::string listen_host_;  // where the API and the ledger member listen (--listen-ip, or derived)
   std::unique_ptr<pki::TlsIdentity> identity_;
   std::unique_ptr<ledger::EtcdProcess> etcd_;
   std::unique_ptr<ledger::LedgerStore> store_;

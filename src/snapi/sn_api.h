@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/listen_check.h"
 #include "core/status.h"
 #include "swarm/v1/sn.pb.h"
 
@@ -90,8 +91,7 @@ struct Endpoint {
   std::string host;
   int port = kDefaultSnApiPort;
   std::string ToString() const {
-    const bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    return HostPort(host, port);
   }
 };
 

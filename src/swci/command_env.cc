@@ -1,8 +1,17 @@
 #include "swci/command_env.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace swarm::swci {
+
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
 
 StatusOr<Context*> CommandEnv::Current() {
   if (!state.default_context) {

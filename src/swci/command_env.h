@@ -30,6 +30,8 @@ inline constexpr std::string_view kHpeUsrDir = "/platform/swarm/usr";
 using SnApiFactory = std::function<StatusOr<std::unique_ptr<snapi::SnApi>>(const snapi::Endpoint&)>;
 // The process environment (std::getenv in the CLI; a map in tests).
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// std::getenv's answers.
+EnvLookup ProcessEnvironment();
 
 struct WaitSettings {
   std::chrono::milliseconds ip_retry_pause{std::chrono::seconds(5)};  // WAIT FOR IP, as HPE's
