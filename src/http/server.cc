@@ -87,12 +87,13 @@ Status Server::Start() {
     listening_done_ = true;
   });
   // cpp-httplib's stop() does nothing until its loop runs: a Stop() right after Start() would
-  // leave the loop running and the join waiting for ever. So Start returns once it runs.
-  while (!server_->is_running() && !listening_done_)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!server_->is_running() && listening_done_) {
+  // leave the loop running and the join waiting for ever. So Start returns once it runs. No
+  // deadline is needed: the loop marks itself running as the first thing it does, or returns.
+  while (!server_->is_running() && !listening_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (listening_done_) {
     thread_.join();
-    return Unavailable(options_.name + ": cannot serve on port " + std::to_string(port_));
+    return Unavailable(options_.name + ": the server bound port " + std::to_string(port_) +
+                       " but its accept loop ended at once");
   }
   return Status::Ok();
 }
@@ -103,9 +104,7 @@ void Server::Stop() {
 }
 
 std::string Server::Url() const {
-  const bool v6 = options_.host.find(':') != std::string::npos;
-  return std::string(https() ? "https://" : "http://") + (v6 ? "[" + options_.host + "]" : options_.host) +
-         ":" + std::to_string(port_);
+  return std::string(https() ? "https://" : "http://") + HostPort(options_.host, port_);
 }
 
 StatusOr<pki::PeerIdentity> Server::ClientIdentity(const httplib::Request& req,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/listen_check.h"
 #include "core/sha256.h"
 
 namespace swarm::ui {
@@ -11,18 +12,16 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string TypeName(swarm::v1::NodeType t) {
-  switch (t) {
-    case swarm::v1::NODE_TYPE_SENTINEL:
-    case swarm::v1::NODE_TYPE_SN: return "SN";
-    case swarm::v1::NODE_TYPE_SL: return "SL";
-    case swarm::v1::NODE_TYPE_SWOP: return "SWOP";
-    case swarm::v1::NODE_TYPE_SWCI: return "SWCI";
-    default: return "UNKNOWN";
-  }
+bool IsSn(const swarm::v1::NodeRecord& r) {
+  return r.type() == swarm::v1::NODE_TYPE_SN || r.type() == swarm::v1::NODE_TYPE_SENTINEL;
 }
 
-std::string Endpoint(const swarm::v1::NodeRecord& r) { return r.host() + ":" + std::to_string(r.port()); }
+// LIST NODES' type name, the sentinel counted among the SNs (the view marks it apart).
+std::string TypeName(const swarm::v1::NodeRecord& r) {
+  return IsSn(r) ? "SN" : swarm::v1::NodeType_Name(r.type()).substr(std::string_view("NODE_TYPE_").size());
+}
+
+std::string Endpoint(const swarm::v1::NodeRecord& r) { return HostPort(r.host(), static_cast<int>(r.port())); }
 
 // A protobuf message as JSON with the .proto's field names, enums by name.
 json ToJson(const google::protobuf::Message& m) {
@@ -86,7 +85,7 @@ Status Monitor::ReadSwarm(Read& r) {
   }
   // Each SN's height, from that SN: one that lags or cannot be reached shows as such.
   for (const auto& n : r.nodes.nodes()) {
-    if (TypeName(n.record().type()) != "SN") continue;
+    if (!IsSn(n.record())) continue;
     auto client = ClientOf(n.record().uid(), Endpoint(n.record()));
     if (!client.ok()) {
       r.heights.emplace(n.record().uid(), client.status());
@@ -161,7 +160,6 @@ void Monitor::Fold(Read& r, int64_t now) {
     auto c = contracts_.find(p.contract());
     if (c == contracts_.end()) continue;
     NodeRow& row = c->second.rows[p.uid()];
-    if (row.first_seen_ms == 0) row.first_seen_ms = now;
     if (row.points.empty() || row.points.back().at_ms != p.updated_unix_ms()) {
       row.points.push_back({p.updated_unix_ms(), p.loss(), p.metric(), p.epochs_done()});
       if (row.points.size() > o_.max_points) row.points.erase(row.points.begin());
@@ -245,7 +243,7 @@ StatusOr<swarm::v1::VerifyResponse> Monitor::Verify(const std::string& uid) {
     MutexLock lock(mu_);
     if (!uid.empty()) {
       auto it = nodes_.find(uid);
-      if (it == nodes_.end() || TypeName(it->second.info.record().type()) != "SN") {
+      if (it == nodes_.end() || !IsSn(it->second.info.record())) {
         return NotFound("no SN with uid '" + uid + "' in LIST NODES; the Ledger page lists the SNs");
       }
       endpoint = Endpoint(it->second.info.record());
@@ -290,11 +288,11 @@ void Monitor::Publish() {
   json sns = json::array();
   std::map<std::string, std::string> sn_by_endpoint;
   for (const auto& [uid, n] : nodes_) {
-    if (TypeName(n.info.record().type()) == "SN") sn_by_endpoint[Endpoint(n.info.record())] = uid;
+    if (IsSn(n.info.record())) sn_by_endpoint[Endpoint(n.info.record())] = uid;
   }
   for (const auto& [uid, n] : nodes_) {
     const auto& rec = n.info.record();
-    const std::string type = TypeName(rec.type());
+    const std::string type = TypeName(rec);
     auto sn = sn_by_endpoint.find(rec.sn_endpoint());
     nodes.push_back({{"uid", uid},
                      {"type", type},

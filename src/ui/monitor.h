@@ -67,7 +67,6 @@ class Monitor {
   struct NodeRow {  // one SL-ML pair of a contract
     swarm::v1::Progress last;
     std::vector<Point> points;
-    int64_t first_seen_ms = 0;
   };
   struct ContractView {
     swarm::v1::TrainingInfo training;

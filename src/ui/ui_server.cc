@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "core/listen_check.h"
@@ -28,6 +30,15 @@ struct Vendor {
   const char* file;  // under UiOptions::assets_dir
   const char* package;
 };
+// Sleeps `d` unless a stop is asked for first; false when it was.
+bool SleepUnlessStopped(std::stop_token stop, std::chrono::milliseconds d) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, stop, d, [] { return false; });
+  return !stop.stop_requested();
+}
+
 constexpr Vendor kVendor[] = {
     {"/vendor/chart.min.js", "chart.js/chart.min.js", "libjs-chart.js"},
     {"/vendor/bootstrap.min.css", "bootstrap5/css/bootstrap.min.css", "libjs-bootstrap5"},
@@ -55,33 +66,29 @@ StatusOr<std::unique_ptr<UiServer>> UiServer::Start(Monitor& monitor, swci::Sess
   ASSIGN_OR_RETURN(u->server_, http::Server::Create(u->o_.http));
   u->Route();
   RETURN_IF_ERROR(u->server_->Start());
-  u->poller_ = std::thread([self = u.get()] {
-    while (!self->stop_) {
+  u->poller_ = std::jthread([self = u.get()](std::stop_token stop) {
+    do {
       if (Status s = self->monitor_.Poll(); !s.ok()) LogWarning("ui", s.message());
-      for (auto waited = std::chrono::milliseconds(0); waited < self->o_.poll_every && !self->stop_;
-           waited += std::chrono::milliseconds(50)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
+    } while (SleepUnlessStopped(stop, self->o_.poll_every));
   });
   // Between polls, every training's changes as they come (the SN's long poll).
-  u->watcher_ = std::thread([self = u.get()] {
-    while (!self->stop_) {
+  u->watcher_ = std::jthread([self = u.get()](std::stop_token stop) {
+    while (!stop.stop_requested()) {
       const std::vector<std::string> contracts = self->monitor_.Contracts();
       bool failed = contracts.empty();
       for (const std::string& c : contracts) {
-        if (self->stop_) break;
+        if (stop.stop_requested()) break;
         failed |= !self->monitor_.Watch(c, std::chrono::milliseconds(contracts.size() > 1 ? 200 : 1000)).ok();
       }
-      for (int i = 0; failed && i < 20 && !self->stop_; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (failed) SleepUnlessStopped(stop, std::chrono::seconds(1));
     }
   });
   return u;
 }
 
 void UiServer::Stop() {
-  stop_ = true;
+  poller_.request_stop();
+  watcher_.request_stop();
   api_.Close();
   if (server_) server_->Stop();
   if (poller_.joinable()) poller_.join();
@@ -125,19 +132,22 @@ void UiServer::Route() {
       res.set_content(a.bytes, MimeOf(a.name));
     });
   }
+  // Read once: the files of a Debian package do not change under a running UI.
   for (const Vendor& v : kVendor) {
-    h.Get(v.path, [this, &v](const httplib::Request&, httplib::Response& res) {
-      const std::filesystem::path file = o_.assets_dir / v.file;
-      std::ifstream in(file, std::ios::binary);
-      if (!in) {
-        return http::ReplyError(
-            res, NotFound("the UI serves " + file.string() + ", which is not there: install " + v.package +
-                          " (scripts/setup does)"));
-      }
+    const std::filesystem::path file = o_.assets_dir / v.file;
+    StatusOr<std::string> content = NotFound("the UI serves " + file.string() +
+                                             ", which is not there: install " + v.package + " (scripts/setup does)");
+    if (std::ifstream in(file, std::ios::binary); in) {
       std::stringstream bytes;
       bytes << in.rdbuf();
+      content = bytes.str();
+    }
+    if (!content.ok()) LogWarning("ui", content.status().message() + "; the page's charts or styles are missing");
+    h.Get(v.path, [content = std::move(content), mime = MimeOf(v.file)](const httplib::Request&,
+                                                                       httplib::Response& res) {
+      if (!content.ok()) return http::ReplyError(res, content.status());
       res.set_header("Cache-Control", "max-age=3600");
-      res.set_content(bytes.str(), MimeOf(v.file));
+      res.set_content(*content, mime);
     });
   }
   h.Get("/api/state", [this](const httplib::Request& req, httplib::Response& res) {

@@ -14,7 +14,6 @@
 // request needs it. It comes as "Authorization: Bearer <token>", or once as ?token= on the
 // page's address (which the page then keeps).
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -62,8 +61,7 @@ class UiServer {
   swci::WebApi api_;
   UiOptions o_;
   std::unique_ptr<http::Server> server_;
-  std::atomic<bool> stop_{false};
-  std::thread poller_, watcher_;
+  std::jthread poller_, watcher_;
 };
 
 }  // namespace swarm::ui
