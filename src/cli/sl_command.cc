@@ -91,6 +91,11 @@ void AddSlCommand(CLI::App& app) {
   sl->add_option("--sn-api-port", o->sn_api_port, "API port of that SN")
       ->check(PortNumber())
       ->capture_default_str();
+  sl->add_option("--sl-fs-service", o->fs_service,
+                 "FQDN[:PORT] (default port 443) that peer SLs dial for the file server through a reverse "
+                 "proxy, instead of --host-ip and --sl-fs-port");
+  sl->add_option("--sn-api-service", o->sn_api_service,
+                 "The API service of the SN this SL uses, FQDN[:PORT] (default port 443), instead of --sn-ip");
   sl->add_option("--sl-fs-port", o->fs_port, "Port of this SL's file server (0: any free port)")
       ->check(PortNumber(true))
       ->capture_default_str();
@@ -112,7 +117,14 @@ void AddSlCommand(CLI::App& app) {
       ->allow_extra_args(false);
   sl->add_option("--parent-uid", o->parent_uid, "Uid of the SWOP that starts this SL (set by the SWOP)");
   sl->add_option("--sn-wait", o->sn_wait, "Seconds to wait for the SN")->capture_default_str();
-  sl->callback([o] { RunSl(*o); });
+  sl->callback([sl, o] {
+    if (!o->sn_api_service.empty() && sl->count("--sn-ip") > 0) {
+      std::fprintf(stderr, "swarm: error: give the SN by --sn-ip or by --sn-api-service, not both\n");
+      std::exit(2);
+    }
+    ListenEverywhereBehindAService(*sl, {"--sl-fs-service"}, o->listen_ip);
+    RunSl(*o);
+  });
 }
 
 }  // namespace swarm::cli

@@ -28,8 +28,9 @@ void OnSignal(int) {
 }
 
 void RunSn(const sn::SnOptions& options) {
-  if (!options.sentinel && options.sentinel_ip.empty()) {
-    std::fprintf(stderr, "swarm: error: either --sentinel or --sentinel-ip must be specified\n");
+  if (!options.sentinel && options.sentinel_ip.empty() && options.sentinel_api_service.empty()) {
+    std::fprintf(stderr,
+                 "swarm: error: either --sentinel, --sentinel-ip or --sentinel-api-service must be specified\n");
     std::exit(2);
   }
   // Checked here rather than by CLI11: `swarm sn verify` needs none of them.
@@ -139,6 +140,14 @@ void AddSnCommand(CLI::App& app) {
         "--sn-p2p-advertised-port", o->advertised_p2p_port,
         "Port other SNs dial for the ledger, when a port mapping makes it another than --sn-p2p-port")
       ->check(PortNumber());
+  sn->add_option("--sn-api-service", o->api_service,
+                 "FQDN[:PORT] (default port 443) that peers dial for the API through a reverse proxy, "
+                 "instead of --host-ip and --sn-api-port");
+  sn->add_option("--sn-p2p-service", o->p2p_service,
+                 "FQDN[:PORT] (default port 30303) that other SNs dial for the ledger, instead of --host-ip "
+                 "and --sn-p2p-port");
+  sn->add_option("--sentinel-api-service", o->sentinel_api_service,
+                 "The sentinel's API service, FQDN[:PORT] (default port 443), instead of --sentinel-ip");
   sn->add_flag("--allow-loopback", o->allow_loopback,
                "Join with a loopback --host-ip even though the sentinel is on another host");
   sn->add_option("--sn-api-port", o->api_port, "Port of this SN's API")
@@ -162,8 +171,10 @@ void AddSnCommand(CLI::App& app) {
   verify->add_option("--capath", *capath, "Trusted CAs (default: the SN's own copy in its data dir)");
   verify->callback([data_dir, capath] { Verify(*data_dir, *capath); });
 
-  sn->callback([o, verify] {
-    if (!verify->parsed()) RunSn(*o);
+  sn->callback([sn, o, verify] {
+    if (verify->parsed()) return;
+    ListenEverywhereBehindAService(*sn, {"--sn-api-service", "--sn-p2p-service"}, o->listen_ip);
+    RunSn(*o);
   });
 }
 

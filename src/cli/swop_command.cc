@@ -8,6 +8,7 @@
 #include "cli/port_flag.h"
 #include "cli/run_node.h"
 #include "core/log.h"
+#include "snapi/sn_api.h"
 #include "swop/swop_node.h"
 
 namespace swarm::cli {
@@ -19,6 +20,7 @@ struct SwopArgs {
   // run-swop's container flags: accepted, with a notice, so HPE command lines run as they are.
   bool detach = false, rm = false;
   std::string network, apls_ip, apls_port;
+  std::string sn_api_service;  // instead of --sn-ip
 };
 
 void RunSwop(SwopArgs& a) {
@@ -41,6 +43,14 @@ void RunSwop(SwopArgs& a) {
     // The SWOP's environment, which the SL processes it starts inherit (as HPE's -e).
     ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
   }
+  if (!a.sn_api_service.empty()) {
+    auto sn = snapi::ParseService(a.sn_api_service, snapi::kDefaultServicePort, "--sn-api-service");
+    if (!sn.ok()) {
+      std::fprintf(stderr, "swarm: error: %s\n", sn.status().message().c_str());
+      std::exit(2);
+    }
+    a.o.sn_hosts = {sn->ToString()};
+  }
   char self[4096];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   a.o.swarm_bin = n > 0 ? std::string(self, static_cast<size_t>(n)) : "swarm";
@@ -60,6 +70,8 @@ void AddSwopCommand(CLI::App& app) {
   swop->add_option("--sn-api-port", a->o.sn_api_port, "API port of the SN (for hosts given without one)")
       ->check(PortNumber())
       ->capture_default_str();
+  swop->add_option("--sn-api-service", a->sn_api_service,
+                   "The SN's API service, FQDN[:PORT] (default port 443), instead of --sn-ip (reverse proxy)");
   swop->add_option("--usr-dir", a->o.usr_dir, "Directory holding the profile")->required();
   swop->add_option("--profile-file-name", a->o.profile_file_name, "The SWOP profile (YAML) in --usr-dir")->required();
   swop->add_option("--key", a->o.tls.key, "This SWOP's private key (PEM)")->required();
@@ -77,7 +89,13 @@ void AddSwopCommand(CLI::App& app) {
   swop->add_option("--network", a->network, "Accepted for run-swop command lines; no effect");
   swop->add_option("--apls-ip", a->apls_ip, "Accepted for run-swop command lines; no effect (no license server)");
   swop->add_option("--apls-port", a->apls_port, "Accepted for run-swop command lines; no effect");
-  swop->callback([a] { RunSwop(*a); });
+  swop->callback([swop, a] {
+    if (!a->sn_api_service.empty() && swop->count("--sn-ip") > 0) {
+      std::fprintf(stderr, "swarm: error: give the SN by --sn-ip or by --sn-api-service, not both\n");
+      std::exit(2);
+    }
+    RunSwop(*a);
+  });
 }
 
 }  // namespace swarm::cli

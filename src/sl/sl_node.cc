@@ -50,6 +50,18 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   RETURN_IF_ERROR(node->store_->Init());
 
   // The file server first: the endpoint goes on the ledger with the registration.
+  std::optional<snapi::Endpoint> fs_service;
+  if (!o.fs_service.empty()) {
+    ASSIGN_OR_RETURN(fs_service, snapi::ParseService(o.fs_service, snapi::kDefaultServicePort, "--sl-fs-service"));
+  }
+  std::vector<snapi::Endpoint> sns;
+  if (!o.sn_api_service.empty()) {
+    ASSIGN_OR_RETURN(snapi::Endpoint sn,
+                     snapi::ParseService(o.sn_api_service, snapi::kDefaultServicePort, "--sn-api-service"));
+    sns.push_back(std::move(sn));
+  } else {
+    ASSIGN_OR_RETURN(sns, snapi::ParseEndpoints(o.sn_ip, o.sn_api_port));
+  }
   std::string listening;  // where it listens, when that is not what peers dial
   node->fs_service_ = std::make_unique<FileServerService>(node->store_.get());
   {
@@ -70,13 +82,17 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
       return Unavailable("cannot serve the file server on " + address + ": " +
                          WhyCannotListen(listen, o.fs_port));
     }
+    // From here on o_.host_ip and o_.fs_port are what peers dial.
     node->o_.fs_port = o.advertised_fs_port != 0 ? o.advertised_fs_port : bound;
-    if (listen != o.host_ip || node->o_.fs_port != bound) {
+    if (fs_service) {
+      node->o_.host_ip = fs_service->host;
+      node->o_.fs_port = fs_service->port;
+    }
+    if (listen != node->o_.host_ip || node->o_.fs_port != bound) {
       listening = " (listening on " + HostPort(listen, bound) + ")";
     }
   }
 
-  ASSIGN_OR_RETURN(std::vector<snapi::Endpoint> sns, snapi::ParseEndpoints(o.sn_ip, o.sn_api_port));
   ASSIGN_OR_RETURN(node->sn_, snapi::MakeGrpcSnApi(*node->identity_, std::move(signer), {sns}));
   RETURN_IF_ERROR(snapi::WaitForSn(*node->sn_, o.sn_wait, [&](const Status& s) {
     LogInfo(kLog, "Waiting for the SN at " + node->sn_->target() + " (" + s.message() + ")");
@@ -88,7 +104,7 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   node->fetch_policy_ =
       std::make_unique<FetchPolicy>(node->sn_.get(), [n = node.get()] { return n->bridge_->contract(); });
   RoundOptions rounds = o.rounds;
-  rounds.fs_endpoint = o.host_ip + ":" + std::to_string(node->o_.fs_port);
+  rounds.fs_endpoint = HostPort(node->o_.host_ip, node->o_.fs_port);
   rounds.on_read = [p = node->fetch_policy_.get()](const swarm::v1::TrainingInfo& t) { p->Saw(t); };
   rounds.on_record = [p = node->fetch_policy_.get()](const Digest& d, bool shard, uint64_t round) {
     p->Recorded(d, shard, round);

@@ -31,6 +31,10 @@ struct SlOptions {
   int fs_port = 30305;         // the port it listens on (0: any free one)
   int advertised_fs_port = 0;  // the port peers dial, when a mapping makes it another (0: fs_port)
   std::string listen_ip;       // empty: host_ip when it is this host's, else every interface
+  // Behind a reverse proxy (HPE's services), FQDN[:port] (default port 443): what peers dial
+  // for the file server instead of host_ip and the port, and the SN to use instead of sn_ip.
+  std::string fs_service;      // --sl-fs-service
+  std::string sn_api_service;  // --sn-api-service
   pki::TlsFiles tls;
   std::filesystem::path data_dir;  // uid, blobs, the socket (unless --ml-socket)
   std::filesystem::path socket;    // the ML program's socket; default DATA_DIR/sl.sock

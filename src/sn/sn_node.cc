@@ -32,6 +32,7 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 
   // Checked before the etcd member starts: a joining SN that failed later would leave a
   // member in the cluster that never comes up.
+  RETURN_IF_ERROR(node->ResolveAddresses());
   node->listen_host_ = o.listen_ip.empty() ? DefaultListenHost(o.host_ip) : o.listen_ip;
   const std::string& listen = node->listen_host_;
   if (const std::string why = ListenProblem(listen, o.api_port); !why.empty()) {
@@ -43,7 +44,7 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   node->store_ = std::make_unique<ledger::LedgerStore>(&node->etcd_->client(), node->identity_->trust(),
                                                        std::move(block_signer));
   node->writer_ = std::make_unique<WriterLink>(&node->etcd_->client(), node->identity_.get(),
-                                               o.host_ip + ":" + std::to_string(node->AdvertisedApiPort()));
+                                               node->advertised_api_.ToString());
   node->service_ =
       std::make_unique<SnService>(node->store_.get(), &node->etcd_->client(), node->writer_.get());
   RETURN_IF_ERROR(node->CheckSeenHead());
@@ -68,22 +69,45 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
   if (!node->server_ || bound == 0) {
     return Unavailable("cannot serve the SN API on " + address + ": " + WhyCannotListen(listen, o.api_port));
   }
+  const snapi::Endpoint& api = node->advertised_api_;
   LogInfo(kLog, "Starting SWARM-API-SERVER on port: " + std::to_string(bound) +
-                    (listen != o.host_ip || node->AdvertisedApiPort() != bound
-                         ? " (peers reach it at " + o.host_ip + ":" +
-                               std::to_string(node->AdvertisedApiPort()) + ", it listens on " + address + ")"
+                    (listen != api.host || api.port != bound
+                         ? " (peers reach it at " + api.ToString() + ", it listens on " + address + ")"
                          : ""));
   return node;
+}
+
+Status SnNode::ResolveAddresses() {
+  const SnOptions& o = options_;
+  if (!o.api_service.empty()) {
+    ASSIGN_OR_RETURN(advertised_api_, snapi::ParseService(o.api_service, snapi::kDefaultServicePort,
+                                                          "--sn-api-service"));
+  } else {
+    advertised_api_ = {o.host_ip, o.advertised_api_port != 0 ? o.advertised_api_port : o.api_port};
+  }
+  if (!o.p2p_service.empty()) {
+    ASSIGN_OR_RETURN(advertised_p2p_, snapi::ParseService(o.p2p_service, snapi::kDefaultP2pServicePort,
+                                                          "--sn-p2p-service"));
+  } else {
+    advertised_p2p_ = {o.host_ip, o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port};
+  }
+  if (!o.sentinel_api_service.empty()) {
+    ASSIGN_OR_RETURN(sentinel_api_, snapi::ParseService(o.sentinel_api_service, snapi::kDefaultServicePort,
+                                                        "--sentinel-api-service"));
+  } else {
+    sentinel_api_ = {o.sentinel_ip, o.sentinel_api_port};
+  }
+  return Status::Ok();
 }
 
 Status SnNode::StartEtcd() {
   const SnOptions& o = options_;
   ledger::EtcdOptions e;
-  e.name = "sn-" + o.host_ip + "-" + std::to_string(o.p2p_port);
+  e.name = "sn-" + advertised_p2p_.host + "-" + std::to_string(o.p2p_port);
   e.data_dir = o.data_dir / "etcd";
   e.log_file = o.data_dir / "etcd.log";
-  e.peer_host = o.host_ip;
-  e.peer_port = o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port;
+  e.peer_host = advertised_p2p_.host;
+  e.peer_port = advertised_p2p_.port;
   e.listen_peer_host = listen_host_;
   e.listen_peer_port = o.p2p_port;
   // Peers' etcd members talk mutual TLS with the SN's own certificate; etcd wants the
@@ -103,16 +127,17 @@ Status SnNode::StartEtcd() {
   } else if (!o.sentinel) {
     // The sentinel is a node of the network: if it is elsewhere, so must this SN's address be.
     swarm::v1::ListNodesResponse sentinel_node;
-    sentinel_node.add_nodes()->mutable_record()->set_host(o.sentinel_ip);
+    sentinel_node.add_nodes()->mutable_record()->set_host(sentinel_api_.host);
     sentinel_node.mutable_nodes(0)->mutable_record()->set_name("the sentinel");
-    if (Status s = snapi::CheckAdvertisedHost(o.host_ip, sentinel_node, "this SN", "--allow-loopback"); !s.ok()) {
+    if (Status s = snapi::CheckAdvertisedHost(advertised_api_.host, sentinel_node, "this SN", "--allow-loopback");
+        !s.ok()) {
       if (!o.allow_loopback) return s;
       LogWarning(kLog, s.message() + " (--allow-loopback: joining all the same)");
     }
     // Ask the sentinel to add our member; wait for it as long as join_timeout allows.
-    const std::string target = o.sentinel_ip + ":" + std::to_string(o.sentinel_api_port);
+    const std::string target = sentinel_api_.ToString();
     snapi::GrpcSnApiOptions api;
-    api.endpoints = {{o.sentinel_ip, o.sentinel_api_port}};
+    api.endpoints = {sentinel_api_};
     api.call_deadline = std::chrono::seconds(5);
     ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> sentinel,
                      snapi::MakeGrpcSnApi(*identity_, std::nullopt, api));
@@ -120,8 +145,7 @@ Status SnNode::StartEtcd() {
     while (true) {
       swarm::v1::JoinRequest req;
       req.set_name(e.name);
-      req.set_peer_url("https://" + o.host_ip + ":" +
-                       std::to_string(o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port));
+      req.set_peer_url("https://" + advertised_p2p_.ToString());
       StatusOr<swarm::v1::JoinResponse> resp = sentinel->Join(req);
       Status s = resp.status();
       if (s.ok()) {
@@ -149,8 +173,8 @@ Status SnNode::RegisterSelf() {
   swarm::v1::Transaction tx;
   auto* n = tx.mutable_register_node()->mutable_node();
   n->set_type(options_.sentinel ? swarm::v1::NODE_TYPE_SENTINEL : swarm::v1::NODE_TYPE_SN);
-  n->set_host(options_.host_ip);
-  n->set_port(AdvertisedApiPort());
+  n->set_host(advertised_api_.host);
+  n->set_port(advertised_api_.port);
   n->set_name(identity_->cert().CommonName());
   n->set_uid(uid_);
   ASSIGN_OR_RETURN(std::shared_ptr<const ledger::State> state, store_->Sync());

@@ -20,6 +20,7 @@
 #include "ledger/etcd_process.h"
 #include "ledger/store.h"
 #include "pki/tls.h"
+#include "snapi/sn_api.h"
 #include "sn/health_service.h"
 #include "sn/sn_service.h"
 
@@ -37,6 +38,11 @@ struct SnOptions {
   int p2p_port = 30303;
   int advertised_api_port = 0;  // the ports peers dial, when a mapping makes them others (0: the above)
   int advertised_p2p_port = 0;
+  // Behind a reverse proxy (HPE's services): FQDN[:port] that peers dial instead of host_ip
+  // and the ports above; the proxy routes by the TLS server name, which is this FQDN.
+  std::string api_service;           // --sn-api-service (default port 443)
+  std::string p2p_service;           // --sn-p2p-service (default port 30303)
+  std::string sentinel_api_service;  // --sentinel-api-service: the sentinel's, instead of sentinel_ip
   pki::TlsFiles tls;
   std::filesystem::path data_dir;
   std::chrono::seconds join_timeout{120};  // how long to wait for the sentinel
@@ -55,10 +61,9 @@ class SnNode {
   const std::string& uid() const { return uid_; }
 
  private:
-  int AdvertisedApiPort() const {
-    return options_.advertised_api_port != 0 ? options_.advertised_api_port : options_.api_port;
-  }
   SnNode() = default;
+  // Where peers reach this SN and the sentinel (options' services, else host and ports).
+  Status ResolveAddresses();
   Status StartEtcd();
   Status RegisterSelf();
   std::filesystem::path SeenHeadFile() const;
@@ -73,6 +78,7 @@ class SnNode {
   std::optional<DirLock> lock_;  // first in, last out: held until etcd is gone
   SnOptions options_;
   std::string listen_host_;  // where the API and the ledger member listen (--listen-ip, or derived)
+  snapi::Endpoint advertised_api_, advertised_p2p_, sentinel_api_;
   std::unique_ptr<pki::TlsIdentity> identity_;
   std::unique_ptr<ledger::EtcdProcess> etcd_;
   std::unique_ptr<ledger::LedgerStore> store_;

@@ -1,3 +1,7 @@
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "snapi/sn_api.h"
@@ -44,7 +48,55 @@ StatusOr<Endpoint> ParseOne(std::string_view item, int default_port) {
   return e;
 }
 
+bool IsDnsName(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);  // the root, as in "a.swarm."
+  if (name.empty() || name.size() > 253) return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string_view::npos) dot = name.size();
+    const std::string_view label = name.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (const char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    start = dot + 1;
+  }
+  return true;
+}
+
+bool IsIpAddress(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
 }  // namespace
+
+StatusOr<Endpoint> ParseService(std::string_view text, int default_port, std::string_view flag) {
+  const std::string what = std::string(flag) + " '" + std::string(text) + "'";
+  const std::string form = "; expected an FQDN, optionally with a port, such as api.sn-1.swarm or api.sn-1.swarm:" +
+                           std::to_string(default_port);
+  if (text.empty()) return InvalidArgument(std::string(flag) + " is empty" + form);
+  if (text.front() == '[' || std::count(text.begin(), text.end(), ':') > 1) {
+    return InvalidArgument(what + " is an IPv6 address, not a service name" + form);
+  }
+  if (text.find(',') != std::string_view::npos) {
+    return InvalidArgument(what + " names more than one service" + form);
+  }
+  StatusOr<std::vector<Endpoint>> one = ParseEndpoints(text, default_port);
+  if (!one.ok()) return one.status().WithContext(std::string(flag));
+  Endpoint e = std::move((*one)[0]);
+  if (IsIpAddress(e.host)) {
+    return InvalidArgument(what + " is an IP address, not a service name: a service is the DNS name a "
+                           "reverse proxy routes by (the TLS server name)" + form +
+                           "; give an address with --sn-ip or --host-ip instead");
+  }
+  if (!IsDnsName(e.host)) {
+    return InvalidArgument(what + ": '" + e.host + "' is not a DNS name (labels of letters, digits and '-', " +
+                           "separated by dots, at most 253 characters)" + form);
+  }
+  return e;
+}
 
 Status CheckPort(long port, std::string_view what) {
   if (port >= 1 && port <= 65535) return Status::Ok();

@@ -40,5 +40,32 @@ TEST(EndpointsTest, FlagsCombine) {
   EXPECT_EQ((*e)[2].ToString(), "c:7");
 }
 
+TEST(EndpointsTest, AServiceIsAnFqdnWithItsDefaultPort) {
+  auto e = ParseService("api.sn-1.swarm", kDefaultServicePort, "--sn-api-service");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->ToString(), "api.sn-1.swarm:443");
+  e = ParseService("p2p.sn-1.swarm:30313", kDefaultP2pServicePort, "--sn-p2p-service");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->ToString(), "p2p.sn-1.swarm:30313");
+  EXPECT_EQ(ParseService("fs.sl-1.swarm.", 443, "f")->host, "fs.sl-1.swarm.");
+}
+
+TEST(EndpointsTest, AServiceThatIsNoDnsNameIsRefusedNamingTheFlag) {
+  const auto message = [](std::string_view text) {
+    return ParseService(text, kDefaultServicePort, "--sl-fs-service").status().message();
+  };
+  EXPECT_THAT(message("10.0.0.1"), HasSubstr("--sl-fs-service '10.0.0.1' is an IP address, not a service name"));
+  EXPECT_THAT(message("10.0.0.1:443"), HasSubstr("give an address with --sn-ip or --host-ip instead"));
+  EXPECT_THAT(message("[::1]:443"), HasSubstr("is an IPv6 address"));
+  EXPECT_THAT(message("fs_sl.swarm"), HasSubstr("'fs_sl.swarm' is not a DNS name"));
+  EXPECT_THAT(message("-fs.swarm"), HasSubstr("is not a DNS name"));
+  EXPECT_THAT(message("fs..swarm"), HasSubstr("is not a DNS name"));
+  EXPECT_THAT(message(std::string(64, 'a') + ".swarm"), HasSubstr("is not a DNS name"));
+  EXPECT_THAT(message("a.swarm,b.swarm"), HasSubstr("names more than one service"));
+  EXPECT_THAT(message("fs.swarm:0"), HasSubstr("--sl-fs-service"));
+  EXPECT_THAT(message("fs.swarm:0"), HasSubstr("expected a port from 1 to 65535"));
+  EXPECT_THAT(message(""), HasSubstr("--sl-fs-service is empty; expected an FQDN"));
+}
+
 }  // namespace
 }  // namespace swarm::snapi

@@ -106,4 +106,16 @@ StatusOr<std::vector<Endpoint>> EndpointsFromFlags(const std::vector<std::string
 // Checks a port number given by a user: 1..65535, named in the error as `what`.
 Status CheckPort(long port, std::string_view what);
 
+// HPE's default ports of a service (an FQDN a reverse proxy routes by TLS server name, or
+// a DNS name of the host): 443 for the SN API and SL file server services, 30303 for the SN
+// P2P service.
+inline constexpr int kDefaultServicePort = 443;
+inline constexpr int kDefaultP2pServicePort = 30303;
+
+// A service flag's value, "fqdn" or "fqdn:port" (`flag` names it in errors, e.g.
+// "--sn-api-service"). The name must be a DNS name (labels of letters, digits and '-', at
+// most 253 characters); an IP address is refused, as it cannot be a TLS server name: say it
+// with the flags for addresses (--sn-ip, --host-ip) instead.
+StatusOr<Endpoint> ParseService(std::string_view text, int default_port, std::string_view flag);
+
 }  // namespace swarm::snapi

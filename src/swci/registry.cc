@@ -30,14 +30,26 @@ void CommandRegistry::Add(std::string_view usage, std::string help, Handler hand
                  spec.status().message().c_str());
     std::abort();
   }
+  std::string form;
+  bool another_form = false;
+  for (const auto& e : spec->elements()) {
+    if (e.keyword) form += (form.empty() ? "" : " ") + e.text;
+  }
   for (const auto& c : commands_) {
-    if (c->spec.words() == spec->words()) {
+    if (c->spec.words() != spec->words()) continue;
+    std::string theirs;
+    for (const auto& e : c->spec.elements()) {
+      if (e.keyword) theirs += (theirs.empty() ? "" : " ") + e.text;
+    }
+    if (theirs == form) {
       std::fprintf(stderr, "swci: command '%s' is added twice\n", spec->name().c_str());
       std::abort();
     }
+    another_form = true;
   }
-  commands_.push_back(
-      std::make_unique<Command>(Command{std::move(spec).value(), std::move(help), std::move(handler)}));
+  if (!another_form) form.clear();
+  commands_.push_back(std::make_unique<Command>(
+      Command{std::move(spec).value(), std::move(help), std::move(handler), std::move(form)}));
 }
 
 StatusOr<CommandRegistry::Match> CommandRegistry::Find(const std::vector<std::string>& tokens) const {
@@ -49,8 +61,18 @@ StatusOr<CommandRegistry::Match> CommandRegistry::Find(const std::vector<std::st
     }
   }
   if (best != nullptr) {
-    return Match{best, std::vector<std::string>(tokens.begin() + static_cast<long>(best->spec.words().size()),
-                                                tokens.end())};
+    std::vector<std::string> args(tokens.begin() + static_cast<long>(best->spec.words().size()), tokens.end());
+    std::vector<const Command*> forms;
+    for (const auto& c : commands_) {
+      if (c->spec.words() == best->spec.words()) forms.push_back(c.get());
+    }
+    if (forms.size() == 1) return Match{best, std::move(args)};
+    std::string usages;
+    for (const Command* c : forms) {
+      if (c->spec.Bind(args).ok()) return Match{c, std::move(args)};
+      usages += (usages.empty() ? "Usage: " : "\n   or: ") + c->spec.usage();
+    }
+    return InvalidArgument(usages);
   }
   // Words that begin longer names: say which commands they could be.
   std::vector<std::string> upper;
@@ -73,14 +95,15 @@ std::vector<std::string> CommandRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& c : commands_) names.push_back(c->spec.name());
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 
 std::vector<const Command*> CommandRegistry::All() const {
   std::vector<const Command*> all;
   for (const auto& c : commands_) all.push_back(c.get());
-  std::sort(all.begin(), all.end(),
-            [](const Command* a, const Command* b) { return a->spec.name() < b->spec.name(); });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Command* a, const Command* b) { return a->spec.name() < b->spec.name(); });
   return all;
 }
 
@@ -89,8 +112,10 @@ StatusOr<Result> CommandRegistry::Help(const std::vector<std::string>& words) co
   for (const auto& w : words) upper.push_back(Upper(w));
   std::vector<std::string> lines;
   for (const auto& c : commands_) {
-    if (c->spec.words() == upper) return Result::Lines({" " + c->spec.usage(), "", c->help});
+    if (c->spec.words() != upper) continue;
+    lines.insert(lines.end(), {(lines.empty() ? "" : "\n") + std::string(" ") + c->spec.usage(), "", c->help});
   }
+  if (!lines.empty()) return Result::Lines(std::move(lines));
   for (const auto& name : Names()) {
     std::vector<std::string> name_words;
     for (size_t b = 0, e; b <= name.size(); b = e + 1) {

@@ -61,6 +61,29 @@ TEST(SwciCommandRegistry, HelpListsAndDescribes) {
   EXPECT_EQ(r.Help({"nothing"}).status().message(), "no command 'NOTHING'; HELP lists them");
 }
 
+// One name, two forms told apart by their later keywords: the one whose arguments fit runs.
+TEST(SwciCommandRegistry, FormsOfOneCommand) {
+  CommandRegistry r;
+  r.Add("MAKE THING <name> WITH IP <ip> [port]", "By address.", Nop);
+  r.Add("MAKE THING <name> WITH SERVICE <service>", "By name.", Nop);
+  auto m = r.Find({"make", "thing", "a", "with", "service", "s.swarm"});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->command->form, "WITH SERVICE");
+  m = r.Find({"MAKE", "THING", "a", "WITH", "IP", "10.0.0.1", "7"});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->command->form, "");
+  EXPECT_EQ(r.Find({"MAKE", "THING", "a", "WITH", "DNS", "x"}).status().message(),
+            "Usage: MAKE THING <name> WITH IP <ip> [port]\n   or: MAKE THING <name> WITH SERVICE <service>");
+  EXPECT_THAT(r.Names(), ElementsAre("MAKE THING"));
+  EXPECT_EQ(r.All().size(), 2u);
+  auto help = r.Help({"make", "thing"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_THAT(std::get<Message>(help->parts[0]).lines,
+              ElementsAre(" MAKE THING <name> WITH IP <ip> [port]", "", "By address.",
+                          "\n MAKE THING <name> WITH SERVICE <service>", "", "By name."));
+  EXPECT_DEATH(r.Add("MAKE THING <other> WITH SERVICE <s> [port]", "", Nop), "added twice");
+}
+
 TEST(SwciCommandRegistryDeathTest, BadUsageOrTwiceAborts) {
   EXPECT_DEATH(CommandRegistry().Add("<x>", "", Nop), "bad usage string");
   EXPECT_DEATH(

@@ -119,6 +119,28 @@ TEST_F(SwciSessionTest, Contexts) {
             "Context     : c\nAPI server  : 127.0.0.1:7000\nSN version  : 0.1.0\nAPI version : 1\n");
 }
 
+// HPE's reverse-proxy form: the SN API by its service name, port 443 unless given.
+TEST_F(SwciSessionTest, ContextsWithAService) {
+  EXPECT_EQ(Run("create context rp with service api.sn-1.swarm"), "API Server is UP!\nCONTEXT CREATED : rp\n");
+  EXPECT_EQ(Run("GET CONTEXT INFO rp"), "Name    : rp\nIP      : api.sn-1.swarm\nPort    : 443\nDefault : no\n");
+  EXPECT_EQ(Run("CREATE CONTEXT rp2 WITH SERVICE api.sn-1.swarm:17000"),
+            "API Server is UP!\nCONTEXT CREATED : rp2\n");
+  EXPECT_EQ(Run("GET CONTEXT INFO rp2"), "Name    : rp2\nIP      : api.sn-1.swarm\nPort    : 17000\nDefault : no\n");
+  EXPECT_EQ(Run("CREATE CONTEXT rp3 WITH SERVICE api.sn-1.swarm:1"),
+            "ERROR: API server at api.sn-1.swarm:1 is not up: connection refused\n");
+  EXPECT_THAT(Run("CREATE CONTEXT rp3 WITH SERVICE 10.0.0.1"),
+              HasSubstr("ERROR: service '10.0.0.1' is an IP address, not a service name"));
+  EXPECT_THAT(Run("CREATE CONTEXT rp3 WITH SERVICE api_sn"), HasSubstr("'api_sn' is not a DNS name"));
+  EXPECT_EQ(Run("CREATE CONTEXT rp3 WITH HOST x"),
+            "ERROR: Usage: CREATE CONTEXT <contextName : string> WITH IP <ip : string> [port : string]\n"
+            "   or: CREATE CONTEXT <contextName : string> WITH SERVICE <service : string>\n");
+  EXPECT_THAT(Run("HELP CREATE CONTEXT"), HasSubstr("WITH SERVICE <service : string>"));
+  EXPECT_EQ(Run("WAIT FOR SERVICE api.sn-1.swarm"), "API Server is UP!\n");
+  EXPECT_EQ(Run("WAIT FOR SERVICE api.sn-1.swarm:1 2"),
+            "ERROR: API server at api.sn-1.swarm:1 is not up: connection refused\n");
+  EXPECT_THAT(Run("WAIT FOR SERVICE 127.0.0.1"), HasSubstr("is an IP address"));
+}
+
 TEST_F(SwciSessionTest, ContextEnv) {
   Connect();
   EXPECT_EQ(Run("LIST CONTEXT ENV c"), "");

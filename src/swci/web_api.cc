@@ -67,11 +67,11 @@ WebReply Failure(const Status& status, const std::string& command = "") {
 
 }  // namespace
 
-std::string EndpointName(const CommandSpec& spec) {
+// "create-context", and for a command's later form its keywords too: "create-context-with-service".
+std::string EndpointName(const Command& command) {
   std::string out;
-  for (const auto& w : spec.words()) {
-    if (!out.empty()) out += '-';
-    for (char c : w) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : command.spec.name() + (command.form.empty() ? "" : " " + command.form)) {
+    out += c == ' ' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -171,7 +171,7 @@ WebJson WebApi::ListCommands() const {
       params.push_back({{"name", e.text}, {"type", TypeName(e)}, {"required", !e.optional}});
     }
     commands.push_back({{"name", c->spec.name()},
-                        {"endpoint", std::string(kCommandsPath) + "/" + EndpointName(c->spec)},
+                        {"endpoint", std::string(kCommandsPath) + "/" + EndpointName(*c)},
                         {"method", "POST"},
                         {"usage", c->spec.usage()},
                         {"help", c->help},
@@ -216,7 +216,7 @@ WebReply WebApi::Handle(std::string_view method, std::string_view path, const st
   if (path.starts_with(std::string(kCommandsPath) + "/")) {
     const std::string_view name = path.substr(kCommandsPath.size() + 1);
     for (const Command* c : session_.registry().All()) {
-      if (EndpointName(c->spec) != name) continue;
+      if (EndpointName(*c) != name) continue;
       if (method != "POST") return {405, wrong_method("POST").body};
       auto json = parsed();
       if (!json.ok()) return Failure(json.status(), c->spec.name());

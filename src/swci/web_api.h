@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "swci/registry.h"
 #include "swci/session.h"
 
 namespace swarm::swci {
@@ -33,8 +34,9 @@ struct WebReply {
   WebJson body;
 };
 
-// "create-context" for CREATE CONTEXT, "exit-on-failure", "ls".
-std::string EndpointName(const CommandSpec& spec);
+// "create-context" for CREATE CONTEXT, "exit-on-failure", "ls"; a later form of a command
+// adds its keywords: "create-context-with-service".
+std::string EndpointName(const Command& command);
 
 // The words of `spec`'s command with `params` (a JSON object of parameters by name: strings,
 // whole numbers, true for a flag such as FORCE, a list of words for a "name..." parameter).

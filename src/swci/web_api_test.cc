@@ -49,17 +49,18 @@ TEST_F(WebApiTest, EveryCommandOfTheRegistryIsListedWithItsEndpointAndParameters
   ASSERT_EQ(r.http_status, 200);
   const auto& commands = r.body["commands"];
   EXPECT_EQ(commands.size(), session_->registry().All().size());
-  bool found = false;
+  std::vector<std::string> forms;
   for (const auto& c : commands) {
     if (c["name"] != "CREATE CONTEXT") continue;
-    found = true;
-    EXPECT_EQ(c["endpoint"], "/v1/commands/create-context");
+    forms.push_back(c["endpoint"]);  // its two forms, each with an endpoint of its own
     EXPECT_EQ(c["method"], "POST");
     ASSERT_GE(c["params"].size(), 2u);
     EXPECT_EQ(c["params"][0]["name"], "contextName");
     EXPECT_EQ(c["params"][0]["required"], true);
+    EXPECT_EQ(c["params"][1]["name"], forms.size() == 1 ? "ip" : "service");
   }
-  EXPECT_TRUE(found);
+  EXPECT_EQ(forms, (std::vector<std::string>{"/v1/commands/create-context",
+                                              "/v1/commands/create-context-with-service"}));
 }
 
 // The reference in docs/ is the registry's, not written twice.

@@ -29,9 +29,11 @@ struct MlView {
 struct SlLaunchSpec {
   int idx = 0;                      // the profile's slnodedef idx
   std::filesystem::path swarm_bin;  // the `swarm` binary
-  std::string host_ip;              // --host-ip: where peers reach its file server
+  std::string host_ip;              // --host-ip: where peers reach its file server (empty: not given)
   int fs_port = 30305;              // --sl-fs-port
+  std::string fs_service;           // --sl-fs-service: FQDN[:port] peers dial instead (empty: none)
   std::string sn_endpoints;         // --sn-ip: host:port[,host:port...]
+  std::vector<std::string> dns;     // name servers the SL and its program resolve through (empty: the host's)
   pki::TlsFiles tls;                // --key --cert --capath
   std::filesystem::path data_dir;   // --data-dir: its uid, blobs and socket
   std::string parent_uid;           // the SWOP's uid (LIST NODES' PARENT UID)

@@ -304,7 +304,6 @@ std::vector<std::string> ContainerOnlyFieldsSet(const SwopProfile& profile) {
   std::vector<std::string> set;
   if (profile.resourcemgr.accessinfo) set.push_back("resourcemgr.accessinfo");
   if (profile.network) set.push_back("network");
-  if (!profile.dns.empty()) set.push_back("dns");
   for (size_t i = 0; i < profile.nodes.size(); ++i) {
     const SlNodeDef& node = profile.nodes[i];
     const std::string at = "nodes[" + std::to_string(i) + "].slnodedef.";

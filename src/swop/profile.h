@@ -26,7 +26,7 @@
 //    required list names `subpath`, a key it does not allow; HPE's SPIRE example omits it).
 //  - The schema's `uniqueItems`, placed inside `items` where it has no effect, is not applied.
 //
-// Fields that mean something only to containers (network, dns, host names, labels, network and
+// Fields that mean something only to containers (network, host names, labels, network and
 // container options, identity targets) are kept as written; ContainerOnlyFieldsSet lists the
 // ones a profile sets so that a manager without containers can report them as unused.
 

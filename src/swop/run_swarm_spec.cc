@@ -115,12 +115,25 @@ StatusOr<SlLaunchSpec> RunSwarmSpec(const taskdef::RunSwarmBody& body, const swa
   SlLaunchSpec s;
   s.idx = static_cast<int>(node.idx);
   s.swarm_bin = env.swarm_bin;
-  s.host_ip = node.slhostip.value_or("127.0.0.1");
+  // Behind a reverse proxy the SL listens where the proxy forwards to: slhostip if given, else
+  // every interface (no --host-ip), as HPE's SL container does.
+  s.host_ip = node.slhostip.value_or(node.slfsservice ? "" : "127.0.0.1");
   s.fs_port = static_cast<int>(node.slport.value_or(0));
-  s.sn_endpoints = env.sn_endpoints;
-  if (profile.apisrv.locator.host) {
-    s.sn_endpoints = *profile.apisrv.locator.host + ":" + std::to_string(profile.apisrv.locator.port.value_or(snapi::kDefaultSnApiPort));
+  if (node.slfsservice) {
+    ASSIGN_OR_RETURN(snapi::Endpoint fs, snapi::ParseService(*node.slfsservice, snapi::kDefaultServicePort,
+                                                             NodeName(node) + " slfsservice"));
+    s.fs_service = fs.ToString();
   }
+  s.sn_endpoints = env.sn_endpoints;
+  if (profile.apisrv.locator.service) {
+    ASSIGN_OR_RETURN(snapi::Endpoint sn, snapi::ParseService(*profile.apisrv.locator.service,
+                                                             snapi::kDefaultServicePort, "apisrv.locator.service"));
+    s.sn_endpoints = sn.ToString();
+  } else if (profile.apisrv.locator.host) {
+    s.sn_endpoints = HostPort(*profile.apisrv.locator.host,
+                              static_cast<int>(profile.apisrv.locator.port.value_or(snapi::kDefaultSnApiPort)));
+  }
+  s.dns = profile.dns;
   RETURN_IF_ERROR(SetIdentity(node, env, s.tls));
   s.data_dir = SlDataDir(env, node);
   s.log_file = s.data_dir / "sl.log";

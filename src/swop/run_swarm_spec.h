@@ -3,8 +3,10 @@
 // How a RUN_SWARM task and one node of the SWOP profile become an SlLaunchSpec: pure, so
 // every mapping rule is unit-tested.
 //
-//  - SL: --host-ip slhostip (default 127.0.0.1), --sl-fs-port slport (default: any free
-//    port), its SN apisrv.locator host:port (default: the SWOP's own SNs), the identity's
+//  - SL: --host-ip slhostip (default 127.0.0.1; none behind a service), --sl-fs-port slport
+//    (default: any free port), --sl-fs-service slfsservice; its SN apisrv.locator.service
+//    (port 443 unless given), else host:port, else the SWOP's own SNs; the profile's dns as
+//    its and its program's name servers; the identity's
 //    KEY, CERT and CAPATH (or CACERT) files, its data dir DATA_DIR/<groupname>/sl-<idx>;
 //    environment: the SWOP's, then the profile's envvars, then the node's slenvvars
 //    (a ~ value removes the variable).

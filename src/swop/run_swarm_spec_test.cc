@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "swop/sl_command_line.h"
+
 namespace swarm::swop {
 namespace {
 namespace fs = std::filesystem;
@@ -103,6 +105,36 @@ TEST_F(RunSwarmSpecTest, TheProfilesApiServerWinsOverTheSwopsSn) {
   EXPECT_EQ(Spec()->sn_endpoints, "sn1.example:16001");
   profile_.apisrv.locator.port.reset();
   EXPECT_EQ(Spec()->sn_endpoints, "sn1.example:30304");
+}
+
+// HPE's reverse-proxy profile: the SN by apisrv.locator.service, each SL's file server by
+// slfsservice, and the profile's dns for the SL and its program.
+TEST_F(RunSwarmSpecTest, ServicesAndDnsComeFromTheProfile) {
+  profile_.apisrv.locator.host = "10.0.0.9";
+  profile_.apisrv.locator.service = "api.sn-1.swarm";
+  node_.slfsservice = "fs.sl-1.swarm";
+  node_.slhostip.reset();
+  profile_.dns = {"10.0.0.53", "10.0.0.54"};
+  auto s = Spec();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->sn_endpoints, "api.sn-1.swarm:443");  // the service wins over host
+  EXPECT_EQ(s->fs_service, "fs.sl-1.swarm:443");
+  EXPECT_EQ(s->host_ip, "");  // no --host-ip: the SL listens on every interface for the proxy
+  EXPECT_THAT(s->dns, ElementsAre("10.0.0.53", "10.0.0.54"));
+  const std::vector<std::string> argv = SlCommandLine(*s, {"python3"});
+  EXPECT_THAT(argv, Contains("--sl-fs-service=fs.sl-1.swarm:443"));
+  EXPECT_THAT(argv, Contains("--sn-ip=api.sn-1.swarm:443"));
+  for (const std::string& a : argv) EXPECT_FALSE(a.starts_with("--host-ip")) << a;
+
+  node_.slhostip = "10.1.1.1";
+  node_.slfsservice = "fs.sl-1.swarm:8443";
+  EXPECT_EQ(Spec()->fs_service, "fs.sl-1.swarm:8443");
+  EXPECT_EQ(Spec()->host_ip, "10.1.1.1");
+  node_.slfsservice = "10.1.1.1";
+  EXPECT_THAT(Spec().status().message(), HasSubstr("node 1 of the profile slfsservice '10.1.1.1' is an IP address"));
+  node_.slfsservice.reset();
+  profile_.apisrv.locator.service = "api_sn.swarm";
+  EXPECT_THAT(Spec().status().message(), HasSubstr("apisrv.locator.service 'api_sn.swarm': 'api_sn.swarm' is not a DNS name"));
 }
 
 TEST_F(RunSwarmSpecTest, RefusalsNameWhatIsMissing) {

@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "core/subprocess.h"
+
 namespace swarm::swop {
 namespace {
 namespace fs = std::filesystem;
@@ -50,6 +52,46 @@ TEST_F(SandboxTest, CheckViewNamesMissingSourcesAndRelativeTargets) {
   EXPECT_THAT(CheckView(v).message(), HasSubstr("WorkingDir 'tmp' is not an absolute path"));
   v.working_dir = "/tmp/test";
   EXPECT_TRUE(CheckView(v).ok());
+}
+
+TEST(ResolverTest, TheProfilesDnsBecomesNameserverLinesInOrder) {
+  auto text = ResolvConf({"10.0.0.53", "fd00::53"});
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_THAT(*text, HasSubstr("nameserver 10.0.0.53\nnameserver fd00::53\n"));
+  EXPECT_THAT(ResolvConf({"10.0.0.53", "bind9.swarm"}).status().message(),
+              HasSubstr("dns entry 'bind9.swarm' of the SWOP profile is not an IP address"));
+}
+
+// Real bubblewrap: the SL (here cat) sees the SWOP's resolv.conf, and so does a program in
+// the ML sandbox made inside that view.
+TEST(ResolverTest, TheSlAndItsProgramSeeTheProfilesResolvConf) {
+  StatusOr<fs::path> bwrap = FindBubblewrap();
+  if (!bwrap.ok()) GTEST_SKIP() << bwrap.status().message();
+  const fs::path dir = fs::temp_directory_path() / ("resolver-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "resolv.conf") << *ResolvConf({"10.0.0.53"});
+  std::vector<std::string> program = {"/bin/cat", "/etc/resolv.conf"};
+  const std::vector<std::string> ml = SandboxArgs(MlView{}, {}, program);
+  std::vector<std::string> argv = {bwrap->string()};
+  for (const std::string& a : ResolverArgs(dir / "resolv.conf")) argv.push_back(a);
+  argv.insert(argv.end(), {"/bin/sh", "-c", "cat /etc/resolv.conf; exec \"$0\" \"$@\"", bwrap->string()});
+  argv.insert(argv.end(), ml.begin(), ml.end());
+  SpawnOptions o;
+  o.argv = argv;
+  o.log_file = dir / "out";
+  StatusOr<Subprocess> p = Subprocess::Spawn(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  StatusOr<ExitStatus> end = p->Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(end.ok()) << end.status().ToString();
+  std::ifstream in(dir / "out");
+  const std::string out((std::istreambuf_iterator<char>(in)), {});
+  fs::remove_all(dir);
+  if (!end->ok() && out.find("Operation not permitted") != std::string::npos) {
+    GTEST_SKIP() << "bubblewrap cannot make namespaces here: " << out;
+  }
+  ASSERT_TRUE(end->ok()) << end->Describe() << ": " << out;
+  EXPECT_EQ(out, "# the SWOP profile's dns\nnameserver 10.0.0.53\n"
+                 "# the SWOP profile's dns\nnameserver 10.0.0.53\n");
 }
 
 TEST(FindBubblewrapTest, ItsAbsenceIsAClearError) {

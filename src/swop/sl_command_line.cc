@@ -7,8 +7,9 @@ std::vector<std::string> SlCommandLine(const SlLaunchSpec& s, const std::vector<
   const auto flag = [&](const char* name, const std::string& value) {
     a.push_back(std::string(name) + "=" + value);
   };
-  flag("--host-ip", s.host_ip);
+  if (!s.host_ip.empty()) flag("--host-ip", s.host_ip);
   flag("--sl-fs-port", std::to_string(s.fs_port));
+  if (!s.fs_service.empty()) flag("--sl-fs-service", s.fs_service);
   flag("--sn-ip", s.sn_endpoints);
   flag("--key", s.tls.key.string());
   flag("--cert", s.tls.cert.string());

@@ -92,12 +92,6 @@ Status SwopNode::LoadProfile() {
   // Read, and not acted on by this release: said once, so nobody relies on them silently.
   if (profile_.policyuri) LogInfo(kLog, "policyuri is not used: this SWOP accepts every task of its taskrunner");
   if (profile_.apls) LogInfo(kLog, "apls is not used: Swarm needs no license server");
-  bool services = profile_.apisrv.locator.service.has_value();
-  for (const SlNodeDef& n : profile_.nodes) services |= n.slfsservice.has_value();
-  if (services) {
-    LogWarning(kLog, "apisrv.locator.service and slfsservice (reverse-proxy service names) are not supported in "
-                     "this release; the SLs use apisrv.locator.host/port (or this SWOP's SN) and slhostip/slport");
-  }
   return Status::Ok();
 }
 

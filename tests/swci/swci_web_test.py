@@ -56,6 +56,12 @@ class SwciWebTest(swop_test.SwopTest):
         s = self.client(logLv="INFO")
         sn = self.net.sn_api
         self.assertIn("CONTEXT CREATED : c", s.createContext("c", ip="127.0.0.1", port=sn))
+        # By a service name (the SN's certificate names localhost), as behind a reverse proxy.
+        self.assertIn("CONTEXT CREATED : rp", s.createContext("rp", service="localhost:%d" % sn))
+        self.assertIn("localhost", s.getContextInfo("rp"))
+        with self.assertRaises(Exception) as bad:
+            s.createContext("rp2", service="127.0.0.1:%d" % sn)
+        self.assertIn("is an IP address, not a service name", str(bad.exception))
         self.assertIn("DEFAULT CONTEXT SET TO : c", s.switchContext("c"))
         self.assertIsNone(s.getErrors())
         self.assertIn("127.0.0.1", s.getContextInfo())

@@ -159,11 +159,15 @@ class Swci:
         self.log.setLevel(_level(logLv))
 
     def createContext(self, ctxName, ip=None, port=DEFAULT_SN_API_PORT, service=None):
+        """A context for the SN API server at ip (and port), or, behind a reverse proxy, at
+        service: its FQDN, "api.sn-1.swarm" (port 443) or "api.sn-1.swarm:17000"."""
         if service is not None:
-            raise self._fail(SwciError("createContext(service=...) needs FQDN services, which this SWCI does not "
-                                       "offer yet; give ip= (and port=) of an SN API server", "UNIMPLEMENTED"))
+            if ip is not None:
+                raise self._fail(SwciError("createContext takes ip= or service=, not both", "INVALID_ARGUMENT"))
+            return self._show("create-context-with-service", contextName=ctxName, service=service)
         if ip is None:
-            raise self._fail(SwciError("createContext needs ip= (the SN API server's address)", "INVALID_ARGUMENT"))
+            raise self._fail(SwciError("createContext needs ip= (the SN API server's address) or service= "
+                                       "(its FQDN behind a reverse proxy)", "INVALID_ARGUMENT"))
         return self._show("create-context", contextName=ctxName, ip=ip, port=port)
 
     def switchContext(self, ctxName):

@@ -24,6 +24,18 @@ StatusOr<Result> CreateContext(CommandEnv& env, const Args& a) {
   return Result::Lines({std::string(kApiServerUp), "CONTEXT CREATED : " + name});
 }
 
+// CREATE CONTEXT ... WITH SERVICE: the SN API behind a reverse proxy, by its FQDN (port 443
+// unless given); the TLS server name is the FQDN, which the proxy routes by.
+StatusOr<Result> CreateContextWithService(CommandEnv& env, const Args& a) {
+  const std::string& name = a.String("contextName");
+  if (env.state.contexts.count(name)) return AlreadyExists("context '" + name + "' already exists");
+  ASSIGN_OR_RETURN(snapi::Endpoint endpoint,
+                   snapi::ParseService(a.String("service"), snapi::kDefaultServicePort, "service"));
+  ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> api, WaitUntilUp(env, endpoint, 1, {}));
+  env.state.contexts[name] = Context{name, endpoint, std::move(api), {}};
+  return Result::Lines({std::string(kApiServerUp), "CONTEXT CREATED : " + name});
+}
+
 StatusOr<Result> SwitchContext(CommandEnv& env, const Args& a) {
   ASSIGN_OR_RETURN(Context * c, env.Named(a.String("contextName")));
   env.state.default_context = c->name;
@@ -106,6 +118,11 @@ void RegisterContextCommands(CommandRegistry& r) {
       "Checks that the SN API server at ip (port 30304 unless given) answers, then creates a context for it "
       "under the given name. SWITCH CONTEXT makes it the one that commands use.",
       CreateContext);
+  r.Add("CREATE CONTEXT <contextName : string> WITH SERVICE <service : string>",
+        "For a reverse proxy: checks that the SN API service answers, then creates a context for it under the "
+        "given name. service is the FQDN of the SN's API service, with :port when the proxy is not on 443 "
+        "(api.sn-1.swarm, api.sn-1.swarm:17000); the SN's certificate must carry that name.",
+        CreateContextWithService);
   r.Add("SWITCH CONTEXT <contextName : string>",
         "Makes the context the default one: later commands go to its SN.", SwitchContext);
   r.Add("GET CONTEXT INFO [contextName : string]",

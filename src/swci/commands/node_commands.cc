@@ -47,18 +47,35 @@ StatusOr<Result> WaitForIp(CommandEnv& env, const Args& a) {
   return Result::Line(std::string(kApiServerUp));
 }
 
+StatusOr<Result> WaitForService(CommandEnv& env, const Args& a) {
+  ASSIGN_OR_RETURN(snapi::Endpoint endpoint,
+                   snapi::ParseService(a.String("service"), snapi::kDefaultServicePort, "service"));
+  long retries = 360;
+  if (a.Has("retries")) {
+    ASSIGN_OR_RETURN(retries, a.Int("retries", 1, 1000000));
+  }
+  RETURN_IF_ERROR(WaitUntilUp(env, endpoint, retries, env.services.waits.ip_retry_pause).status());
+  return Result::Line(std::string(kApiServerUp));
+}
+
 }  // namespace
 
 void RegisterNodeCommands(CommandRegistry& r) {
   r.Add("LIST NODES",
         "Lists the live Swarm nodes (SWCI and ML programs are not nodes here): type, host, port, name, uid, "
-        "parent uid and when each last said it is alive.",
+        "parent uid and when each last said it is alive. A node reached through a reverse proxy shows its "
+        "service name as its host: an SN its API service, an SL its file server service, a SWOP its SN's.",
         ListNodes);
   r.Add("WAIT FOR IP <ip:string> [port:string] [retries:string]",
         "Waits until the API server at ip (port 30304 unless given) answers, asking every 5 seconds up to "
         "retries "
         "times (default 360: half an hour). Ctrl-C stops the wait.",
         WaitForIp);
+  r.Add("WAIT FOR SERVICE <service:string> [retries:string]",
+        "Waits until the SN API service (an FQDN behind a reverse proxy, port 443 unless given as "
+        "service:port) answers, asking every 5 seconds up to retries times (default 360: half an hour). "
+        "Ctrl-C stops the wait.",
+        WaitForService);
 }
 
 }  // namespace swarm::swci

@@ -68,6 +68,19 @@ StatusOr<std::unique_ptr<Workload>> ProcessManager::Launch(const SlLaunchSpec& s
   }
   SpawnOptions o;
   o.argv = SlCommandLine(spec, wrapped);
+  if (!spec.dns.empty()) {
+    ASSIGN_OR_RETURN(std::string text, ResolvConf(spec.dns));
+    const fs::path resolv_conf = fs::absolute(spec.data_dir / "resolv.conf");
+    {
+      std::ofstream out(resolv_conf, std::ios::trunc);
+      out << text;
+      if (!out.flush()) return FailedPrecondition("cannot write '" + resolv_conf.string() + "'");
+    }
+    std::vector<std::string> argv = {bwrap_.string()};
+    for (std::string& a : ResolverArgs(resolv_conf)) argv.push_back(std::move(a));
+    argv.insert(argv.end(), o.argv.begin(), o.argv.end());
+    o.argv = std::move(argv);
+  }
   o.env = spec.sl_env;  // the whole environment: a ~ in the profile removed a variable
   o.inherit_env = false;
   o.null_stdin = true;  // a program reading stdin must not stop on the SWOP's terminal

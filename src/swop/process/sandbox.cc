@@ -1,5 +1,6 @@
 #include "swop/process/sandbox.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -83,6 +84,24 @@ std::vector<std::string> SandboxArgs(const MlView& view, const std::vector<fs::p
   a.push_back("--");
   a.insert(a.end(), program.begin(), program.end());
   return a;
+}
+
+StatusOr<std::string> ResolvConf(const std::vector<std::string>& servers) {
+  std::string text = "# the SWOP profile's dns\n";
+  for (const std::string& server : servers) {
+    unsigned char buf[sizeof(in6_addr)];
+    if (inet_pton(AF_INET, server.c_str(), buf) != 1 && inet_pton(AF_INET6, server.c_str(), buf) != 1) {
+      return InvalidArgument("dns entry '" + server +
+                             "' of the SWOP profile is not an IP address; expected the address of a name "
+                             "server, such as 172.18.0.2, as docker run --dns takes it");
+    }
+    text += "nameserver " + server + "\n";
+  }
+  return text;
+}
+
+std::vector<std::string> ResolverArgs(const fs::path& resolv_conf) {
+  return {"--dev-bind", "/", "/", "--ro-bind", resolv_conf.string(), "/etc/resolv.conf", "--die-with-parent", "--"};
 }
 
 Status CheckView(const MlView& view) {

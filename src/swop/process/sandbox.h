@@ -26,6 +26,14 @@ std::vector<std::string> SandboxArgs(const MlView& view, const std::vector<std::
                                      const std::vector<std::string>& program,
                                      const std::filesystem::path& host_root = "/");
 
+// The profile's `dns` as HPE's containers get it (docker run --dns): the SL and its program
+// see a resolv.conf naming those servers, in order, and resolve every other name as the
+// host does. ResolvConf is the file's text; ResolverArgs the bwrap arguments (before "--"
+// and the SL's command line) that show `resolv_conf` at /etc/resolv.conf in the host's view,
+// so the program's sandbox, made inside it, shows the same. Servers must be IP addresses.
+StatusOr<std::string> ResolvConf(const std::vector<std::string>& servers);
+std::vector<std::string> ResolverArgs(const std::filesystem::path& resolv_conf);
+
 // Checks what bubblewrap would fail on later, with messages that name the task's field:
 // every mount source exists, every target and the working dir are absolute.
 Status CheckView(const MlView& view);
