@@ -64,6 +64,9 @@ void AddCertCommands(CLI::App& app) {
       ->capture_default_str();
   gen->add_option("--host-ip", o->host_ips, "An IP address of this host, added to the SANs (repeatable)");
   gen->add_option("--dns", o->dns_names, "A DNS name of this host, added to the SANs (repeatable)");
+  gen->add_option("--service", o->services,
+                  "ROLE=FQDN: a reverse-proxy service name for that role's certificate only, e.g. "
+                  "sn=api.sn-1.swarm sn=p2p.sn-1.swarm sl=fs.sl-1.swarm (repeatable)");
   gen->add_option("--days", o->days, "Validity of the role certificates in days (negative: already expired)")
       ->capture_default_str();
   gen->add_flag("--force", o->force, "Replace existing files, the CA included");

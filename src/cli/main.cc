@@ -7,6 +7,7 @@
 #include "cli/cert_command.h"
 #include "cli/doctor_command.h"
 #include "cli/model_command.h"
+#include "cli/proxy_command.h"
 #include "cli/sl_command.h"
 #include "cli/sn_command.h"
 #include "cli/swci_command.h"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   swarm::cli::AddSwciCommand(app);
   swarm::cli::AddSwopCommand(app);
   swarm::cli::AddUiCommand(app);
+  swarm::cli::AddProxyCommand(app);
   swarm::cli::AddDoctorCommand(app);
 
   if (!CheckCommandWords(app, argc, argv)) return 2;

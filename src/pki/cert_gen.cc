@@ -97,6 +97,20 @@ Status WriteFile(const fs::path& path, const std::string& text, mode_t mode) {
   return Status::Ok();
 }
 
+// "sn=api.sn-1.swarm": the name when `role` is sn, none for another role; an error for a bad entry.
+StatusOr<std::optional<std::string>> ServiceOfRole(const std::string& entry, Role role) {
+  const size_t eq = entry.find('=');
+  const auto named = eq == std::string::npos ? std::nullopt : ParseRole(entry.substr(0, eq));
+  const std::string name = eq == std::string::npos ? "" : entry.substr(eq + 1);
+  if (!named || name.empty() || name.find_first_of(" ,/:=") != std::string::npos) {
+    return InvalidArgument("--service '" + entry +
+                           "' is not ROLE=FQDN; expected a role (sn, sl, swop, swci) and the service name its "
+                           "certificate must carry, such as sn=api.sn-1.swarm or sl=fs.sl-1.swarm");
+  }
+  if (*named != role) return std::optional<std::string>();
+  return std::optional<std::string>(name);
+}
+
 Status CheckOptions(const GenCertOptions& o) {
   if (o.example.empty() || o.example.find('/') != std::string::npos || o.example == "." ||
       o.example == "..") {
@@ -119,6 +133,7 @@ Status CheckOptions(const GenCertOptions& o) {
       return InvalidArgument("--dns '" + dns + "' is not a host name");
     }
   }
+  for (const std::string& s : o.services) RETURN_IF_ERROR(ServiceOfRole(s, Role::kSn).status());
   return Status::Ok();
 }
 
@@ -237,6 +252,10 @@ StatusOr<GenCertResult> GenerateCertificates(const GenCertOptions& o) {
     const std::string cn = std::string(RoleName(role)) + "-" + std::to_string(i);
     std::string san = "URI:" + RoleUri(role) + ",DNS:" + cn + ",DNS:localhost";
     for (const std::string& d : o.dns_names) san += ",DNS:" + d;
+    for (const std::string& service : o.services) {
+      ASSIGN_OR_RETURN(std::optional<std::string> name, ServiceOfRole(service, role));
+      if (name) san += ",DNS:" + *name;
+    }
     san += ",IP:127.0.0.1";
     for (const std::string& ip : o.host_ips) san += ",IP:" + ip;
     ASSIGN_OR_RETURN(PKeyPtr key, NewKey());

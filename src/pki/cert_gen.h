@@ -25,7 +25,11 @@ struct GenCertOptions {
   int host_index = 0;   // -i: 1, 2, ...
   std::filesystem::path out_dir = "workspace";
   std::vector<std::string> host_ips;   // extra IP SANs
-  std::vector<std::string> dns_names;  // extra DNS SANs
+  std::vector<std::string> dns_names;  // extra DNS SANs of every role's certificate
+  // Reverse-proxy services, "ROLE=FQDN" (sn=api.sn-1.swarm, sl=fs.sl-1.swarm): a DNS SAN of
+  // that role's certificate only, so a proxy route to another node's port fails the
+  // client's server-name check instead of reaching the wrong node.
+  std::vector<std::string> services;
   // Validity of the role certificates from now; negative gives certificates that have
   // already expired (for tests of expiry). The CA gets at least 10 years.
   int days = 365;

@@ -89,6 +89,21 @@ TEST_F(CertGenTest, CertificatesCarryRoleSansUsagesAndValidity) {
   }
 }
 
+// A service name goes on its role's certificate only: a route to another node's port then
+// fails the client's server-name check.
+TEST_F(CertGenTest, ServiceNamesGoOnTheirRolesCertificateOnly) {
+  GenCertOptions o = Options(1);
+  o.services = {"sn=api.sn-1.swarm", "sn=p2p.sn-1.swarm", "sl=fs.sl-1.swarm"};
+  ASSERT_TRUE(GenerateCertificates(o).ok());
+  const fs::path dir = dir_ / "mnist" / "cert";
+  EXPECT_THAT(Certificate::Load(RoleCertPath(dir, Role::kSn, 1))->DnsSans(),
+              ::testing::ElementsAre("sn-1", "localhost", "api.sn-1.swarm", "p2p.sn-1.swarm"));
+  EXPECT_THAT(Certificate::Load(RoleCertPath(dir, Role::kSl, 1))->DnsSans(),
+              ::testing::ElementsAre("sl-1", "localhost", "fs.sl-1.swarm"));
+  EXPECT_THAT(Certificate::Load(RoleCertPath(dir, Role::kSwci, 1))->DnsSans(),
+              ::testing::ElementsAre("swci-1", "localhost"));
+}
+
 TEST_F(CertGenTest, NeverOverwritesWithoutForce) {
   ASSERT_TRUE(GenerateCertificates(Options()).ok());
   const fs::path key = dir_ / "mnist" / "cert" / "sn-1-key.pem";
@@ -131,6 +146,8 @@ TEST_F(CertGenTest, BadOptionsAreRefusedBeforeAnythingIsWritten) {
   EXPECT_THAT(bad([](auto& o) { o.example = "a/b"; }), HasSubstr("example name 'a/b'"));
   EXPECT_THAT(bad([](auto& o) { o.host_ips = {"300.1.1.1"}; }), HasSubstr("--host-ip '300.1.1.1' is not"));
   EXPECT_THAT(bad([](auto& o) { o.days = 0; }), HasSubstr("--days 0"));
+  EXPECT_THAT(bad([](auto& o) { o.services = {"api.sn-1.swarm"}; }), HasSubstr("is not ROLE=FQDN"));
+  EXPECT_THAT(bad([](auto& o) { o.services = {"db=api.sn-1.swarm"}; }), HasSubstr("'db=api.sn-1.swarm' is not"));
   EXPECT_FALSE(fs::exists(dir_ / "mnist"));
 }
 

@@ -5,6 +5,8 @@
 #include <openssl/pem.h>
 #include <spdlog/spdlog.h>
 
+#include "pki/connect_diagnosis.h"
+
 namespace swarm::pki {
 namespace {
 
@@ -161,6 +163,9 @@ Status CheckCall(const grpc::Status& status, std::string_view method, std::strin
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
     spdlog::warn("{} refused our call to {}: {}", target, method, status.error_message());
+  } else if (const std::string why = DiagnoseConnectFailure(status.error_message(), target); !why.empty()) {
+    s = Status(s.code(), status.error_message() + ": " + why);
+    spdlog::warn("{}", s.message());
   } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
              status.error_message().find("andshake") != std::string::npos) {
     s = Unavailable("TLS handshake with " + std::string(target) +
