@@ -115,7 +115,7 @@ need_namespaces() {
 }
 
 # make_hosts PREFIX IP...: one network namespace per IP, named PREFIX-hN, the hosts joined by
-# a bridge in the first (a veth pair each), or alone with its address on a dummy interface.
+# a bridge in the first (a veth pair each), or alone with its address on a veth of its own.
 make_hosts() {
   local prefix=$1 n=0 ip
   shift
@@ -126,9 +126,11 @@ make_hosts() {
     ip -n "$prefix-h$n" link set lo up
   done
   if (($# == 1)); then
-    run_shown ip -n "${NETNS[0]}" link add eth0 type dummy
+    # (a veth pair inside the namespace: the dummy device is not in every kernel, gVisor's included)
+    run_shown ip -n "${NETNS[0]}" link add eth0 type veth peer name eth1
     run_shown ip -n "${NETNS[0]}" addr add "$1/24" dev eth0
     ip -n "${NETNS[0]}" link set eth0 up
+    ip -n "${NETNS[0]}" link set eth1 up
     return
   fi
   run_shown ip -n "${NETNS[0]}" link add br0 type bridge
