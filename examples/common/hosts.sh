@@ -224,3 +224,12 @@ last_round() {
 positive() { # NAME VALUE
   [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] || die "$1 must be a positive integer; got '$2'"
 }
+
+free_ports() { # N: N distinct free TCP ports on 127.0.0.1
+  /usr/bin/python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
