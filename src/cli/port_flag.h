@@ -4,7 +4,6 @@
 // when the command line is read, so 70000 is an error naming the flag instead of port 4464.
 
 #include <CLI/CLI.hpp>
-
 #include <initializer_list>
 #include <string>
 
@@ -33,7 +32,8 @@ inline CLI::Validator PortNumber(bool zero_picks_any = false) {
 // A node that peers reach through a service (a reverse proxy's FQDN) listens where the
 // proxy forwards to: --listen-ip, else its --host-ip when one is given, else every
 // interface (as HPE's containers do), not the loopback address --host-ip defaults to.
-inline void ListenEverywhereBehindAService(const CLI::App& command, std::initializer_list<const char*> services,
+inline void ListenEverywhereBehindAService(const CLI::App& command,
+                                           std::initializer_list<const char*> services,
                                            std::string& listen_ip) {
   if (!listen_ip.empty() || command.count("--host-ip") > 0) return;
   for (const char* flag : services) {

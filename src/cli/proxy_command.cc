@@ -49,7 +49,8 @@ std::vector<T> ParseAll(const std::vector<std::string>& texts, Parse parse) {
 
 void AddProxyCommand(CLI::App& app) {
   CLI::App* proxy = app.add_subcommand(
-      "proxy-config", "Write the reverse proxy's configuration: NGINX routing by TLS server name, BIND9 names");
+      "proxy-config",
+      "Write the reverse proxy's configuration: NGINX routing by TLS server name, BIND9 names");
   proxy->require_subcommand(1);
 
   struct NginxArgs {
@@ -59,8 +60,11 @@ void AddProxyCommand(CLI::App& app) {
   };
   auto n = std::make_shared<NginxArgs>();
   CLI::App* nginx = proxy->add_subcommand(
-      "nginx", "nginx.conf: one port (443) whose connections go, by their TLS server name, to the node serving it");
-  nginx->add_option("--route", n->routes, "SERVICE=HOST:PORT: the service's connections go to HOST:PORT (repeatable)")
+      "nginx",
+      "nginx.conf: one port (443) whose connections go, by their TLS server name, to the node serving it");
+  nginx
+      ->add_option("--route", n->routes,
+                   "SERVICE=HOST:PORT: the service's connections go to HOST:PORT (repeatable)")
       ->required();
   nginx->add_option("--listen", n->o.listen, "Where NGINX listens: PORT or IP:PORT")->capture_default_str();
   nginx->add_option("--run-dir", n->o.run_dir, "Directory for NGINX's pid file and logs")->required();
@@ -84,7 +88,8 @@ void AddProxyCommand(CLI::App& app) {
   bind9->add_option("--record", b->records, "NAME=IP (repeatable)")->required();
   bind9->add_option("--listen-ip", b->o.listen_ip, "Where named answers")->required();
   bind9->add_option("--port", b->o.port, "Its port")->check(PortNumber())->capture_default_str();
-  bind9->add_option("--dir", b->o.dir, "Directory for named.conf, the zone file and named's own files")->required();
+  bind9->add_option("--dir", b->o.dir, "Directory for named.conf, the zone file and named's own files")
+      ->required();
   bind9->callback([b] {
     b->o.records = ParseAll<proxy::Record>(b->records, proxy::ParseRecord);
     StatusOr<proxy::Bind9Files> files = proxy::Bind9Config(b->o);

@@ -94,8 +94,9 @@ void AddSlCommand(CLI::App& app) {
   sl->add_option("--sl-fs-service", o->fs_service,
                  "FQDN[:PORT] (default port 443) that peer SLs dial for the file server through a reverse "
                  "proxy, instead of --host-ip and --sl-fs-port");
-  sl->add_option("--sn-api-service", o->sn_api_service,
-                 "The API service of the SN this SL uses, FQDN[:PORT] (default port 443), instead of --sn-ip");
+  sl->add_option(
+      "--sn-api-service", o->sn_api_service,
+      "The API service of the SN this SL uses, FQDN[:PORT] (default port 443), instead of --sn-ip");
   sl->add_option("--sl-fs-port", o->fs_port, "Port of this SL's file server (0: any free port)")
       ->check(PortNumber(true))
       ->capture_default_str();

@@ -70,8 +70,9 @@ void AddSwopCommand(CLI::App& app) {
   swop->add_option("--sn-api-port", a->o.sn_api_port, "API port of the SN (for hosts given without one)")
       ->check(PortNumber())
       ->capture_default_str();
-  swop->add_option("--sn-api-service", a->sn_api_service,
-                   "The SN's API service, FQDN[:PORT] (default port 443), instead of --sn-ip (reverse proxy)");
+  swop->add_option(
+      "--sn-api-service", a->sn_api_service,
+      "The SN's API service, FQDN[:PORT] (default port 443), instead of --sn-ip (reverse proxy)");
   swop->add_option("--usr-dir", a->o.usr_dir, "Directory holding the profile")->required();
   swop->add_option("--profile-file-name", a->o.profile_file_name, "The SWOP profile (YAML) in --usr-dir")->required();
   swop->add_option("--key", a->o.tls.key, "This SWOP's private key (PEM)")->required();

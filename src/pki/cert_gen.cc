@@ -103,9 +103,10 @@ StatusOr<std::optional<std::string>> ServiceOfRole(const std::string& entry, Rol
   const auto named = eq == std::string::npos ? std::nullopt : ParseRole(entry.substr(0, eq));
   const std::string name = eq == std::string::npos ? "" : entry.substr(eq + 1);
   if (!named || name.empty() || name.find_first_of(" ,/:=") != std::string::npos) {
-    return InvalidArgument("--service '" + entry +
-                           "' is not ROLE=FQDN; expected a role (sn, sl, swop, swci) and the service name its "
-                           "certificate must carry, such as sn=api.sn-1.swarm or sl=fs.sl-1.swarm");
+    return InvalidArgument(
+        "--service '" + entry +
+        "' is not ROLE=FQDN; expected a role (sn, sl, swop, swci) and the service name its "
+        "certificate must carry, such as sn=api.sn-1.swarm or sl=fs.sl-1.swarm");
   }
   if (*named != role) return std::optional<std::string>();
   return std::optional<std::string>(name);

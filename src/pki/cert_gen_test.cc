@@ -147,7 +147,8 @@ TEST_F(CertGenTest, BadOptionsAreRefusedBeforeAnythingIsWritten) {
   EXPECT_THAT(bad([](auto& o) { o.host_ips = {"300.1.1.1"}; }), HasSubstr("--host-ip '300.1.1.1' is not"));
   EXPECT_THAT(bad([](auto& o) { o.days = 0; }), HasSubstr("--days 0"));
   EXPECT_THAT(bad([](auto& o) { o.services = {"api.sn-1.swarm"}; }), HasSubstr("is not ROLE=FQDN"));
-  EXPECT_THAT(bad([](auto& o) { o.services = {"db=api.sn-1.swarm"}; }), HasSubstr("'db=api.sn-1.swarm' is not"));
+  EXPECT_THAT(bad([](auto& o) { o.services = {"db=api.sn-1.swarm"}; }),
+              HasSubstr("'db=api.sn-1.swarm' is not"));
   EXPECT_FALSE(fs::exists(dir_ / "mnist"));
 }
 

@@ -35,7 +35,8 @@ Target Split(std::string_view target) {
 
 bool IsName(const std::string& host) {
   unsigned char buf[16];
-  return !host.empty() && inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1;
+  return !host.empty() && inet_pton(AF_INET, host.c_str(), buf) != 1 &&
+         inet_pton(AF_INET6, host.c_str(), buf) != 1;
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -77,7 +78,8 @@ int Connect(const Target& t, std::chrono::milliseconds timeout, std::string& why
   if (fd >= 0) {
     const int flags = ::fcntl(fd, F_GETFL);
     ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   }
@@ -123,13 +125,15 @@ std::string DiagnoseConnectFailure(std::string_view message, std::string_view ta
   const Target t = Split(target);
   if (message.find("DNS resolution failed") != std::string_view::npos ||
       message.find("Domain name not found") != std::string_view::npos) {
-    return t.host + " does not resolve: no DNS server this host uses (/etc/resolv.conf; for the SLs a SWOP "
-                    "starts, its profile's dns) has an address for it";
+    return t.host +
+           " does not resolve: no DNS server this host uses (/etc/resolv.conf; for the SLs a SWOP "
+           "starts, its profile's dns) has an address for it";
   }
   if (message.find("is not in peer certificate") != std::string_view::npos) {
     return "the server reached as " + std::string(target) + " is not " + t.host + ": " +
-           DescribeServedCertificate(target, t.host, probe_timeout) + ". Behind a reverse proxy, the route for " +
-           t.host + " points to another node, or that node's certificate lacks the DNS name " + t.host +
+           DescribeServedCertificate(target, t.host, probe_timeout) +
+           ". Behind a reverse proxy, the route for " + t.host +
+           " points to another node, or that node's certificate lacks the DNS name " + t.host +
            " (swarm gen-cert --service ROLE=" + t.host + ")";
   }
   if (IsName(t.host) && message.find("Socket closed") != std::string_view::npos) {

@@ -200,29 +200,35 @@ TEST_F(TlsTest, ClientRefusesAServerFromAnUnknownCa) {
 TEST_F(TlsTest, ANameMismatchSaysWhoseCertificateIsServedThere) {
   Server server(certs_.Identity(Role::kSn, 1), AnyRole());
   const std::string port = std::to_string(server.port);
-  EXPECT_THAT(DescribeServedCertificate(server.target(), "fs.sl-1.swarm", std::chrono::seconds(3)),
-              HasSubstr("it presents the certificate of 'sn-1' (role sn), whose names are sn-1, localhost, 127.0.0.1"));
+  EXPECT_THAT(
+      DescribeServedCertificate(server.target(), "fs.sl-1.swarm", std::chrono::seconds(3)),
+      HasSubstr(
+          "it presents the certificate of 'sn-1' (role sn), whose names are sn-1, localhost, 127.0.0.1"));
   const std::string why = DiagnoseConnectFailure(
       "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:" + port +
           ": Peer name localhost is not in peer certificate",
       "localhost:" + port);
-  EXPECT_THAT(why, HasSubstr("the server reached as localhost:" + port + " is not localhost: it presents the "
+  EXPECT_THAT(why, HasSubstr("the server reached as localhost:" + port +
+                             " is not localhost: it presents the "
                              "certificate of 'sn-1' (role sn)"));
-  EXPECT_THAT(why, HasSubstr("the route for localhost points to another node, or that node's certificate lacks the "
-                             "DNS name localhost (swarm gen-cert --service ROLE=localhost)"));
+  EXPECT_THAT(
+      why, HasSubstr("the route for localhost points to another node, or that node's certificate lacks the "
+                     "DNS name localhost (swarm gen-cert --service ROLE=localhost)"));
   EXPECT_THAT(DescribeServedCertificate("127.0.0.1:1", "x.swarm", std::chrono::seconds(3)),
               HasSubstr("could not be read (Connection refused)"));
 }
 
 TEST(ConnectDiagnosisTest, NamesThatDoNotResolveAndProxiesWithoutARoute) {
-  EXPECT_THAT(DiagnoseConnectFailure("DNS resolution failed for nope.swarm:443: C-ares status is not ARES_SUCCESS "
-                                     "qtype=A name=nope.swarm is_balancer=0: Domain name not found",
-                                     "nope.swarm:443"),
-              HasSubstr("nope.swarm does not resolve: no DNS server this host uses (/etc/resolv.conf"));
-  EXPECT_THAT(DiagnoseConnectFailure("failed to connect to all addresses; last error: UNAVAILABLE: "
-                                     "ipv4:10.98.0.1:443: Socket closed",
-                                     "fs.sl-1.swarm:443"),
-              HasSubstr("closed before TLS began: behind a reverse proxy, it has no route for fs.sl-1.swarm"));
+  EXPECT_THAT(
+      DiagnoseConnectFailure("DNS resolution failed for nope.swarm:443: C-ares status is not ARES_SUCCESS "
+                             "qtype=A name=nope.swarm is_balancer=0: Domain name not found",
+                             "nope.swarm:443"),
+      HasSubstr("nope.swarm does not resolve: no DNS server this host uses (/etc/resolv.conf"));
+  EXPECT_THAT(
+      DiagnoseConnectFailure("failed to connect to all addresses; last error: UNAVAILABLE: "
+                             "ipv4:10.98.0.1:443: Socket closed",
+                             "fs.sl-1.swarm:443"),
+      HasSubstr("closed before TLS began: behind a reverse proxy, it has no route for fs.sl-1.swarm"));
   // Addresses, and other failures, get no guess.
   EXPECT_EQ(DiagnoseConnectFailure("ipv4:10.0.0.1:443: Socket closed", "10.0.0.1:443"), "");
   EXPECT_EQ(DiagnoseConnectFailure("connection refused", "api.sn-1.swarm:443"), "");

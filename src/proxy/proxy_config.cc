@@ -46,9 +46,11 @@ std::string UpstreamName(const std::string& service) {
 }  // namespace
 
 StatusOr<Route> ParseRoute(std::string_view text) {
-  constexpr std::string_view kForm = "a route; expected SERVICE=HOST:PORT, such as api.sn-1.swarm=10.0.0.3:30304";
+  constexpr std::string_view kForm =
+      "a route; expected SERVICE=HOST:PORT, such as api.sn-1.swarm=10.0.0.3:30304";
   ASSIGN_OR_RETURN(auto parts, SplitAt(text, kForm));
-  ASSIGN_OR_RETURN(snapi::Endpoint service, snapi::ParseService(parts.first, snapi::kDefaultServicePort, "route"));
+  ASSIGN_OR_RETURN(snapi::Endpoint service,
+                   snapi::ParseService(parts.first, snapi::kDefaultServicePort, "route"));
   if (parts.first.find(':') != std::string::npos) {
     return InvalidArgument("route '" + std::string(text) + "': the service is a name without a port (" +
                            "the proxy's port is --listen)");
@@ -69,9 +71,11 @@ StatusOr<std::string> NginxConfig(const NginxOptions& o) {
   if (o.run_dir.empty()) return InvalidArgument("no --run-dir for NGINX's pid file and logs");
   {
     StatusOr<std::vector<snapi::Endpoint>> listen = snapi::ParseEndpoints(
-        o.listen.find(':') == std::string::npos && o.listen.front() != '[' ? "0.0.0.0:" + o.listen : o.listen, 1);
+        o.listen.find(':') == std::string::npos && o.listen.front() != '[' ? "0.0.0.0:" + o.listen : o.listen,
+        1);
     if (!listen.ok() || listen->size() != 1) {
-      return InvalidArgument("--listen '" + o.listen + "' is not PORT or IP:PORT, such as 443 or 10.0.0.1:443");
+      return InvalidArgument("--listen '" + o.listen +
+                             "' is not PORT or IP:PORT, such as 443 or 10.0.0.1:443");
     }
   }
   std::set<std::string> seen;
@@ -97,7 +101,8 @@ StatusOr<std::string> NginxConfig(const NginxOptions& o) {
   size_t width = 0;
   for (const Route& r : o.routes) width = std::max(width, r.service.size());
   for (const Route& r : o.routes) {
-    c += "        " + r.service + std::string(width - r.service.size() + 1, ' ') + UpstreamName(r.service) + ";\n";
+    c += "        " + r.service + std::string(width - r.service.size() + 1, ' ') + UpstreamName(r.service) +
+         ";\n";
   }
   c += "        default" + std::string(width > 7 ? width - 7 + 1 : 1, ' ') + "swarm_unknown_service;\n";
   c += "    }\n\n";
@@ -131,7 +136,8 @@ StatusOr<Bind9Files> Bind9Config(const Bind9Options& o) {
   const std::string z = Lower(zone.host);
   if (o.records.empty()) return InvalidArgument("no records; give each name with --record NAME=IP");
   if (!IsIp(o.listen_ip)) {
-    return InvalidArgument("--listen-ip '" + o.listen_ip + "' is not an IP address; expected where named answers");
+    return InvalidArgument("--listen-ip '" + o.listen_ip +
+                           "' is not an IP address; expected where named answers");
   }
   RETURN_IF_ERROR(snapi::CheckPort(o.port, "--port"));
   if (o.dir.empty()) return InvalidArgument("no --dir for named's files");
@@ -154,16 +160,19 @@ StatusOr<Bind9Files> Bind9Config(const Bind9Options& o) {
   bool listen_v6 = false;
   IsIp(o.listen_ip, &listen_v6);
   const std::string port = std::to_string(o.port);
-  f.named_conf = "// Made by swarm proxy-config bind9: an authoritative server for the zone " + z + " only.\n";
+  f.named_conf =
+      "// Made by swarm proxy-config bind9: an authoritative server for the zone " + z + " only.\n";
   f.named_conf += "options {\n";
   f.named_conf += "    directory \"" + dir.string() + "\";\n";
   f.named_conf += "    pid-file \"" + (dir / "named.pid").string() + "\";\n";
   f.named_conf += "    session-keyfile \"" + (dir / "session.key").string() + "\";\n";
   f.named_conf += "    managed-keys-directory \"" + dir.string() + "\";\n";
   if (listen_v6) {
-    f.named_conf += "    listen-on { none; };\n    listen-on-v6 port " + port + " { " + o.listen_ip + "; };\n";
+    f.named_conf +=
+        "    listen-on { none; };\n    listen-on-v6 port " + port + " { " + o.listen_ip + "; };\n";
   } else {
-    f.named_conf += "    listen-on port " + port + " { " + o.listen_ip + "; };\n    listen-on-v6 { none; };\n";
+    f.named_conf +=
+        "    listen-on port " + port + " { " + o.listen_ip + "; };\n    listen-on-v6 { none; };\n";
   }
   f.named_conf += "    recursion no;\n    allow-query { any; };\n    dnssec-validation no;\n};\n";
   f.named_conf += "controls { };  // no rndc channel: this named is started and stopped as a process\n\n";

@@ -29,9 +29,9 @@ StatusOr<Route> ParseRoute(std::string_view text);
 
 struct NginxOptions {
   std::vector<Route> routes;
-  std::string listen = "443";              // NGINX's listen: "443", "10.0.0.1:443", "[::]:443"
-  std::filesystem::path run_dir;           // its pid file and logs
-  std::filesystem::path stream_module;     // load_module path; empty: none (built in)
+  std::string listen = "443";               // NGINX's listen: "443", "10.0.0.1:443", "[::]:443"
+  std::filesystem::path run_dir;            // its pid file and logs
+  std::filesystem::path stream_module;      // load_module path; empty: none (built in)
   std::chrono::seconds connect_timeout{5};  // to a node
 };
 // The whole nginx.conf. Refuses no routes, a service routed twice and a bad listen.
@@ -49,7 +49,7 @@ struct Bind9Options {
   std::vector<Record> records;  // each inside the zone
   std::string listen_ip;        // where named answers (required: an IP of this host)
   int port = 53;
-  std::filesystem::path dir;    // named.conf, the zone file, pid and session key
+  std::filesystem::path dir;  // named.conf, the zone file, pid and session key
 };
 struct Bind9Files {
   std::string named_conf;  // DIR/named.conf

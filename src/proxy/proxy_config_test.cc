@@ -22,7 +22,8 @@ TEST(ProxyConfigTest, RoutesAndRecordsAreCheckedAsTheyAreRead) {
   auto d = ParseRecord("fs.sl-1.swarm=172.1.1.1");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->address, "172.1.1.1");
-  EXPECT_THAT(ParseRecord("fs.sl-1.swarm=host-1").status().message(), HasSubstr("'host-1' is not an IP address"));
+  EXPECT_THAT(ParseRecord("fs.sl-1.swarm=host-1").status().message(),
+              HasSubstr("'host-1' is not an IP address"));
   EXPECT_THAT(ParseRecord("fs_sl.swarm=1.2.3.4").status().message(), HasSubstr("is not a DNS name"));
 }
 
@@ -67,7 +68,8 @@ TEST(ProxyConfigTest, Bind9ServesTheZonesRecordsOnly) {
   EXPECT_EQ(f->zone_file_name, "db.swarm");
   EXPECT_THAT(f->named_conf, HasSubstr("listen-on port 53 { 10.0.0.53; };"));
   EXPECT_THAT(f->named_conf, HasSubstr("recursion no;"));
-  EXPECT_THAT(f->named_conf, HasSubstr("zone \"swarm\" {\n    type primary;\n    file \"/run/dns/db.swarm\";"));
+  EXPECT_THAT(f->named_conf,
+              HasSubstr("zone \"swarm\" {\n    type primary;\n    file \"/run/dns/db.swarm\";"));
   EXPECT_THAT(f->zone_file, HasSubstr("@ IN SOA ns.swarm. hostmaster.swarm."));
   EXPECT_THAT(f->zone_file, HasSubstr("api.sn-1.swarm. IN A 172.1.1.1\nfs.sl-1.swarm. IN A 172.1.1.1\n"
                                       "p2p.sn-2.swarm. IN AAAA fd00::2\n"));

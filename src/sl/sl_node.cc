@@ -52,7 +52,8 @@ StatusOr<std::unique_ptr<SlNode>> SlNode::Start(const SlOptions& options) {
   // The file server first: the endpoint goes on the ledger with the registration.
   std::optional<snapi::Endpoint> fs_service;
   if (!o.fs_service.empty()) {
-    ASSIGN_OR_RETURN(fs_service, snapi::ParseService(o.fs_service, snapi::kDefaultServicePort, "--sl-fs-service"));
+    ASSIGN_OR_RETURN(fs_service,
+                     snapi::ParseService(o.fs_service, snapi::kDefaultServicePort, "--sl-fs-service"));
   }
   std::vector<snapi::Endpoint> sns;
   if (!o.sn_api_service.empty()) {

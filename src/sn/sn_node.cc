@@ -80,14 +80,14 @@ StatusOr<std::unique_ptr<SnNode>> SnNode::Start(const SnOptions& o) {
 Status SnNode::ResolveAddresses() {
   const SnOptions& o = options_;
   if (!o.api_service.empty()) {
-    ASSIGN_OR_RETURN(advertised_api_, snapi::ParseService(o.api_service, snapi::kDefaultServicePort,
-                                                          "--sn-api-service"));
+    ASSIGN_OR_RETURN(advertised_api_,
+                     snapi::ParseService(o.api_service, snapi::kDefaultServicePort, "--sn-api-service"));
   } else {
     advertised_api_ = {o.host_ip, o.advertised_api_port != 0 ? o.advertised_api_port : o.api_port};
   }
   if (!o.p2p_service.empty()) {
-    ASSIGN_OR_RETURN(advertised_p2p_, snapi::ParseService(o.p2p_service, snapi::kDefaultP2pServicePort,
-                                                          "--sn-p2p-service"));
+    ASSIGN_OR_RETURN(advertised_p2p_,
+                     snapi::ParseService(o.p2p_service, snapi::kDefaultP2pServicePort, "--sn-p2p-service"));
   } else {
     advertised_p2p_ = {o.host_ip, o.advertised_p2p_port != 0 ? o.advertised_p2p_port : o.p2p_port};
   }
@@ -129,7 +129,8 @@ Status SnNode::StartEtcd() {
     swarm::v1::ListNodesResponse sentinel_node;
     sentinel_node.add_nodes()->mutable_record()->set_host(sentinel_api_.host);
     sentinel_node.mutable_nodes(0)->mutable_record()->set_name("the sentinel");
-    if (Status s = snapi::CheckAdvertisedHost(advertised_api_.host, sentinel_node, "this SN", "--allow-loopback");
+    if (Status s =
+            snapi::CheckAdvertisedHost(advertised_api_.host, sentinel_node, "this SN", "--allow-loopback");
         !s.ok()) {
       if (!o.allow_loopback) return s;
       LogWarning(kLog, s.message() + " (--allow-loopback: joining all the same)");

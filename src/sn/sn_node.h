@@ -20,9 +20,9 @@
 #include "ledger/etcd_process.h"
 #include "ledger/store.h"
 #include "pki/tls.h"
-#include "snapi/sn_api.h"
 #include "sn/health_service.h"
 #include "sn/sn_service.h"
+#include "snapi/sn_api.h"
 
 namespace swarm::sn {
 

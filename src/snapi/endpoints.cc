@@ -74,8 +74,9 @@ bool IsIpAddress(const std::string& host) {
 
 StatusOr<Endpoint> ParseService(std::string_view text, int default_port, std::string_view flag) {
   const std::string what = std::string(flag) + " '" + std::string(text) + "'";
-  const std::string form = "; expected an FQDN, optionally with a port, such as api.sn-1.swarm or api.sn-1.swarm:" +
-                           std::to_string(default_port);
+  const std::string form =
+      "; expected an FQDN, optionally with a port, such as api.sn-1.swarm or api.sn-1.swarm:" +
+      std::to_string(default_port);
   if (text.empty()) return InvalidArgument(std::string(flag) + " is empty" + form);
   if (text.front() == '[' || std::count(text.begin(), text.end(), ':') > 1) {
     return InvalidArgument(what + " is an IPv6 address, not a service name" + form);
@@ -87,12 +88,14 @@ StatusOr<Endpoint> ParseService(std::string_view text, int default_port, std::st
   if (!one.ok()) return one.status().WithContext(std::string(flag));
   Endpoint e = std::move((*one)[0]);
   if (IsIpAddress(e.host)) {
-    return InvalidArgument(what + " is an IP address, not a service name: a service is the DNS name a "
-                           "reverse proxy routes by (the TLS server name)" + form +
-                           "; give an address with --sn-ip or --host-ip instead");
+    return InvalidArgument(what +
+                           " is an IP address, not a service name: a service is the DNS name a "
+                           "reverse proxy routes by (the TLS server name)" +
+                           form + "; give an address with --sn-ip or --host-ip instead");
   }
   if (!IsDnsName(e.host)) {
-    return InvalidArgument(what + ": '" + e.host + "' is not a DNS name (labels of letters, digits and '-', " +
+    return InvalidArgument(what + ": '" + e.host +
+                           "' is not a DNS name (labels of letters, digits and '-', " +
                            "separated by dots, at most 253 characters)" + form);
   }
   return e;

@@ -54,7 +54,8 @@ TEST(EndpointsTest, AServiceThatIsNoDnsNameIsRefusedNamingTheFlag) {
   const auto message = [](std::string_view text) {
     return ParseService(text, kDefaultServicePort, "--sl-fs-service").status().message();
   };
-  EXPECT_THAT(message("10.0.0.1"), HasSubstr("--sl-fs-service '10.0.0.1' is an IP address, not a service name"));
+  EXPECT_THAT(message("10.0.0.1"),
+              HasSubstr("--sl-fs-service '10.0.0.1' is an IP address, not a service name"));
   EXPECT_THAT(message("10.0.0.1:443"), HasSubstr("give an address with --sn-ip or --host-ip instead"));
   EXPECT_THAT(message("[::1]:443"), HasSubstr("is an IPv6 address"));
   EXPECT_THAT(message("fs_sl.swarm"), HasSubstr("'fs_sl.swarm' is not a DNS name"));

@@ -61,7 +61,8 @@ StatusOr<CommandRegistry::Match> CommandRegistry::Find(const std::vector<std::st
     }
   }
   if (best != nullptr) {
-    std::vector<std::string> args(tokens.begin() + static_cast<long>(best->spec.words().size()), tokens.end());
+    std::vector<std::string> args(tokens.begin() + static_cast<long>(best->spec.words().size()),
+                                  tokens.end());
     std::vector<const Command*> forms;
     for (const auto& c : commands_) {
       if (c->spec.words() == best->spec.words()) forms.push_back(c.get());
@@ -113,7 +114,8 @@ StatusOr<Result> CommandRegistry::Help(const std::vector<std::string>& words) co
   std::vector<std::string> lines;
   for (const auto& c : commands_) {
     if (c->spec.words() != upper) continue;
-    lines.insert(lines.end(), {(lines.empty() ? "" : "\n") + std::string(" ") + c->spec.usage(), "", c->help});
+    lines.insert(lines.end(),
+                 {(lines.empty() ? "" : "\n") + std::string(" ") + c->spec.usage(), "", c->help});
   }
   if (!lines.empty()) return Result::Lines(std::move(lines));
   for (const auto& name : Names()) {

@@ -121,11 +121,14 @@ TEST_F(SwciSessionTest, Contexts) {
 
 // HPE's reverse-proxy form: the SN API by its service name, port 443 unless given.
 TEST_F(SwciSessionTest, ContextsWithAService) {
-  EXPECT_EQ(Run("create context rp with service api.sn-1.swarm"), "API Server is UP!\nCONTEXT CREATED : rp\n");
-  EXPECT_EQ(Run("GET CONTEXT INFO rp"), "Name    : rp\nIP      : api.sn-1.swarm\nPort    : 443\nDefault : no\n");
+  EXPECT_EQ(Run("create context rp with service api.sn-1.swarm"),
+            "API Server is UP!\nCONTEXT CREATED : rp\n");
+  EXPECT_EQ(Run("GET CONTEXT INFO rp"),
+            "Name    : rp\nIP      : api.sn-1.swarm\nPort    : 443\nDefault : no\n");
   EXPECT_EQ(Run("CREATE CONTEXT rp2 WITH SERVICE api.sn-1.swarm:17000"),
             "API Server is UP!\nCONTEXT CREATED : rp2\n");
-  EXPECT_EQ(Run("GET CONTEXT INFO rp2"), "Name    : rp2\nIP      : api.sn-1.swarm\nPort    : 17000\nDefault : no\n");
+  EXPECT_EQ(Run("GET CONTEXT INFO rp2"),
+            "Name    : rp2\nIP      : api.sn-1.swarm\nPort    : 17000\nDefault : no\n");
   EXPECT_EQ(Run("CREATE CONTEXT rp3 WITH SERVICE api.sn-1.swarm:1"),
             "ERROR: API server at api.sn-1.swarm:1 is not up: connection refused\n");
   EXPECT_THAT(Run("CREATE CONTEXT rp3 WITH SERVICE 10.0.0.1"),

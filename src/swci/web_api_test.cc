@@ -60,7 +60,7 @@ TEST_F(WebApiTest, EveryCommandOfTheRegistryIsListedWithItsEndpointAndParameters
     EXPECT_EQ(c["params"][1]["name"], forms.size() == 1 ? "ip" : "service");
   }
   EXPECT_EQ(forms, (std::vector<std::string>{"/v1/commands/create-context",
-                                              "/v1/commands/create-context-with-service"}));
+                                             "/v1/commands/create-context-with-service"}));
 }
 
 // The reference in docs/ is the registry's, not written twice.

@@ -126,12 +126,14 @@ StatusOr<SlLaunchSpec> RunSwarmSpec(const taskdef::RunSwarmBody& body, const swa
   }
   s.sn_endpoints = env.sn_endpoints;
   if (profile.apisrv.locator.service) {
-    ASSIGN_OR_RETURN(snapi::Endpoint sn, snapi::ParseService(*profile.apisrv.locator.service,
-                                                             snapi::kDefaultServicePort, "apisrv.locator.service"));
+    ASSIGN_OR_RETURN(snapi::Endpoint sn,
+                     snapi::ParseService(*profile.apisrv.locator.service, snapi::kDefaultServicePort,
+                                         "apisrv.locator.service"));
     s.sn_endpoints = sn.ToString();
   } else if (profile.apisrv.locator.host) {
-    s.sn_endpoints = HostPort(*profile.apisrv.locator.host,
-                              static_cast<int>(profile.apisrv.locator.port.value_or(snapi::kDefaultSnApiPort)));
+    s.sn_endpoints =
+        HostPort(*profile.apisrv.locator.host,
+                 static_cast<int>(profile.apisrv.locator.port.value_or(snapi::kDefaultSnApiPort)));
   }
   s.dns = profile.dns;
   RETURN_IF_ERROR(SetIdentity(node, env, s.tls));

@@ -11,9 +11,9 @@
 //    environment: the SWOP's, then the profile's envvars, then the node's slenvvars
 //    (a ~ value removes the variable).
 //  - ML program: Entrypoint + Command in WorkingDir; environment: its SL's (which it
-//    inherits), then the task's Envvars, then the node's usrenvvars; mounts: PrivateContent <- privatedata.src, every SharedContent
-//    Tgt <- Src (BIND: a host path, relative to --usr-dir; VOLUME: the content a
-//    MAKE_SWARM_USER_CONTENT task made under that name).
+//    inherits), then the task's Envvars, then the node's usrenvvars; mounts: PrivateContent <-
+//    privatedata.src, every SharedContent Tgt <- Src (BIND: a host path, relative to --usr-dir; VOLUME: the
+//    content a MAKE_SWARM_USER_CONTENT task made under that name).
 
 #include "swop/launch_spec.h"
 #include "swop/task_run.h"

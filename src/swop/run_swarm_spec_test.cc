@@ -131,10 +131,12 @@ TEST_F(RunSwarmSpecTest, ServicesAndDnsComeFromTheProfile) {
   EXPECT_EQ(Spec()->fs_service, "fs.sl-1.swarm:8443");
   EXPECT_EQ(Spec()->host_ip, "10.1.1.1");
   node_.slfsservice = "10.1.1.1";
-  EXPECT_THAT(Spec().status().message(), HasSubstr("node 1 of the profile slfsservice '10.1.1.1' is an IP address"));
+  EXPECT_THAT(Spec().status().message(),
+              HasSubstr("node 1 of the profile slfsservice '10.1.1.1' is an IP address"));
   node_.slfsservice.reset();
   profile_.apisrv.locator.service = "api_sn.swarm";
-  EXPECT_THAT(Spec().status().message(), HasSubstr("apisrv.locator.service 'api_sn.swarm': 'api_sn.swarm' is not a DNS name"));
+  EXPECT_THAT(Spec().status().message(),
+              HasSubstr("apisrv.locator.service 'api_sn.swarm': 'api_sn.swarm' is not a DNS name"));
 }
 
 TEST_F(RunSwarmSpecTest, RefusalsNameWhatIsMissing) {

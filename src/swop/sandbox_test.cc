@@ -90,8 +90,9 @@ TEST(ResolverTest, TheSlAndItsProgramSeeTheProfilesResolvConf) {
     GTEST_SKIP() << "bubblewrap cannot make namespaces here: " << out;
   }
   ASSERT_TRUE(end->ok()) << end->Describe() << ": " << out;
-  EXPECT_EQ(out, "# the SWOP profile's dns\nnameserver 10.0.0.53\n"
-                 "# the SWOP profile's dns\nnameserver 10.0.0.53\n");
+  EXPECT_EQ(out,
+            "# the SWOP profile's dns\nnameserver 10.0.0.53\n"
+            "# the SWOP profile's dns\nnameserver 10.0.0.53\n");
 }
 
 TEST(FindBubblewrapTest, ItsAbsenceIsAClearError) {

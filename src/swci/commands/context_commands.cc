@@ -121,11 +121,12 @@ void RegisterContextCommands(CommandRegistry& r) {
       "Checks that the SN API server at ip (port 30304 unless given) answers, then creates a context for it "
       "under the given name. SWITCH CONTEXT makes it the one that commands use.",
       CreateContext);
-  r.Add("CREATE CONTEXT <contextName : string> WITH SERVICE <service : string>",
-        "For a reverse proxy: checks that the SN API service answers, then creates a context for it under the "
-        "given name. service is the FQDN of the SN's API service, with :port when the proxy is not on 443 "
-        "(api.sn-1.swarm, api.sn-1.swarm:17000); the SN's certificate must carry that name.",
-        CreateContextWithService);
+  r.Add(
+      "CREATE CONTEXT <contextName : string> WITH SERVICE <service : string>",
+      "For a reverse proxy: checks that the SN API service answers, then creates a context for it under the "
+      "given name. service is the FQDN of the SN's API service, with :port when the proxy is not on 443 "
+      "(api.sn-1.swarm, api.sn-1.swarm:17000); the SN's certificate must carry that name.",
+      CreateContextWithService);
   r.Add("SWITCH CONTEXT <contextName : string>",
         "Makes the context the default one: later commands go to its SN.", SwitchContext);
   r.Add("GET CONTEXT INFO [contextName : string]",

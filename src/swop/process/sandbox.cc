@@ -101,7 +101,8 @@ StatusOr<std::string> ResolvConf(const std::vector<std::string>& servers) {
 }
 
 std::vector<std::string> ResolverArgs(const fs::path& resolv_conf) {
-  return {"--dev-bind", "/", "/", "--ro-bind", resolv_conf.string(), "/etc/resolv.conf", "--die-with-parent", "--"};
+  return {"--dev-bind",        "/", "/", "--ro-bind", resolv_conf.string(), "/etc/resolv.conf",
+          "--die-with-parent", "--"};
 }
 
 Status CheckView(const MlView& view) {
