@@ -117,6 +117,35 @@ class CliTest(unittest.TestCase):
                    says=["SL_SYNC_MAX_WAIT_SECONDS='soon' is not a number of seconds"])
         self.assertFalse(os.path.exists(data))
 
+    def test_service_names_and_proxy_config_errors_name_the_flag_and_the_form(self):
+        self.swarm("gen-cert", "-e", "rp", "-i", "1", "-o", self.dir, "--service", "sn=api.sn-1.swarm", code=0)
+        cert = os.path.join(self.dir, "rp", "cert")
+
+        def tls(role):
+            return ["--key", f"{cert}/{role}-1-key.pem", "--cert", f"{cert}/{role}-1-cert.pem",
+                    "--capath", f"{cert}/ca/capath"]
+        self.swarm("sn", "--sentinel", "--sn-api-service", "10.0.0.1", *tls("sn"), "--data-dir",
+                   os.path.join(self.dir, "sn"), code=1,
+                   says=["--sn-api-service '10.0.0.1' is an IP address, not a service name"])
+        self.swarm("sn", "--sentinel-api-service", "api_sn.swarm", *tls("sn"), "--data-dir",
+                   os.path.join(self.dir, "sn2"), code=1, says=["'api_sn.swarm' is not a DNS name"])
+        self.swarm("sl", "--sl-fs-service", "fs.sl-1.swarm:0", *tls("sl"), "--data-dir", os.path.join(self.dir, "sl"),
+                   code=1, says=["--sl-fs-service", "expected a port from 1 to 65535"])
+        self.swarm("sl", "--sn-ip", "10.0.0.1", "--sn-api-service", "api.sn-1.swarm", *tls("sl"), "--data-dir",
+                   os.path.join(self.dir, "sl"), code=2, says=["give the SN by --sn-ip or by --sn-api-service, not both"])
+        self.swarm("swop", "--sn-api-service", "[::1]:443", "--usr-dir", self.dir, "--profile-file-name", "p.yaml",
+                   *tls("swop"), code=2, says=["is an IPv6 address, not a service name"])
+        self.swarm("gen-cert", "-e", "rp2", "-i", "1", "-o", self.dir, "--service", "api.sn-1.swarm", code=1,
+                   says=["--service 'api.sn-1.swarm' is not ROLE=FQDN"])
+        self.swarm("proxy-config", "nginx", "--route", "api.sn-1.swarm=10.0.0.3", "--run-dir", self.dir, code=2,
+                   says=["'10.0.0.3' is not one HOST:PORT"])
+        self.swarm("proxy-config", "bind9", "--record", "api.sn-1.example=10.0.0.3", "--listen-ip", "10.0.0.53",
+                   "--dir", os.path.join(self.dir, "dns"), code=2, says=["is not in the zone 'swarm'"])
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "dns")))
+        conf = self.swarm("proxy-config", "nginx", "--route", "api.sn-1.swarm=10.0.0.3:30304", "--run-dir", self.dir,
+                          code=0)
+        self.assertIn("api.sn-1.swarm swarm_api_sn_1_swarm;", conf)
+
     def test_merge_methods(self):
         a, b, c = self.model("a", [1, 10]), self.model("b", [2, 20]), self.model("c", [30, 30])
         out = os.path.join(self.dir, "out.blob")
