@@ -69,14 +69,13 @@ StatusOr<std::string> NginxConfig(const NginxOptions& o) {
     return InvalidArgument("no routes; give each service with --route SERVICE=HOST:PORT");
   }
   if (o.run_dir.empty()) return InvalidArgument("no --run-dir for NGINX's pid file and logs");
-  {
-    StatusOr<std::vector<snapi::Endpoint>> listen = snapi::ParseEndpoints(
-        o.listen.find(':') == std::string::npos && o.listen.front() != '[' ? "0.0.0.0:" + o.listen : o.listen,
-        1);
-    if (!listen.ok() || listen->size() != 1) {
-      return InvalidArgument("--listen '" + o.listen +
-                             "' is not PORT or IP:PORT, such as 443 or 10.0.0.1:443");
-    }
+  // NGINX's listen: a port alone (every address) or address:port.
+  const bool port_only = !o.listen.empty() && o.listen.find_first_not_of("0123456789") == std::string::npos;
+  StatusOr<std::vector<snapi::Endpoint>> listen =
+      snapi::ParseEndpoints(port_only ? "0.0.0.0:" + o.listen : o.listen, 1);
+  if (o.listen.empty() || !listen.ok() || listen->size() != 1 ||
+      (!port_only && o.listen.find(':') == std::string::npos)) {
+    return InvalidArgument("--listen '" + o.listen + "' is not PORT or IP:PORT, such as 443 or 10.0.0.1:443");
   }
   std::set<std::string> seen;
   for (const Route& r : o.routes) {

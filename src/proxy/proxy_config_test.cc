@@ -50,6 +50,12 @@ TEST(ProxyConfigTest, NginxRoutesByServerNameWithoutTerminatingTls) {
   EXPECT_THAT(*NginxConfig(o), HasSubstr("listen 10.0.0.1:8443;"));
   o.listen = "ten";
   EXPECT_THAT(NginxConfig(o).status().message(), HasSubstr("--listen 'ten' is not PORT or IP:PORT"));
+  o.listen = "";
+  EXPECT_THAT(NginxConfig(o).status().message(), HasSubstr("--listen '' is not PORT or IP:PORT"));
+  o.listen = "10.0.0.1";
+  EXPECT_THAT(NginxConfig(o).status().message(), HasSubstr("--listen '10.0.0.1' is not PORT or IP:PORT"));
+  o.listen = "70000";
+  EXPECT_THAT(NginxConfig(o).status().message(), HasSubstr("is not PORT or IP:PORT"));
   o.listen = "443";
   o.routes.push_back(*ParseRoute("api.sn-1.swarm=10.0.0.4:30304"));
   EXPECT_THAT(NginxConfig(o).status().message(), HasSubstr("service 'api.sn-1.swarm' is routed twice"));
