@@ -98,6 +98,8 @@ class ReverseProxyExampleTest(unittest.TestCase):
         wrong = self.read("host1", "logs", "wrong-names.log")
         self.assertIn("nope.swarm does not resolve", wrong)
         self.assertIn("it has no route for p2p.sn-1.swarm", wrong)
+        self.assertIn("the server reached as api.sn-1.swarm:8443 is not api.sn-1.swarm: it presents the certificate "
+                      "of 'sn-2' (role sn)", wrong)
         self.assertTrue(glob.glob(os.path.join(self.ws, "host2", "swop", "cifar10", "sl-*", "resolv.conf")))
 
 

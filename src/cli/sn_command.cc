@@ -29,9 +29,9 @@ void OnSignal(int) {
 
 void RunSn(const sn::SnOptions& options) {
   if (!options.sentinel && options.sentinel_ip.empty() && options.sentinel_api_service.empty()) {
-    std::fprintf(
-        stderr,
-        "swarm: error: either --sentinel, --sentinel-ip or --sentinel-api-service must be specified\n");
+    std::fprintf(stderr,
+                 "swarm: error: either --sentinel or --sentinel-ip must be specified (or, behind a reverse "
+                 "proxy, --sentinel-api-service)\n");
     std::exit(2);
   }
   // Checked here rather than by CLI11: `swarm sn verify` needs none of them.

@@ -164,8 +164,7 @@ Status CheckCall(const grpc::Status& status, std::string_view method, std::strin
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
     spdlog::warn("{} refused our call to {}: {}", target, method, status.error_message());
   } else if (const std::string why = DiagnoseConnectFailure(status.error_message(), target); !why.empty()) {
-    s = Status(s.code(), status.error_message() + ": " + why);
-    spdlog::warn("{}", s.message());
+    s = Status(s.code(), status.error_message() + ": " + why);  // the caller reports it
   } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
              status.error_message().find("andshake") != std::string::npos) {
     s = Unavailable("TLS handshake with " + std::string(target) +
