@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the examples' run scripts (sourced, not run): what every multi-host run does —
 # messages, starting processes in their own sessions (optionally in a host's network
 # namespace), waiting for a log line, stopping everything on exit, hosts as namespaces,
@@ -176,7 +177,7 @@ use_workspace() {
   trap stop_all EXIT
   trap 'echo "run: interrupted; stopping everything it started" >&2; exit 130' INT
   trap 'echo "run: terminated; stopping everything it started" >&2; exit 143' TERM
-  cd "$WORKSPACE"
+  cd "$WORKSPACE" || die "cannot enter the workspace $WORKSPACE"
 }
 
 # use_swarm: SWARM (default build/src/cli/swarm) made absolute; PYTHONPATH and SWARM_PYTHON
@@ -191,12 +192,13 @@ use_swarm() {
     PYTHONPATH="$(cd "$package" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
     export PYTHONPATH
   fi
+  # shellcheck disable=SC2034 # read by the sourcing script
   SWARM_PYTHON=${PYTHONPATH:-\~}
 }
 
-# wait_for_swci PID TIMEOUT PROGRESS_FN SWOP_PID...: until SWCI (PID) ends; fails if a SWOP
-# ends first or TIMEOUT seconds pass; calls PROGRESS_FN every 5 s; fails unless SWCI exited
-# 0 having seen its task COMPLETED. LOG is SWCI's log.
+# wait_for_swci PID LOG TIMEOUT PROGRESS_FN SWOP_PID...: until SWCI (PID, logging to LOG)
+# ends; fails if a SWOP ends first or TIMEOUT seconds pass; calls PROGRESS_FN every 5 s;
+# fails unless SWCI exited 0 having seen its task COMPLETED.
 wait_for_swci() {
   local pid=$1 log=$2 limit=$3 progress=$4 shown=$SECONDS deadline=$((SECONDS + $3)) code=0 p
   shift 4

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the reverse-proxy examples' run scripts (sourced after examples/common/hosts.sh):
 # per host, a BIND9 that resolves the service names, an NGINX that routes by TLS server
 # name, and a firewall that leaves only the proxy's port and the SN P2P port open to other
@@ -45,11 +46,16 @@ start_proxy() {
     -o "host$host/nginx.conf"
   start "nginx$host" "$host" "host$host/logs/nginx.log" nginx -c "$WORKSPACE/host$host/nginx.conf" \
     -e "$WORKSPACE/host$host/nginx/nginx-error.log" -g "daemon off;"
-  local start=$SECONDS
-  until port_open "$host" "$ip" 443; do
-    kill -0 "${PIDS[-1]}" 2>/dev/null ||
-      die "NGINX of host $host ended; host$host/nginx/nginx-error.log ends:"$'\n'"$(tail_of "host$host/nginx/nginx-error.log")"
-    ((SECONDS - start < 30)) || die "NGINX of host $host does not listen on $ip:443 after 30 s"
+  wait_for_nginx "$host" "$ip" 443 "host$host/nginx/nginx-error.log"
+}
+
+# wait_for_nginx HOST IP PORT ERROR_LOG: until the NGINX started last listens on IP:PORT;
+# fails if it ends first or after 30 s.
+wait_for_nginx() {
+  local host=$1 ip=$2 port=$3 log=$4 start=$SECONDS
+  until port_open "$host" "$ip" "$port"; do
+    kill -0 "${PIDS[-1]}" 2>/dev/null || die "NGINX of host $host ended; $log ends:"$'\n'"$(tail_of "$log")"
+    ((SECONDS - start < 30)) || die "NGINX of host $host does not listen on $ip:$port after 30 s"
     sleep 0.2
   done
 }
