@@ -1,10 +1,10 @@
 #include "cli/proxy_command.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include "cli/port_flag.h"
+#include "core/byte_stream.h"
 #include "proxy/proxy_config.h"
 
 namespace swarm::cli {
@@ -16,21 +16,13 @@ namespace fs = std::filesystem;
   std::exit(2);
 }
 
-// Writes `text` to `path` whole (a temporary file renamed over it), or to stdout for "-".
+// Writes `text` as the whole of `path` (WriteWholeFile), or to stdout for "-".
 void Write(const fs::path& path, const std::string& text) {
   if (path == "-") {
     std::cout << text;
     return;
   }
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) Fail(FailedPrecondition("cannot write '" + tmp.string() + "'"));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) Fail(FailedPrecondition("cannot write '" + path.string() + "': " + ec.message()));
+  if (Status s = WriteWholeFile(path, text); !s.ok()) Fail(s);
   std::fprintf(stderr, "wrote %s\n", path.c_str());
 }
 

@@ -73,6 +73,12 @@ Status FileSink::Commit() {
   return Status::Ok();
 }
 
+Status WriteWholeFile(const std::filesystem::path& path, std::string_view text) {
+  ASSIGN_OR_RETURN(std::unique_ptr<FileSink> sink, FileSink::Create(path));
+  RETURN_IF_ERROR(sink->Write(std::as_bytes(std::span(text.data(), text.size()))));
+  return sink->Commit();
+}
+
 StatusOr<std::unique_ptr<FileSource>> FileSource::Open(const std::filesystem::path& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return NotFound("cannot open '" + path.string() + "': " + ErrnoText());

@@ -72,6 +72,9 @@ class FileSink : public ByteSink {
   std::FILE* file_;
 };
 
+// `text` as the whole of `path`, through a FileSink: a reader sees the old file or the new one.
+Status WriteWholeFile(const std::filesystem::path& path, std::string_view text);
+
 class FileSource : public ByteSource {
  public:
   static StatusOr<std::unique_ptr<FileSource>> Open(const std::filesystem::path& path);

@@ -78,6 +78,14 @@ std::string DefaultListenHost(const std::string& advertised) {
   return v6 ? "::" : "0.0.0.0";
 }
 
+bool IsIpAddress(const std::string& host, bool* v6) {
+  unsigned char buf[sizeof(in6_addr)];
+  const bool four = inet_pton(AF_INET, host.c_str(), buf) == 1;
+  const bool six = !four && inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  if (v6 != nullptr) *v6 = six;
+  return four || six;
+}
+
 bool IsLoopbackHost(const std::string& host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
   in_addr a{};

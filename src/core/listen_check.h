@@ -23,6 +23,9 @@ std::string HostPort(const std::string& host, int port);
 // mapping, where the address peers dial is not this host's.
 std::string DefaultListenHost(const std::string& advertised);
 
+// Whether `host` is an IPv4 or IPv6 address (not bracketed); `v6` says which.
+bool IsIpAddress(const std::string& host, bool* v6 = nullptr);
+
 // Whether `host` is a loopback address or name: 127.0.0.0/8, ::1 (bracketed or not), localhost.
 bool IsLoopbackHost(const std::string& host);
 

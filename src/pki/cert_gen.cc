@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/listen_check.h"
 #include "pki/certificate.h"
 #include "pki/openssl_util.h"
 
@@ -124,8 +125,7 @@ Status CheckOptions(const GenCertOptions& o) {
   }
   if (o.days == 0) return InvalidArgument("--days 0 gives no validity; expected a positive number of days");
   for (const std::string& ip : o.host_ips) {
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, ip.c_str(), buf) != 1 && inet_pton(AF_INET6, ip.c_str(), buf) != 1) {
+    if (!IsIpAddress(ip)) {
       return InvalidArgument("--host-ip '" + ip + "' is not an IPv4 or IPv6 address");
     }
   }

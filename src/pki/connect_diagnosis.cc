@@ -1,6 +1,5 @@
 #include "pki/connect_diagnosis.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <openssl/ssl.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/listen_check.h"
 #include "pki/certificate.h"
 #include "pki/role.h"
 
@@ -31,12 +31,6 @@ Target Split(std::string_view target) {
   const size_t colon = t.rfind(':');
   if (colon == std::string::npos) return {t, ""};
   return {t.substr(0, colon), t.substr(colon + 1)};
-}
-
-bool IsName(const std::string& host) {
-  unsigned char buf[16];
-  return !host.empty() && inet_pton(AF_INET, host.c_str(), buf) != 1 &&
-         inet_pton(AF_INET6, host.c_str(), buf) != 1;
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -136,7 +130,7 @@ std::string DiagnoseConnectFailure(std::string_view message, std::string_view ta
            " points to another node, or that node's certificate lacks the DNS name " + t.host +
            " (swarm gen-cert --service ROLE=" + t.host + ")";
   }
-  if (IsName(t.host) && message.find("Socket closed") != std::string_view::npos) {
+  if (!t.host.empty() && !IsIpAddress(t.host) && message.find("Socket closed") != std::string_view::npos) {
     return "the connection to " + std::string(target) +
            " was closed before TLS began: behind a reverse proxy, it has no route for " + t.host +
            ", or the node it routes to does not answer";

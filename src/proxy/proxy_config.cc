@@ -1,9 +1,9 @@
 #include "proxy/proxy_config.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <set>
+
+#include "core/listen_check.h"
 
 namespace swarm::proxy {
 namespace fs = std::filesystem;
@@ -16,19 +16,6 @@ StatusOr<std::pair<std::string, std::string>> SplitAt(std::string_view text, std
     return InvalidArgument("'" + std::string(text) + "' is not " + std::string(form));
   }
   return std::pair{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
-}
-
-bool IsIp(const std::string& s, bool* v6 = nullptr) {
-  unsigned char buf[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
-    if (v6) *v6 = false;
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
-    if (v6) *v6 = true;
-    return true;
-  }
-  return false;
 }
 
 std::string Lower(std::string s) {
@@ -123,7 +110,7 @@ StatusOr<Record> ParseRecord(std::string_view text) {
   if (parts.first.find(':') != std::string::npos) {
     return InvalidArgument("record '" + std::string(text) + "': a DNS name has no port");
   }
-  if (!IsIp(parts.second)) {
+  if (!IsIpAddress(parts.second)) {
     return InvalidArgument("record '" + std::string(text) + "': '" + parts.second +
                            "' is not an IP address; expected NAME=IP, such as api.sn-1.swarm=172.1.1.1");
   }
@@ -134,7 +121,7 @@ StatusOr<Bind9Files> Bind9Config(const Bind9Options& o) {
   ASSIGN_OR_RETURN(snapi::Endpoint zone, snapi::ParseService(o.zone, 1, "--zone"));
   const std::string z = Lower(zone.host);
   if (o.records.empty()) return InvalidArgument("no records; give each name with --record NAME=IP");
-  if (!IsIp(o.listen_ip)) {
+  if (!IsIpAddress(o.listen_ip)) {
     return InvalidArgument("--listen-ip '" + o.listen_ip +
                            "' is not an IP address; expected where named answers");
   }
@@ -150,14 +137,14 @@ StatusOr<Bind9Files> Bind9Config(const Bind9Options& o) {
       return InvalidArgument("record '" + r.name + "' is not in the zone '" + z + "'; expected NAME." + z);
     }
     bool v6 = false;
-    IsIp(r.address, &v6);
+    IsIpAddress(r.address, &v6);
     if (!seen.insert(r.name + (v6 ? "/6" : "/4")).second) {
       return InvalidArgument("record '" + r.name + "' is given twice");
     }
     records += r.name + ". IN " + (v6 ? "AAAA " : "A ") + r.address + "\n";
   }
   bool listen_v6 = false;
-  IsIp(o.listen_ip, &listen_v6);
+  IsIpAddress(o.listen_ip, &listen_v6);
   const std::string port = std::to_string(o.port);
   f.named_conf =
       "// Made by swarm proxy-config bind9: an authoritative server for the zone " + z + " only.\n";

@@ -11,32 +11,29 @@ namespace {
 
 constexpr std::string_view kMaxWaitVariable = "SWCI_TASK_MAX_WAIT_TIME";
 
-// A context named `name` for the SN API at `endpoint`, once it answers.
+// A context named `name` (a new one) for the SN API at `endpoint`, once it answers.
 StatusOr<Result> AddContext(CommandEnv& env, const std::string& name, const snapi::Endpoint& endpoint) {
+  if (env.state.contexts.count(name)) return AlreadyExists("context '" + name + "' already exists");
   ASSIGN_OR_RETURN(std::unique_ptr<snapi::SnApi> api, WaitUntilUp(env, endpoint, 1, {}));
   env.state.contexts[name] = Context{name, endpoint, std::move(api), {}};
   return Result::Lines({std::string(kApiServerUp), "CONTEXT CREATED : " + name});
 }
 
 StatusOr<Result> CreateContext(CommandEnv& env, const Args& a) {
-  const std::string& name = a.String("contextName");
-  if (env.state.contexts.count(name)) return AlreadyExists("context '" + name + "' already exists");
   snapi::Endpoint endpoint{a.String("ip"), kDefaultSnApiPort};
   if (a.Has("port")) {
     ASSIGN_OR_RETURN(long port, a.Int("port", 1, 65535));
     endpoint.port = static_cast<int>(port);
   }
-  return AddContext(env, name, endpoint);
+  return AddContext(env, a.String("contextName"), endpoint);
 }
 
 // CREATE CONTEXT ... WITH SERVICE: the SN API behind a reverse proxy, by its FQDN (port 443
 // unless given); the TLS server name is the FQDN, which the proxy routes by.
 StatusOr<Result> CreateContextWithService(CommandEnv& env, const Args& a) {
-  const std::string& name = a.String("contextName");
-  if (env.state.contexts.count(name)) return AlreadyExists("context '" + name + "' already exists");
   ASSIGN_OR_RETURN(snapi::Endpoint endpoint,
                    snapi::ParseService(a.String("service"), snapi::kDefaultServicePort, "service"));
-  return AddContext(env, name, endpoint);
+  return AddContext(env, a.String("contextName"), endpoint);
 }
 
 StatusOr<Result> SwitchContext(CommandEnv& env, const Args& a) {

@@ -33,12 +33,8 @@ StatusOr<Result> ListNodes(CommandEnv& env, const Args&) {
   return Result::Of(std::move(t));
 }
 
-StatusOr<Result> WaitForIp(CommandEnv& env, const Args& a) {
-  snapi::Endpoint endpoint{a.String("ip"), kDefaultSnApiPort};
-  if (a.Has("port")) {
-    ASSIGN_OR_RETURN(long port, a.Int("port", 1, 65535));
-    endpoint.port = static_cast<int>(port);
-  }
+// WAIT FOR IP's and WAIT FOR SERVICE's wait: `retries` tries (360 unless given), 5 s apart.
+StatusOr<Result> WaitForEndpoint(CommandEnv& env, const snapi::Endpoint& endpoint, const Args& a) {
   long retries = 360;
   if (a.Has("retries")) {
     ASSIGN_OR_RETURN(retries, a.Int("retries", 1, 1000000));
@@ -47,15 +43,19 @@ StatusOr<Result> WaitForIp(CommandEnv& env, const Args& a) {
   return Result::Line(std::string(kApiServerUp));
 }
 
+StatusOr<Result> WaitForIp(CommandEnv& env, const Args& a) {
+  snapi::Endpoint endpoint{a.String("ip"), kDefaultSnApiPort};
+  if (a.Has("port")) {
+    ASSIGN_OR_RETURN(long port, a.Int("port", 1, 65535));
+    endpoint.port = static_cast<int>(port);
+  }
+  return WaitForEndpoint(env, endpoint, a);
+}
+
 StatusOr<Result> WaitForService(CommandEnv& env, const Args& a) {
   ASSIGN_OR_RETURN(snapi::Endpoint endpoint,
                    snapi::ParseService(a.String("service"), snapi::kDefaultServicePort, "service"));
-  long retries = 360;
-  if (a.Has("retries")) {
-    ASSIGN_OR_RETURN(retries, a.Int("retries", 1, 1000000));
-  }
-  RETURN_IF_ERROR(WaitUntilUp(env, endpoint, retries, env.services.waits.ip_retry_pause).status());
-  return Result::Line(std::string(kApiServerUp));
+  return WaitForEndpoint(env, endpoint, a);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <deque>
 #include <fstream>
 
+#include "core/byte_stream.h"
 #include "swop/process/sandbox.h"
 #include "swop/sl_command_line.h"
 #include "taskdef/task_def.h"
@@ -71,11 +72,7 @@ StatusOr<std::unique_ptr<Workload>> ProcessManager::Launch(const SlLaunchSpec& s
   if (!spec.dns.empty()) {
     ASSIGN_OR_RETURN(std::string text, ResolvConf(spec.dns));
     const fs::path resolv_conf = fs::absolute(spec.data_dir / "resolv.conf");
-    {
-      std::ofstream out(resolv_conf, std::ios::trunc);
-      out << text;
-      if (!out.flush()) return FailedPrecondition("cannot write '" + resolv_conf.string() + "'");
-    }
+    RETURN_IF_ERROR(WriteWholeFile(resolv_conf, text));
     std::vector<std::string> argv = {bwrap_.string()};
     for (std::string& a : ResolverArgs(resolv_conf)) argv.push_back(std::move(a));
     argv.insert(argv.end(), o.argv.begin(), o.argv.end());

@@ -1,9 +1,10 @@
 #include "swop/process/sandbox.h"
 
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cstdlib>
+
+#include "core/listen_check.h"
 
 namespace swarm::swop {
 namespace fs = std::filesystem;
@@ -89,8 +90,7 @@ std::vector<std::string> SandboxArgs(const MlView& view, const std::vector<fs::p
 StatusOr<std::string> ResolvConf(const std::vector<std::string>& servers) {
   std::string text = "# the SWOP profile's dns\n";
   for (const std::string& server : servers) {
-    unsigned char buf[sizeof(in6_addr)];
-    if (inet_pton(AF_INET, server.c_str(), buf) != 1 && inet_pton(AF_INET6, server.c_str(), buf) != 1) {
+    if (!IsIpAddress(server)) {
       return InvalidArgument("dns entry '" + server +
                              "' of the SWOP profile is not an IP address; expected the address of a name "
                              "server, such as 172.18.0.2, as docker run --dns takes it");
