@@ -10,18 +10,17 @@ Run: /usr/bin/python3 examples/reverse-proxy/example_test.py --swarm build/src/c
 import glob
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests"))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+import example_test_base  # noqa: E402
 import swarm_args  # noqa: E402
 
 FINAL_LINE = "SwarmCallback : INFO : All peers and Swarm training rounds finished. Final Swarm model was loaded."
-SWARM = None
 
 
 def namespaces():
@@ -29,19 +28,9 @@ def namespaces():
     return {line.split()[0] for line in out.splitlines() if line.strip()}
 
 
-class ReverseProxyExampleTest(unittest.TestCase):
-    def setUp(self):
-        self.root = tempfile.mkdtemp(prefix="swarm_rp_test_")
-        self.ws = os.path.join(self.root, "ws")
-
-    def tearDown(self):
-        shutil.rmtree(self.root, ignore_errors=True)
-
+class ReverseProxyExampleTest(example_test_base.ExampleTest):
     def run_example(self, name):
-        env = dict(os.environ, SWARM=SWARM, WORKSPACE=self.ws, MAX_EPOCHS="1")
-        done = subprocess.run([os.path.join(HERE, name, "run")], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=900)
-        print(done.stdout[-4000:], file=sys.stderr)
+        done = super().run_example(os.path.join(HERE, name, "run"), timeout=900, MAX_EPOCHS=1)
         if done.returncode == 77:
             self.skipTest(done.stdout.strip().splitlines()[-1])
         self.assertEqual(done.returncode, 0, done.stdout[-4000:])
@@ -104,9 +93,8 @@ class ReverseProxyExampleTest(unittest.TestCase):
 
 
 def main():
-    global SWARM
     swarm, argv = swarm_args.split(sys.argv)
-    SWARM = os.path.abspath(swarm)
+    example_test_base.SWARM = os.path.abspath(swarm)
     unittest.main(argv=argv)
 
 

@@ -16,7 +16,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import swarm_args  # noqa: E402
-from support.swarm_net import SwarmNet, free_port  # noqa: E402
+from support.swarm_net import SwarmNet, check_same_final_model, free_port  # noqa: E402
 
 SWARM = TOY_ML = None
 TIMEOUT = 180
@@ -78,13 +78,9 @@ class AdvertisedPortsTest(unittest.TestCase):
         # SL 2 uses SN 2 through the port SN 2 advertises.
         sl2 = self.net.start_sl(2, "sl2", [TOY_ML], dict(env, TOY_SEED="2", TOY_OUT=out[1]), prefix=ns,
                                 sn_ip=f"127.0.0.1:{p['adv_api2']}")
-        for sl in (sl1, sl2):
-            self.assertEqual(sl.wait(TIMEOUT), 0, sl.log()[-3000:])
-            self.assertIn("Final Swarm model was loaded.", sl.log())
+        check_same_final_model(self, (sl1, sl2), out, TIMEOUT)
         self.assertIn(f"file server on 127.0.0.1:{p['adv_fs1']} (listening on 127.0.0.1:{p['fs1']})", sl1.log())
         self.assertIn(f"from 127.0.0.1:{p['adv_fs1']}", sl2.log(), "SL 2 fetched from the port SL 1 advertised")
-        with open(out[0]) as a, open(out[1]) as b:
-            self.assertEqual(a.read(), b.read())
 
 
 if __name__ == "__main__":

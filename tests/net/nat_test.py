@@ -19,7 +19,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import swarm_args  # noqa: E402
-from support.swarm_net import SwarmNet  # noqa: E402
+from support.swarm_net import SwarmNet, check_same_final_model  # noqa: E402
 
 SWARM = TOY_ML = None
 TIMEOUT = 180
@@ -105,14 +105,10 @@ class NatTest(unittest.TestCase):
                                 extra=("--listen-ip", INSIDE, "--sl-fs-advertised-port", "40305"))
         sl2 = self.net.start_sl(2, "sl2", [TOY_ML], dict(env, TOY_SEED="2", TOY_OUT=out[1]), prefix=out_ns,
                                 host_ip=OUTSIDE, sn_ip=f"{OUTSIDE}:30304", fs_port=30305)
-        for sl in (sl1, sl2):
-            self.assertEqual(sl.wait(TIMEOUT), 0, sl.log()[-3000:])
-            self.assertIn("Final Swarm model was loaded.", sl.log())
+        check_same_final_model(self, (sl1, sl2), out, TIMEOUT)
         self.assertIn(f"file server on {ROUTER_OUT}:40305 (listening on {INSIDE}:30305)", sl1.log())
         self.assertIn(f"from {ROUTER_OUT}:40305", sl2.log(), "SL 2 fetched through the router's forwarded port")
         self.assertIn(f"from {OUTSIDE}:30305", sl1.log(), "SL 1 fetched from outside through the masquerade")
-        with open(out[0]) as a, open(out[1]) as b:
-            self.assertEqual(a.read(), b.read())
 
 
 if __name__ == "__main__":

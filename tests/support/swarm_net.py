@@ -117,6 +117,19 @@ class Process:
         self._log.close()
 
 
+def check_same_final_model(test, sls, outs, timeout):
+    """Each toy-ML SL in `sls` exits 0 having loaded the final Swarm model, and every file of
+    `outs` (their TOY_OUT) holds the same parameters."""
+    for sl in sls:
+        test.assertEqual(sl.wait(timeout), 0, sl.log()[-3000:])
+        test.assertIn("Final Swarm model was loaded.", sl.log())
+    models = []
+    for path in outs:
+        with open(path) as f:
+            models.append(f.read())
+    test.assertEqual(len(set(models)), 1, "the SLs ended with different models")
+
+
 class SwarmNet:
     def __init__(self, swarm, root, hosts, host_ips=None):
         """Certificates for `hosts` hosts; `host_ips` ({host: [address, ...]}) adds addresses
